@@ -1,0 +1,83 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .debt_collection_run import SKIP_REASONS
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    debt_stage_id = fields.Many2one(
+        "debt.stage",
+        string="Collection Stage",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The rung of the escalation ladder this invoice has reached.",
+    )
+    debt_excluded = fields.Boolean(
+        string="Exclude from Reminders",
+        copy=False,
+        tracking=True,
+        help="Never remind the customer about this invoice.",
+    )
+    debt_exclusion_reason = fields.Char(string="Exclusion Reason", copy=False)
+    debt_last_contact_date = fields.Date(
+        string="Last Reminder", readonly=True, copy=False
+    )
+    debt_skip_reason = fields.Selection(
+        SKIP_REASONS,
+        string="Not Chased Because",
+        readonly=True,
+        copy=False,
+        help="Why the last collection run did not remind about this invoice.",
+    )
+    debt_contact_log_ids = fields.Many2many(
+        "debt.contact.log",
+        "debt_contact_log_move_rel",
+        "move_id",
+        "log_id",
+        string="Contact History",
+        copy=False,
+    )
+    debt_contact_log_count = fields.Integer(compute="_compute_debt_contact_log_count")
+
+    @api.depends("debt_contact_log_ids")
+    def _compute_debt_contact_log_count(self):
+        for move in self:
+            move.debt_contact_log_count = len(move.debt_contact_log_ids)
+
+    @api.constrains("debt_excluded", "debt_exclusion_reason")
+    def _check_debt_exclusion_reason(self):
+        for move in self:
+            if move.debt_excluded and not (move.debt_exclusion_reason or "").strip():
+                raise ValidationError(
+                    self.env._(
+                        "Invoice %(invoice)s is excluded from reminders: say why in "
+                        "its exclusion reason.",
+                        invoice=move.display_name,
+                    )
+                )
+
+    def _debt_oldest_due_date(self):
+        """Due date of the oldest unpaid instalment of the invoice."""
+        self.ensure_one()
+        open_terms = self.line_ids.filtered(
+            lambda line: line.display_type == "payment_term" and not line.reconciled
+        )
+        return min(open_terms.mapped("date_maturity"), default=False)
+
+    def action_view_debt_contact_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debt_relations.debt_contact_log_action"
+        )
+        action["domain"] = [("move_ids", "in", self.ids)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_debt_log_contact(self):
+        self.ensure_one()
+        return self.env["debt.contact.wizard"]._action_open(
+            partner=self.commercial_partner_id, moves=self
+        )

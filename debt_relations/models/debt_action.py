@@ -1,0 +1,377 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import split_every
+
+from ..services import escalation
+
+
+class DebtAction(models.Model):
+    """A reminder the run prepared for one customer: sent, waiting or skipped.
+
+    One action per customer per run, whatever the number of invoices: the
+    customer gets one message listing them all.
+    """
+
+    _name = "debt.action"
+    _description = "Collection Action"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    run_id = fields.Many2one(
+        "debt.collection.run", ondelete="set null", index=True, readonly=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, readonly=True
+    )
+    recipient_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_recipient_id",
+        help="The billing contact the reminder is addressed to.",
+    )
+    stage_id = fields.Many2one(
+        "debt.stage", required=True, readonly=True, ondelete="restrict", index=True
+    )
+    partner_stage_id = fields.Many2one(
+        "debt.stage",
+        readonly=True,
+        ondelete="set null",
+        help="The customer's rung once this action is sent.",
+    )
+    tone = fields.Selection(related="stage_id.tone")
+    date = fields.Date(string="As of", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    move_ids = fields.Many2many(
+        "account.move",
+        "debt_action_move_rel",
+        "action_id",
+        "move_id",
+        string="Invoices",
+        readonly=True,
+    )
+    move_stages = fields.Json(
+        readonly=True, help="Invoices that climb a rung: move id -> stage id."
+    )
+    amount_due = fields.Monetary(
+        compute="_compute_amount_due", currency_field="currency_id"
+    )
+    state = fields.Selection(
+        [
+            ("to_review", "To Review"),
+            ("queued", "Queued"),
+            ("done", "Sent"),
+            ("skipped", "Skipped"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True,
+        default="queued",
+        index=True,
+        readonly=True,
+    )
+    send_email = fields.Boolean(related="stage_id.send_email")
+    send_letter = fields.Boolean(related="stage_id.send_letter")
+    schedule_call = fields.Boolean(related="stage_id.schedule_call")
+    requires_review = fields.Boolean(related="stage_id.requires_review")
+    reviewed_by_id = fields.Many2one("res.users", readonly=True)
+    review_note = fields.Text()
+    note = fields.Text(readonly=True, help="What happened when it was sent.")
+    mail_message_id = fields.Many2one("mail.message", readonly=True)
+    letter_attachment_id = fields.Many2one("ir.attachment", readonly=True)
+    contact_log_ids = fields.One2many("debt.contact.log", "action_id", readonly=True)
+
+    @api.depends("partner_id")
+    def _compute_recipient_id(self):
+        for action in self:
+            action.recipient_id = action.partner_id._debt_billing_contact()
+
+    @api.depends("move_ids.amount_residual")
+    def _compute_amount_due(self):
+        for action in self:
+            action.amount_due = sum(action.move_ids.mapped("amount_residual_signed"))
+
+    # ------------------------------------------------------------------
+    # Review
+    # ------------------------------------------------------------------
+
+    def action_approve(self):
+        """Approve prepared actions: they are verified again, sent and logged."""
+        self._check_reviewable()
+        self.write({"state": "queued", "reviewed_by_id": self.env.uid})
+        self._execute()
+        # sudo: a run's figures are bookkeeping collectors may not edit by hand.
+        for run in self.run_id.sudo():
+            run._write_stage_lines()
+        return True
+
+    def action_skip(self):
+        """Do not send these prepared actions; the customer stays on its rung."""
+        self._check_reviewable()
+        self.write({"state": "skipped", "reviewed_by_id": self.env.uid})
+        return True
+
+    def _check_reviewable(self):
+        not_waiting = self.filtered(lambda a: a.state != "to_review")
+        if not_waiting:
+            raise UserError(
+                self.env._(
+                    "Only actions waiting for review can be approved or skipped: "
+                    "%(customers)s.",
+                    customers=", ".join(not_waiting.partner_id.mapped("display_name")),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+
+    def _get_reminder_lines(self):
+        """Lines the reminder lists: number, due date, days overdue, residual."""
+        self.ensure_one()
+        lines = []
+        for move in self.move_ids.sorted(lambda m: (m.invoice_date_due, m.id)):
+            due = move._debt_oldest_due_date() or move.invoice_date_due
+            lines.append(
+                {
+                    "move": move,
+                    "name": move.name,
+                    "date_due": due,
+                    "days_overdue": max(escalation.days_overdue(due, self.date), 0),
+                    "residual": move.amount_residual,
+                    "currency": move.currency_id,
+                }
+            )
+        return lines
+
+    def _execute(self):
+        """Verify, send and log queued actions; move customers and invoices up."""
+        for company, actions in self.filtered(lambda a: a.state == "queued").grouped(
+            "company_id"
+        ).items():
+            actions.with_company(company)._execute_company()
+
+    def _execute_company(self):
+        company = self.env.company
+        Run = self.env["debt.collection.run"]
+        facts = {
+            inv.move_id: inv
+            for inv in Run._gather_invoice_facts(company, self.move_ids.ids)
+        }
+        to_send = self.browse()
+        for action in self:
+            policy = action.stage_id.policy_id
+            keep, dropped = escalation.reverify(
+                [facts[mid] for mid in action.move_ids.ids if mid in facts],
+                policy.tolerance_amount,
+                company.currency_id.rounding,
+            )
+            if not keep:
+                action.write(
+                    {
+                        "state": "cancelled",
+                        "note": self.env._(
+                            "Nothing left to remind: the invoices were settled, "
+                            "excluded or put on hold before sending."
+                        ),
+                    }
+                )
+                continue
+            if dropped:
+                action.move_ids = [fields.Command.set(keep)]
+            to_send |= action
+        if not to_send:
+            return
+        logs = []
+        for template, actions in to_send.filtered("send_email").grouped(
+            lambda a: a.stage_id.mail_template_id
+        ).items():
+            logs += actions._send_emails(template)
+        logs += to_send.filtered("send_letter")._print_letters()
+        logs += to_send.filtered("schedule_call")._schedule_calls()
+        logs += to_send.filtered("stage_id.is_handoff")._hand_off()
+        self.env["debt.contact.log"].create(logs)
+        to_send._move_stages()
+        to_send.write({"state": "done"})
+
+    def _log_vals(self, channel, summary, **extra):
+        self.ensure_one()
+        return {
+            "partner_id": self.partner_id.id,
+            "move_ids": [fields.Command.set(self.move_ids.ids)],
+            "date": self.date,
+            "channel": channel,
+            "direction": "outbound",
+            "stage_id": self.stage_id.id,
+            "summary": summary,
+            "user_id": (self.reviewed_by_id or self.env.user).id,
+            "company_id": self.company_id.id,
+            "action_id": self.id,
+            **extra,
+        }
+
+    def _send_emails(self, template):
+        """Render ``template`` for every action and queue one mail per customer.
+
+        Rendering and mail creation are batched; each mail is posted on the
+        customer's chatter, addressed to its billing contact.
+        """
+        logs = []
+        subtype = self.env.ref("mail.mt_note")
+        for batch in split_every(100, self.ids, self.browse):
+            rendered = template._generate_template(
+                batch.ids,
+                (
+                    "attachment_ids",
+                    "body_html",
+                    "email_cc",
+                    "email_from",
+                    "email_to",
+                    "partner_to",
+                    "reply_to",
+                    "subject",
+                    "mail_server_id",
+                ),
+            )
+            values_list = []
+            for action in batch:
+                values = rendered[action.id]
+                partner_ids = values.pop("partner_ids", None) or []
+                if not partner_ids and not values.get("email_to"):
+                    partner_ids = action.recipient_id.ids
+                values_list.append(
+                    {
+                        "subject": values.get("subject"),
+                        "body_html": values.get("body_html"),
+                        "body": values.get("body_html"),
+                        "email_from": values.get("email_from")
+                        or action.company_id.email_formatted,
+                        "email_to": values.get("email_to"),
+                        "email_cc": values.get("email_cc"),
+                        "reply_to": values.get("reply_to"),
+                        "mail_server_id": values.get("mail_server_id"),
+                        "recipient_ids": [
+                            fields.Command.link(pid) for pid in partner_ids
+                        ],
+                        "attachment_ids": [
+                            fields.Command.link(aid)
+                            for aid in values.get("attachment_ids") or []
+                        ],
+                        "model": "res.partner",
+                        "res_id": action.partner_id.id,
+                        "record_name": action.partner_id.display_name,
+                        "message_type": "email_outgoing",
+                        "subtype_id": subtype.id,
+                        "author_id": action.company_id.partner_id.id,
+                        "auto_delete": False,
+                    }
+                )
+            # sudo: the mail queue is written by the run on behalf of the company.
+            mails = self.env["mail.mail"].sudo().create(values_list)
+            for action, mail in zip(batch, mails, strict=True):
+                action.mail_message_id = mail.mail_message_id
+                logs.append(
+                    action._log_vals(
+                        "email",
+                        mail.subject or action.stage_id.name,
+                        message_id=mail.mail_message_id.id,
+                    )
+                )
+        return logs
+
+    def _print_letters(self):
+        """Print one letter (PDF) per action, kept on the action and the log."""
+        logs = []
+        report = self.env.ref("debt_relations.action_report_debt_letter")
+        for action in self:
+            pdf, _kind = self.env["ir.actions.report"]._render_qweb_pdf(
+                report, res_ids=action.ids
+            )
+            attachment = self.env["ir.attachment"].create(
+                {
+                    "name": self.env._(
+                        "Letter %(customer)s %(date)s.pdf",
+                        customer=action.partner_id.display_name,
+                        date=fields.Date.to_string(action.date),
+                    ),
+                    "raw": pdf,
+                    "res_model": self._name,
+                    "res_id": action.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+            action.letter_attachment_id = attachment
+            logs.append(
+                action._log_vals(
+                    "letter",
+                    self.env._(
+                        "Letter: %(stage)s", stage=action.stage_id.name
+                    ),
+                    attachment_id=attachment.id,
+                )
+            )
+        return logs
+
+    def _schedule_calls(self):
+        """A phone-call activity for the customer's collector, per action."""
+        logs = []
+        for action in self:
+            partner = action.partner_id
+            partner.activity_schedule(
+                "debt_relations.mail_activity_type_debt_call",
+                date_deadline=action.date,
+                summary=self.env._(
+                    "Collection call: %(stage)s", stage=action.stage_id.name
+                ),
+                note=action.stage_id.note or "",
+                user_id=partner._debt_collector(action.stage_id.policy_id).id,
+            )
+            logs.append(
+                action._log_vals(
+                    "call",
+                    self.env._(
+                        "Call scheduled: %(stage)s", stage=action.stage_id.name
+                    ),
+                )
+            )
+        return logs
+
+    def _hand_off(self):
+        """The file leaves the ladder: the collector prepares the dossier."""
+        logs = []
+        for action in self:
+            partner = action.partner_id
+            partner.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=action.date,
+                summary=self.env._("Hand the file over to mediation"),
+                note=action.stage_id.note or "",
+                user_id=partner._debt_collector(action.stage_id.policy_id).id,
+            )
+            logs.append(
+                action._log_vals(
+                    "note",
+                    self.env._(
+                        "Handed over: %(stage)s", stage=action.stage_id.name
+                    ),
+                )
+            )
+        return logs
+
+    def _move_stages(self):
+        """Invoices climb to their new rung, customers to the action's rung."""
+        Move = self.env["account.move"]
+        by_stage, by_date = {}, {}
+        for action in self:
+            for move_id in action.move_ids.ids:
+                stage_id = (action.move_stages or {}).get(str(move_id))
+                if stage_id:
+                    by_stage.setdefault(stage_id, []).append(move_id)
+                by_date.setdefault(action.date, []).append(move_id)
+        for stage_id, move_ids in by_stage.items():
+            Move.browse(move_ids).write({"debt_stage_id": stage_id})
+        for day, move_ids in by_date.items():
+            Move.browse(move_ids).write({"debt_last_contact_date": day})
+        for stage, actions in self.grouped("partner_stage_id").items():
+            actions.partner_id.write({"debt_stage_id": stage.id})

@@ -1,0 +1,552 @@
+import logging
+import time
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..services import eligibility, escalation
+
+_logger = logging.getLogger(__name__)
+
+SKIP_REASONS = [
+    (eligibility.PAID, "Paid"),
+    (eligibility.IN_PAYMENT, "In payment"),
+    (eligibility.REVERSED, "Reversed"),
+    (eligibility.BLOCKED, "Payment blocked"),
+    (eligibility.EXCLUDED, "Excluded by hand"),
+    (eligibility.BELOW_TOLERANCE, "Below tolerance"),
+    (eligibility.PAUSED, "Customer paused"),
+    (eligibility.DO_NOT_CONTACT, "Do not contact"),
+    (eligibility.NO_POLICY, "No collection policy"),
+    (eligibility.NO_CHANNEL, "No way to reach the customer"),
+    (eligibility.RECENTLY_CONTACTED, "Contacted recently"),
+    (eligibility.PENDING_ACTION, "Action already pending"),
+]
+
+# Invoices a run examines: open in Odoo's eyes. Paid and reversed ones are
+# only looked at again when a prepared action is about to be sent.
+OPEN_PAYMENT_STATES = ("not_paid", "partial", "in_payment", "blocked")
+
+
+class DebtCollectionRun(models.Model):
+    """One collection run: what was decided and done for one company on one day."""
+
+    _name = "debt.collection.run"
+    _description = "Collection Run"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name")
+    date = fields.Date(
+        string="As of",
+        required=True,
+        readonly=True,
+        index=True,
+        default=fields.Date.context_today,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    user_id = fields.Many2one(
+        "res.users", readonly=True, default=lambda self: self.env.user
+    )
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done")],
+        default="running",
+        required=True,
+        readonly=True,
+    )
+    duration = fields.Float(
+        string="Duration (s)", readonly=True, help="Seconds spent deciding and sending."
+    )
+    partner_count = fields.Integer(string="Customers Examined", readonly=True)
+    invoice_count = fields.Integer(string="Invoices Examined", readonly=True)
+    reminder_count = fields.Integer(
+        string="Reminders Sent", compute="_compute_counts", store=True
+    )
+    review_count = fields.Integer(
+        string="Waiting for Review", compute="_compute_counts", store=True
+    )
+    skip_count = fields.Integer(string="Invoices Skipped", readonly=True)
+    line_ids = fields.One2many("debt.collection.run.line", "run_id", readonly=True)
+    action_ids = fields.One2many("debt.action", "run_id", readonly=True)
+
+    _sql_constraints = [
+        (
+            "date_company_unique",
+            "UNIQUE(date, company_id)",
+            "There is already a collection run for this company and date.",
+        ),
+    ]
+
+    @api.depends("date", "company_id")
+    def _compute_name(self):
+        for run in self:
+            run.name = self.env._(
+                "Collection run of %(date)s", date=fields.Date.to_string(run.date)
+            )
+
+    @api.depends("action_ids.state")
+    def _compute_counts(self):
+        data = {
+            (run.id, state): count
+            for run, state, count in self.env["debt.action"]._read_group(
+                [("run_id", "in", self.ids)], ["run_id", "state"], ["__count"]
+            )
+        }
+        for run in self:
+            run.reminder_count = data.get((run.id, "done"), 0)
+            run.review_count = data.get((run.id, "to_review"), 0)
+
+    # ------------------------------------------------------------------
+    # Entry points
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _run_collection(self, as_of=None, company=None):
+        """Perform a whole collection run for ``as_of`` and return it.
+
+        Running again for the same date continues the same run: customers already
+        reminded are not reminded again, actions left queued by a crash are sent.
+        """
+        company = company or self.env.company
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        run = self._prepare_run(as_of, company)
+        while run._send_next_batch():
+            pass
+        return run
+
+    @api.model
+    def _cron_run_collection(self):
+        """Daily run for every company, one bounded batch of reminders per call."""
+        today = fields.Date.context_today(self)
+        for company in self.env["res.company"].search([]):
+            if company.debt_policy_id:
+                self._prepare_run(today, company)
+        runs = self.search([("state", "=", "running")], order="date, id")
+        done = 0
+        for run in runs:
+            done += run._send_next_batch(limit=max(self._batch_size() - done, 0))
+            if done >= self._batch_size():
+                break
+        remaining = self.env["debt.action"].search_count(
+            [("run_id", "in", runs.ids), ("state", "=", "queued")]
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def action_open_reviews(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debt_relations.debt_action_review_action"
+        )
+        action["domain"] = [("run_id", "=", self.id)]
+        return action
+
+    @api.model
+    def action_run_now(self):
+        """Run today's collection for the current company (managers' button)."""
+        if not self.env.user.has_group("debt_relations.group_debt_manager"):
+            raise UserError(self.env._("Only collection managers can start a run."))
+        run = self._run_collection(company=self.env.company)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": run.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------
+    # Decision phase
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _batch_size(self):
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("debt_relations.batch_size", 500)
+        )
+
+    @api.model
+    def _prepare_run(self, as_of, company):
+        """Find or create the run of ``company`` for ``as_of`` and decide it.
+
+        Deciding is set-based: a fixed number of queries whatever the number
+        of invoices; the decisions themselves are taken by the services.
+        """
+        run = self.search(
+            [("date", "=", as_of), ("company_id", "=", company.id)], limit=1
+        )
+        if run:
+            # Decided already: a second call only goes on sending what is queued.
+            return run
+        if not company.debt_policy_id:
+            raise UserError(
+                self.env._(
+                    "Company %(company)s has no collection policy: set one in the "
+                    "Collections settings.",
+                    company=company.name,
+                )
+            )
+        started = time.monotonic()
+        run = self.create({"date": as_of, "company_id": company.id})
+        run = run.with_company(company)
+        invoices = self._gather_invoice_facts(company)
+        partners, ladders, offsets = self._gather_partner_facts(
+            company, {inv.partner_id for inv in invoices}, as_of
+        )
+        rounding = company.currency_id.rounding
+        decisions = []
+        for policy, partner_ids in ladders.items():
+            ladder = self._policy_ladder(policy)
+            tolerance = policy.tolerance_amount
+            policy_partners = set(partner_ids)
+            decisions += escalation.decide_run(
+                dict.fromkeys(policy_partners, ladder),
+                partners,
+                [inv for inv in invoices if inv.partner_id in policy_partners],
+                as_of,
+                tolerance,
+                rounding,
+                offsets,
+            )
+        run._record_decisions(decisions, invoices, partners)
+        run.duration = time.monotonic() - started
+        return run
+
+    @api.model
+    def _open_invoice_query(self, company, move_ids=None):
+        """SQL giving one row per customer invoice with its open amount.
+
+        Amounts and due dates come from the receivable (payment term) lines: an
+        invoice paid in instalments is as late as its oldest unpaid instalment.
+        """
+        if move_ids is None:
+            where = SQL("m.payment_state IN %s", OPEN_PAYMENT_STATES)
+        else:
+            where = SQL("m.id = ANY(%s)", list(move_ids))
+        return SQL(
+            """
+            SELECT m.id, m.commercial_partner_id, m.payment_state,
+                   COALESCE(m.debt_excluded, FALSE), m.debt_stage_id,
+                   MIN(l.date_maturity) FILTER (WHERE NOT l.reconciled),
+                   COALESCE(SUM(l.amount_residual), 0)
+              FROM account_move m
+              JOIN account_move_line l
+                ON l.move_id = m.id AND l.display_type = 'payment_term'
+             WHERE m.company_id = %(company)s
+               AND m.move_type = 'out_invoice'
+               AND m.state = 'posted'
+               AND %(where)s
+          GROUP BY m.id
+            """,
+            company=company.id,
+            where=where,
+        )
+
+    @api.model
+    def _gather_invoice_facts(self, company, move_ids=None):
+        """:class:`InvoiceFacts` of the company's open invoices (or of ``move_ids``)."""
+        self.env["account.move"].flush_model(
+            [
+                "commercial_partner_id",
+                "payment_state",
+                "debt_excluded",
+                "debt_stage_id",
+                "company_id",
+                "move_type",
+                "state",
+            ]
+        )
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "date_maturity", "reconciled", "amount_residual"]
+        )
+        rows = self.env.execute_query(self._open_invoice_query(company, move_ids))
+        holds = self._get_hold_reasons([row[0] for row in rows])
+        return [
+            eligibility.InvoiceFacts(
+                move_id=move_id,
+                partner_id=partner_id,
+                payment_state=payment_state,
+                excluded=excluded,
+                stage_id=stage_id,
+                date_due=date_due,
+                residual=residual,
+                hold_reason=holds.get(move_id),
+            )
+            for (
+                move_id,
+                partner_id,
+                payment_state,
+                excluded,
+                stage_id,
+                date_due,
+                residual,
+            ) in rows
+        ]
+
+    @api.model
+    def _get_hold_reasons(self, move_ids):
+        """Move id -> reason code, for invoices held by an agreement.
+
+        Extension point: payment plans, promises and disputes add their holds.
+        """
+        return {}
+
+    @api.model
+    def _gather_partner_facts(self, company, partner_ids, as_of):
+        """Facts of the customers, their policies and every stage's offset.
+
+        :returns: (partner id -> PartnerFacts, policy -> partner ids,
+                   stage id -> offset)
+        """
+        partner_ids = list(partner_ids)
+        Partner = self.env["res.partner"]
+        Partner.flush_model(
+            [
+                "debt_paused_until",
+                "debt_do_not_contact",
+                "debt_stage_id",
+                "debt_policy_id",
+                "email",
+                "parent_id",
+                "type",
+                "active",
+            ]
+        )
+        cid = str(company.id)
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT p.id, p.debt_paused_until, COALESCE(p.debt_do_not_contact, FALSE),
+                   (p.debt_stage_id ->> %(cid)s)::int,
+                   (p.debt_policy_id ->> %(cid)s)::int,
+                   COALESCE(p.email, '') != '' OR EXISTS (
+                       SELECT 1 FROM res_partner c
+                        WHERE c.parent_id = p.id AND c.type = 'invoice'
+                          AND c.active AND COALESCE(c.email, '') != ''
+                   )
+              FROM res_partner p
+             WHERE p.id = ANY(%(ids)s)
+                """,
+                cid=cid,
+                ids=partner_ids,
+            )
+        )
+        last_contacts = self._gather_last_contacts(company, partner_ids, as_of)
+        pending = {
+            partner.id
+            for [partner] in self.env["debt.action"]._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("to_review", "queued")),
+                ],
+                ["partner_id"],
+            )
+        }
+        default_policy = company.debt_policy_id
+        policy_ids = {row[4] for row in rows if row[4]}
+        policies = self.env["debt.policy"].browse(policy_ids).exists() | default_policy
+        policy_partners = {policy: [] for policy in policies}
+        partners = {}
+        for pid, paused, dnc, stage_id, policy_id, has_email in rows:
+            policy = policies.browse(policy_id) if policy_id in policies.ids else None
+            policy_partners[self._partner_policy(pid, policy) or default_policy].append(
+                pid
+            )
+            partners[pid] = eligibility.PartnerFacts(
+                partner_id=pid,
+                paused_until=paused,
+                do_not_contact=dnc,
+                last_contact=last_contacts.get(pid),
+                stage_id=stage_id,
+                pending_action=pid in pending,
+                has_email=has_email,
+            )
+        offsets = {
+            stage.id: stage.offset_days
+            for stage in self.env["debt.stage"].search(
+                [("company_id", "=", company.id)]
+            )
+        }
+        return partners, policy_partners, offsets
+
+    @api.model
+    def _partner_policy(self, partner_id, policy):
+        """The policy chasing ``partner_id``; extension point (tiers)."""
+        return policy
+
+    @api.model
+    def _gather_last_contacts(self, company, partner_ids, as_of):
+        """Partner id -> date of its last outbound contact or prepared action.
+
+        Only the recent past matters (the longest gap of any stage), and any
+        contact on or after ``as_of`` (a run simulated for an earlier day).
+        """
+        max_gap = max(
+            self.env["debt.stage"]
+            .search([("company_id", "=", company.id)])
+            .mapped("min_gap_days")
+            or [0]
+        )
+        since = fields.Date.subtract(as_of, days=max_gap + 1)
+        last = {}
+        for model, domain in (
+            ("debt.contact.log", [("direction", "=", "outbound")]),
+            ("debt.action", [("state", "not in", ("cancelled",))]),
+        ):
+            for partner, day in self.env[model]._read_group(
+                domain + [("company_id", "=", company.id), ("date", ">=", since)],
+                ["partner_id"],
+                ["date:max"],
+            ):
+                if partner.id not in last or last[partner.id] < day:
+                    last[partner.id] = day
+        return last
+
+    @api.model
+    def _policy_ladder(self, policy):
+        return [
+            escalation.Rung(
+                stage_id=stage.id,
+                offset_days=stage.offset_days,
+                min_gap_days=stage.min_gap_days,
+                requires_review=stage.requires_review,
+                send_email=stage.send_email,
+                send_letter=stage.send_letter,
+                schedule_call=stage.schedule_call,
+            )
+            for stage in policy._get_ladder_stages()
+        ]
+
+    def _record_decisions(self, decisions, invoices, partners):
+        """Write what the decisions say: actions to send or review, skip reasons."""
+        self.ensure_one()
+        company = self.company_id
+        skipped = {}
+        for decision in decisions:
+            skipped.update(decision.skipped)
+        self._write_skip_reasons(invoices, skipped)
+        self._reset_settled_partners(set(partners))
+
+        to_create = [
+            {
+                "run_id": self.id,
+                "partner_id": decision.partner_id,
+                "stage_id": decision.stage_id,
+                "partner_stage_id": decision.partner_stage_id,
+                "date": self.date,
+                "company_id": company.id,
+                "state": "to_review" if decision.requires_review else "queued",
+                "move_ids": [fields.Command.set(decision.move_ids)],
+                "move_stages": {
+                    str(move_id): stage_id
+                    for move_id, stage_id in decision.move_stages.items()
+                },
+            }
+            for decision in decisions
+            if decision.stage_id
+        ]
+        self.env["debt.action"].create(to_create)
+
+        counts = {}
+        for reason in skipped.values():
+            counts[reason] = counts.get(reason, 0) + 1
+        self.write(
+            {
+                "partner_count": len(partners),
+                "invoice_count": len(invoices),
+                "skip_count": len(skipped),
+                "line_ids": [
+                    fields.Command.create(
+                        {"kind": "skip", "reason": reason, "count": count}
+                    )
+                    for reason, count in sorted(counts.items())
+                ],
+            }
+        )
+
+    def _write_skip_reasons(self, invoices, skipped):
+        """Show on each invoice why the last run did not chase it (only changes)."""
+        Move = self.env["account.move"]
+        current = dict(
+            Move._read_group(
+                [("id", "in", [inv.move_id for inv in invoices])],
+                ["debt_skip_reason"],
+                ["id:array_agg"],
+            )
+        )
+        by_reason = {}
+        for inv in invoices:
+            by_reason.setdefault(skipped.get(inv.move_id) or False, []).append(
+                inv.move_id
+            )
+        for reason, move_ids in by_reason.items():
+            unchanged = set(current.get(reason) or [])
+            changed = [mid for mid in move_ids if mid not in unchanged]
+            if changed:
+                Move.browse(changed).write({"debt_skip_reason": reason})
+
+    def _reset_settled_partners(self, open_partner_ids):
+        """Customers with nothing open any more start again from the first rung."""
+        settled = (
+            self.env["res.partner"]
+            .with_company(self.company_id)
+            .search([("debt_stage_id", "!=", False)])
+            .filtered(lambda p: p.id not in open_partner_ids)
+        )
+        if settled:
+            settled.write({"debt_stage_id": False})
+
+    # ------------------------------------------------------------------
+    # Sending phase
+    # ------------------------------------------------------------------
+
+    def _send_next_batch(self, limit=None):
+        """Send one batch of queued actions; return how many were processed."""
+        self.ensure_one()
+        started = time.monotonic()
+        limit = self._batch_size() if limit is None else limit
+        actions = (
+            self.env["debt.action"].search(
+                [("run_id", "=", self.id), ("state", "=", "queued")],
+                limit=limit,
+                order="id",
+            )
+            if limit
+            else self.env["debt.action"]
+        )
+        actions._execute()
+        values = {"duration": self.duration + time.monotonic() - started}
+        if not actions or len(actions) < limit:
+            if not self.env["debt.action"].search_count(
+                [("run_id", "=", self.id), ("state", "=", "queued")], limit=1
+            ):
+                values["state"] = "done"
+        self.write(values)
+        self._write_stage_lines()
+        return len(actions)
+
+    def _write_stage_lines(self):
+        """Refresh the per-stage counts of sent reminders."""
+        self.ensure_one()
+        counts = self.env["debt.action"]._read_group(
+            [("run_id", "=", self.id), ("state", "=", "done")],
+            ["stage_id"],
+            ["__count"],
+        )
+        commands = [
+            fields.Command.unlink(line.id)
+            for line in self.line_ids
+            if line.kind == "stage"
+        ]
+        commands += [
+            fields.Command.create({"kind": "stage", "stage_id": stage.id, "count": n})
+            for stage, n in counts
+        ]
+        self.write({"line_ids": commands})

@@ -1,0 +1,22 @@
+from odoo import fields, models
+
+from .debt_collection_run import SKIP_REASONS
+
+
+class DebtCollectionRunLine(models.Model):
+    """A figure of a run: reminders sent at a stage, or invoices skipped for a reason."""
+
+    _name = "debt.collection.run.line"
+    _description = "Collection Run Figure"
+    _order = "kind, id"
+
+    run_id = fields.Many2one(
+        "debt.collection.run", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="run_id.company_id", store=True)
+    kind = fields.Selection(
+        [("stage", "Reminders sent"), ("skip", "Invoices skipped")], required=True
+    )
+    stage_id = fields.Many2one("debt.stage", ondelete="set null")
+    reason = fields.Selection(SKIP_REASONS)
+    count = fields.Integer()

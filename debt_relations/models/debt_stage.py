@@ -1,0 +1,98 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class DebtStage(models.Model):
+    """One rung of a collection policy."""
+
+    _name = "debt.stage"
+    _description = "Collection Stage"
+    _order = "policy_id, sequence, offset_days, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    policy_id = fields.Many2one(
+        "debt.policy", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    company_id = fields.Many2one(
+        related="policy_id.company_id", store=True, index=True, precompute=True
+    )
+    sequence = fields.Integer(default=10)
+    offset_days = fields.Integer(
+        string="Days After Due",
+        required=True,
+        help="Days relative to the due date at which this stage applies; a negative "
+        "number reminds before the invoice is due.",
+    )
+    tone = fields.Selection(
+        [
+            ("friendly", "Friendly"),
+            ("firm", "Firm"),
+            ("formal", "Formal"),
+            ("final", "Final"),
+        ],
+        required=True,
+        default="friendly",
+    )
+    send_email = fields.Boolean(string="Email", default=True)
+    send_letter = fields.Boolean(
+        string="Letter", help="Print a letter (PDF) to post to the customer."
+    )
+    schedule_call = fields.Boolean(
+        string="Phone Call",
+        help="Schedule a phone call activity for the collector.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', 'debt.action')]",
+    )
+    min_gap_days = fields.Integer(
+        string="Minimum Gap (days)",
+        default=7,
+        help="Least number of days since the customer's previous outbound contact "
+        "before this stage may be reached.",
+    )
+    requires_review = fields.Boolean(
+        help="Actions of this stage are prepared by the run and wait until a "
+        "collector approves or skips them.",
+    )
+    is_handoff = fields.Boolean(
+        string="Hand-off",
+        help="Mediation or collection agency step: the file leaves the ladder.",
+    )
+    note = fields.Text(
+        string="Internal Note",
+        help="Shown to collectors on calls and reviews of this stage.",
+    )
+
+    _sql_constraints = [
+        (
+            "min_gap_positive",
+            "CHECK(min_gap_days >= 0)",
+            "The minimum gap of a collection stage cannot be negative.",
+        ),
+    ]
+
+    @api.constrains("send_email", "send_letter", "schedule_call")
+    def _check_channel(self):
+        for stage in self:
+            if not (stage.send_email or stage.send_letter or stage.schedule_call):
+                raise ValidationError(
+                    self.env._(
+                        "Stage %(stage)s must use at least one channel: email, "
+                        "letter or phone call.",
+                        stage=stage.name,
+                    )
+                )
+
+    @api.constrains("send_email", "mail_template_id")
+    def _check_template(self):
+        for stage in self:
+            if stage.send_email and not stage.mail_template_id:
+                raise ValidationError(
+                    self.env._(
+                        "Stage %(stage)s sends an email: choose its email template.",
+                        stage=stage.name,
+                    )
+                )

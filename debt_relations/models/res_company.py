@@ -1,0 +1,35 @@
+from odoo import api, fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    debt_policy_id = fields.Many2one(
+        "debt.policy",
+        string="Default Collection Policy",
+        check_company=True,
+        help="The escalation ladder for customers without a policy of their own.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._debt_ensure_default_policy()
+        return companies
+
+    def _debt_ensure_default_policy(self):
+        """Give each company without one a copy of the shipped default policy."""
+        source = self.env.ref(
+            "debt_relations.debt_policy_default", raise_if_not_found=False
+        )
+        for company in self.filtered(lambda c: not c.debt_policy_id):
+            if not source:
+                continue
+            if source.company_id == company:
+                policy = source
+            else:
+                # sudo: the shipped policy belongs to another company.
+                policy = source.sudo().copy(
+                    {"company_id": company.id, "name": source.name}
+                )
+            company.sudo().debt_policy_id = policy.sudo(False)

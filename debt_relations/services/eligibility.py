@@ -1,0 +1,127 @@
+"""Which invoices may be chased, and which customers may be contacted.
+
+"Verify before chase": money that is paid, being paid, reversed, blocked, excluded
+by hand or too small to matter is never reminded, and a customer who is paused
+or asked not to be contacted is left alone. Each refusal has a reason code the
+collection run counts and shows.
+
+Pure Python: facts in, decisions out. Nothing here imports Odoo.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+# Reason codes. The models translate them through SKIP_REASONS.
+PAID = "paid"
+IN_PAYMENT = "in_payment"
+REVERSED = "reversed"
+BLOCKED = "blocked"
+EXCLUDED = "excluded"
+BELOW_TOLERANCE = "below_tolerance"
+PAUSED = "paused"
+DO_NOT_CONTACT = "do_not_contact"
+NO_POLICY = "no_policy"
+NO_CHANNEL = "no_channel"
+RECENTLY_CONTACTED = "recently_contacted"
+PENDING_ACTION = "pending_action"
+
+INVOICE_REASONS = (PAID, IN_PAYMENT, REVERSED, BLOCKED, EXCLUDED, BELOW_TOLERANCE)
+PARTNER_REASONS = (
+    PAUSED,
+    DO_NOT_CONTACT,
+    NO_POLICY,
+    NO_CHANNEL,
+    RECENTLY_CONTACTED,
+    PENDING_ACTION,
+)
+
+# payment_state values of account.move that mean "nothing left to chase".
+_STATE_REASONS = {
+    "paid": PAID,
+    "in_payment": IN_PAYMENT,
+    "reversed": REVERSED,
+    "blocked": BLOCKED,
+    "invoicing_legacy": PAID,
+}
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """What the run knows of one customer invoice."""
+
+    move_id: int
+    partner_id: int
+    payment_state: str
+    residual: float
+    """Open amount in company currency, from the receivable lines."""
+    date_due: date | None
+    """Due date of the oldest unpaid instalment."""
+    excluded: bool = False
+    stage_id: int | None = None
+    hold_reason: str | None = None
+    """Set when an agreement (plan, promise, dispute) holds the chase."""
+
+
+@dataclass(frozen=True)
+class PartnerFacts:
+    """What the run knows of one commercial partner."""
+
+    partner_id: int
+    paused_until: date | None = None
+    do_not_contact: bool = False
+    last_contact: date | None = None
+    """Date of the last outbound contact."""
+    stage_id: int | None = None
+    pending_action: bool = False
+    """An action waits for review or sending."""
+    has_email: bool = True
+
+
+def is_below(amount, threshold, rounding):
+    """True when ``amount`` is strictly below ``threshold`` at ``rounding``.
+
+    Mirrors ``res.currency.compare_amounts``: both sides are rounded half-up to
+    the currency's rounding before being compared, never compared as raw floats.
+    """
+    step = Decimal(str(rounding))
+
+    def _round(value):
+        return (Decimal(str(value)) / step).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        ) * step
+
+    return _round(amount) < _round(threshold)
+
+
+def invoice_skip_reason(invoice, tolerance, rounding):
+    """Why ``invoice`` must not be chased, or ``None`` when it may be.
+
+    :param InvoiceFacts invoice: the invoice's facts
+    :param float tolerance: amounts below this (company currency) are not chased
+    :param float rounding: the company currency's rounding
+    """
+    reason = _STATE_REASONS.get(invoice.payment_state)
+    if reason:
+        return reason
+    if invoice.excluded:
+        return EXCLUDED
+    if invoice.hold_reason:
+        return invoice.hold_reason
+    if invoice.date_due is None or not is_below(0.0, invoice.residual, rounding):
+        # Nothing left open, or a balance in the customer's favour.
+        return BELOW_TOLERANCE
+    if is_below(invoice.residual, tolerance, rounding):
+        return BELOW_TOLERANCE
+    return None
+
+
+def partner_skip_reason(partner, as_of):
+    """Why ``partner`` must not be contacted at all on ``as_of``, or ``None``."""
+    if partner.do_not_contact:
+        return DO_NOT_CONTACT
+    if partner.paused_until and partner.paused_until >= as_of:
+        return PAUSED
+    if partner.pending_action:
+        return PENDING_ACTION
+    return None

@@ -1,0 +1,224 @@
+"""The escalation ladder: which rung a customer is on and which comes next.
+
+Rules (each one a promise to the customer):
+
+* Friendly before due: a rung with a negative offset reminds before the due date.
+  Once an invoice is overdue, rungs meant for "before due" no longer apply.
+* Yellow card before red: an invoice climbs one rung per contact, and so does the
+  customer. An invoice first seen long overdue starts at the first overdue rung.
+* Never sooner than the target rung's ``min_gap_days`` after the previous
+  outbound contact, and never twice on the same day.
+* One message per customer per run, listing every open, overdue invoice.
+
+Pure Python: facts in, decisions out. Nothing here imports Odoo.
+"""
+
+from dataclasses import dataclass, field
+from . import eligibility
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One stage of a policy, as the decision needs it."""
+
+    stage_id: int
+    offset_days: int
+    min_gap_days: int = 0
+    requires_review: bool = False
+    send_email: bool = True
+    send_letter: bool = False
+    schedule_call: bool = False
+
+
+@dataclass
+class Decision:
+    """What the run does with one customer."""
+
+    partner_id: int
+    stage_id: int | None = None
+    """The rung the customer is contacted at; ``None``: no contact."""
+    requires_review: bool = False
+    move_ids: list = field(default_factory=list)
+    """Invoices listed in the reminder."""
+    move_stages: dict = field(default_factory=dict)
+    """Invoices that climb: move id -> new stage id."""
+    skipped: dict = field(default_factory=dict)
+    """Invoices not chased: move id -> reason code."""
+    reason: str | None = None
+    """Why the customer is not contacted, when a reason applies."""
+    partner_stage_id: int | None = None
+    """The customer's rung after the contact (never lower than before)."""
+
+
+def days_overdue(date_due, as_of):
+    """Days past ``date_due`` on ``as_of``; negative before it is due."""
+    return (as_of - date_due).days
+
+
+def rung_index(ladder, stage_id, stage_offsets=None):
+    """Position of ``stage_id`` on ``ladder``, or ``None`` when not on it.
+
+    A stage from another ladder (the customer's policy changed) maps to the last
+    rung whose offset does not exceed that stage's offset, so a customer never
+    falls back to a friendlier rung nor jumps ahead because a policy changed.
+    """
+    if not stage_id:
+        return None
+    for index, rung in enumerate(ladder):
+        if rung.stage_id == stage_id:
+            return index
+    offset = (stage_offsets or {}).get(stage_id)
+    if offset is None:
+        return None
+    found = None
+    for index, rung in enumerate(ladder):
+        if rung.offset_days <= offset:
+            found = index
+    return found
+
+
+def next_rung(ladder, current, overdue_days):
+    """Index of the rung reached next by an invoice, or ``None`` if none is due.
+
+    :param list ladder: the policy's rungs, in order
+    :param current: index of the rung already reached, ``None`` for none
+    :param int overdue_days: days past due as of the run (negative before due)
+    """
+    candidate = 0 if current is None else current + 1
+    if overdue_days > 0:
+        # Reminders meant for "before due" make no sense any more.
+        while candidate < len(ladder) and ladder[candidate].offset_days < 0:
+            candidate += 1
+    if candidate >= len(ladder) or overdue_days < ladder[candidate].offset_days:
+        return None
+    return candidate
+
+
+def _channel_available(rung, has_email):
+    return (rung.send_email and has_email) or rung.send_letter or rung.schedule_call
+
+
+def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offsets=None):
+    """Decide what to do with one customer on ``as_of``.
+
+    :param list ladder: :class:`Rung` of the customer's policy, in order
+    :param PartnerFacts partner: the customer's facts
+    :param list invoices: :class:`~.eligibility.InvoiceFacts` of its open invoices
+    :param date as_of: the day the decision is taken for
+    :param float tolerance: open amounts below it are not chased
+    :param float rounding: the company currency's rounding
+    :param dict offsets: stage id -> offset, for stages of other ladders
+    :rtype: Decision
+    """
+    decision = Decision(partner_id=partner.partner_id)
+    eligible = []
+    for invoice in invoices:
+        reason = eligibility.invoice_skip_reason(invoice, tolerance, rounding)
+        if reason:
+            decision.skipped[invoice.move_id] = reason
+        else:
+            eligible.append(invoice)
+    if not eligible:
+        return decision
+
+    def _skip_all(reason):
+        decision.reason = reason
+        decision.skipped.update({inv.move_id: reason for inv in eligible})
+        return decision
+
+    reason = eligibility.partner_skip_reason(partner, as_of)
+    if reason:
+        return _skip_all(reason)
+    if not ladder:
+        return _skip_all(eligibility.NO_POLICY)
+
+    ages = {inv.move_id: days_overdue(inv.date_due, as_of) for inv in eligible}
+    current = {
+        inv.move_id: rung_index(ladder, inv.stage_id, offsets) for inv in eligible
+    }
+    climbing = {}
+    for inv in eligible:
+        candidate = next_rung(ladder, current[inv.move_id], ages[inv.move_id])
+        if candidate is not None:
+            climbing[inv.move_id] = candidate
+    if not climbing:
+        return decision  # nothing is due yet: no contact, nothing skipped
+
+    # The customer climbs one rung at most: the rung after its own.
+    partner_current = rung_index(ladder, partner.stage_id, offsets)
+    cap = next_rung(ladder, partner_current, max(ages.values()))
+    if cap is None:
+        cap = len(ladder) - 1 if partner_current is None else partner_current
+    target = min(max(climbing.values()), cap)
+    rung = ladder[target]
+
+    if partner.last_contact:
+        if partner.last_contact >= as_of or (
+            days_overdue(partner.last_contact, as_of) < rung.min_gap_days
+        ):
+            decision.skipped.update(
+                {move_id: eligibility.RECENTLY_CONTACTED for move_id in climbing}
+            )
+            decision.reason = eligibility.RECENTLY_CONTACTED
+            return decision
+    if not _channel_available(rung, partner.has_email):
+        return _skip_all(eligibility.NO_CHANNEL)
+
+    decision.stage_id = rung.stage_id
+    decision.requires_review = rung.requires_review
+    reached = target if partner_current is None else max(target, partner_current)
+    decision.partner_stage_id = ladder[reached].stage_id
+    for move_id, candidate in climbing.items():
+        reached = min(candidate, target)
+        if current[move_id] is None or reached > current[move_id]:
+            decision.move_stages[move_id] = ladder[reached].stage_id
+    decision.move_ids = sorted(
+        inv.move_id
+        for inv in eligible
+        if inv.move_id in climbing or ages[inv.move_id] > 0
+    )
+    return decision
+
+
+def decide_run(ladders, partners, invoices, as_of, tolerance, rounding, offsets=None):
+    """Decide for every customer of a run.
+
+    :param dict ladders: partner id -> list of :class:`Rung` (its policy)
+    :param dict partners: partner id -> :class:`~.eligibility.PartnerFacts`
+    :param list invoices: every open :class:`~.eligibility.InvoiceFacts`
+    :returns: list of :class:`Decision`, one per customer having invoices
+    """
+    by_partner = {}
+    for invoice in invoices:
+        by_partner.setdefault(invoice.partner_id, []).append(invoice)
+    return [
+        decide_partner(
+            ladders.get(partner_id) or [],
+            partners.get(partner_id) or eligibility.PartnerFacts(partner_id),
+            partner_invoices,
+            as_of,
+            tolerance,
+            rounding,
+            offsets,
+        )
+        for partner_id, partner_invoices in sorted(by_partner.items())
+    ]
+
+
+def reverify(invoices, tolerance, rounding):
+    """Split invoices of a prepared action into still chaseable and dropped.
+
+    Used just before a prepared reminder is sent (e.g. after a review): money
+    paid or disputed in the meantime is not reminded.
+
+    :returns: (list of move ids still due, dict move id -> reason)
+    """
+    keep, dropped = [], {}
+    for invoice in invoices:
+        reason = eligibility.invoice_skip_reason(invoice, tolerance, rounding)
+        if reason:
+            dropped[invoice.move_id] = reason
+        else:
+            keep.append(invoice.move_id)
+    return keep, dropped
+

@@ -1,0 +1,106 @@
+from datetime import date, timedelta
+
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class DebtRelationsCase(AccountTestInvoicingCommon):
+    """A company with the shipped default policy and small factories.
+
+    Mail is not delivered in tests: reminders are queued ``mail.mail`` records
+    the tests inspect.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.groups_id |= cls.env.ref("debt_relations.group_debt_manager")
+        cls.company = cls.env.company
+        cls.policy = cls.company.debt_policy_id
+        stages = cls.policy._get_ladder_stages()
+        (
+            cls.stage_before,
+            cls.stage_friendly,
+            cls.stage_firm,
+            cls.stage_formal,
+            cls.stage_final,
+            cls.stage_handoff,
+        ) = stages
+        cls.customer = cls._create_customer("Azure Interior")
+        cls.today = date(2026, 3, 2)
+
+    @classmethod
+    def _create_customer(cls, name, email=True, **values):
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "email": email and f"{name.lower().replace(' ', '.')}@example.com",
+                **values,
+            }
+        )
+
+    @classmethod
+    def _create_invoice(cls, partner, due, amount=100.0, post=True, company=None):
+        """A customer invoice of ``amount`` (no tax) due on ``due``."""
+        company = company or cls.env.company
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "invoice_payment_term_id": False,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Consulting",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, invoice, amount=None, pay_date=None):
+        """Register a payment through Odoo's payment wizard."""
+        ctx = {"active_model": "account.move", "active_ids": invoice.ids}
+        values = {"payment_date": pay_date or invoice.invoice_date}
+        if amount is not None:
+            values["amount"] = amount
+        return (
+            cls.env["account.payment.register"]
+            .with_context(**ctx)
+            .create(values)
+            ._create_payments()
+        )
+
+    def _run(self, as_of, company=None):
+        return self.env["debt.collection.run"]._run_collection(
+            as_of=as_of, company=company
+        )
+
+    def _mails(self, partner):
+        """Reminder mails queued on the customer's chatter, oldest first."""
+        return self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", partner.id)],
+            order="id",
+        )
+
+    def _logs(self, partner, **domain):
+        return self.env["debt.contact.log"].search(
+            [("partner_id", "=", partner.id)]
+            + [(key, "=", value) for key, value in domain.items()],
+            order="id",
+        )

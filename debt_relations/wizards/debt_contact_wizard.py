@@ -1,0 +1,75 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.debt_contact_log import CHANNELS
+
+
+class DebtContactWizard(models.TransientModel):
+    """Log a contact with a customer: a call made, an email received, a meeting."""
+
+    _name = "debt.contact.wizard"
+    _description = "Log a Collection Contact"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        string="Invoices",
+        check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), "
+        "('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today)
+    channel = fields.Selection(CHANNELS, required=True, default="call")
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")],
+        required=True,
+        default="outbound",
+    )
+    summary = fields.Char(required=True)
+    outcome = fields.Text()
+
+    @api.model
+    def _action_open(self, partner, moves=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Contact"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_move_ids": (moves or self.env["account.move"]).ids,
+            },
+        }
+
+    def action_log(self):
+        self.ensure_one()
+        if self.date > fields.Date.context_today(self):
+            raise UserError(
+                self.env._(
+                    "A contact cannot be logged in the future (%(date)s).",
+                    date=fields.Date.to_string(self.date),
+                )
+            )
+        log = self.env["debt.contact.log"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "move_ids": [fields.Command.set(self.move_ids.ids)],
+                "date": self.date,
+                "channel": self.channel,
+                "direction": self.direction,
+                "summary": self.summary,
+                "outcome": self.outcome,
+                "stage_id": self.partner_id.with_company(
+                    self.company_id
+                ).debt_stage_id.id,
+                "company_id": self.company_id.id,
+            }
+        )
+        return {"type": "ir.actions.act_window_close", "log_id": log.id}
