@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from .debt_collection_run import SKIP_REASONS
 
@@ -66,6 +67,37 @@ class AccountMove(models.Model):
             lambda line: line.display_type == "payment_term" and not line.reconciled
         )
         return min(open_terms.mapped("date_maturity"), default=False)
+
+    @api.model
+    def _debt_write_tracking(self, move_ids, values):
+        """Write collection bookkeeping on many posted invoices at once.
+
+        ``account.move.write`` re-synchronises the journal items of every move it
+        touches, which costs queries per invoice; the collection run only sets its
+        own columns (``debt_stage_id``, ``debt_last_contact_date``,
+        ``debt_skip_reason``), on which nothing in accounting depends.
+        """
+        allowed = {"debt_stage_id", "debt_last_contact_date", "debt_skip_reason"}
+        if not move_ids or not values:
+            return
+        assert set(values) <= allowed, set(values) - allowed
+        self.flush_model(list(values))
+        assignments = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(name), value or None)
+            for name, value in values.items()
+        )
+        self.env.execute_query(
+            SQL(
+                "UPDATE account_move SET %s, write_date = NOW() AT TIME ZONE 'UTC', "
+                "write_uid = %s WHERE id = ANY(%s)",
+                assignments,
+                self.env.uid,
+                list(move_ids),
+            )
+        )
+        self.browse(move_ids).invalidate_recordset(
+            [*values, "write_date", "write_uid"]
+        )
 
     def action_view_debt_contact_logs(self):
         self.ensure_one()

@@ -370,8 +370,10 @@ class DebtAction(models.Model):
                     by_stage.setdefault(stage_id, []).append(move_id)
                 by_date.setdefault(action.date, []).append(move_id)
         for stage_id, move_ids in by_stage.items():
-            Move.browse(move_ids).write({"debt_stage_id": stage_id})
+            Move._debt_write_tracking(move_ids, {"debt_stage_id": stage_id})
         for day, move_ids in by_date.items():
-            Move.browse(move_ids).write({"debt_last_contact_date": day})
+            Move._debt_write_tracking(move_ids, {"debt_last_contact_date": day})
         for stage, actions in self.grouped("partner_stage_id").items():
-            actions.partner_id.write({"debt_stage_id": stage.id})
+            # sudo: the rung reached is bookkeeping of the run; collectors who
+            # approve a reminder need not be allowed to edit customers.
+            actions.partner_id.sudo().write({"debt_stage_id": stage.id})

@@ -489,8 +489,7 @@ class DebtCollectionRun(models.Model):
         for reason, move_ids in by_reason.items():
             unchanged = set(current.get(reason) or [])
             changed = [mid for mid in move_ids if mid not in unchanged]
-            if changed:
-                Move.browse(changed).write({"debt_skip_reason": reason})
+            Move._debt_write_tracking(changed, {"debt_skip_reason": reason})
 
     def _reset_settled_partners(self, open_partner_ids):
         """Customers with nothing open any more start again from the first rung."""

@@ -19,17 +19,17 @@ class ResCompany(models.Model):
 
     def _debt_ensure_default_policy(self):
         """Give each company without one a copy of the shipped default policy."""
+        # sudo: the shipped policy belongs to the main company, which the user
+        # creating a company may not be allowed to read.
         source = self.env.ref(
             "debt_relations.debt_policy_default", raise_if_not_found=False
         )
+        if not source:
+            return
+        source = source.sudo()
         for company in self.filtered(lambda c: not c.debt_policy_id):
-            if not source:
-                continue
             if source.company_id == company:
                 policy = source
             else:
-                # sudo: the shipped policy belongs to another company.
-                policy = source.sudo().copy(
-                    {"company_id": company.id, "name": source.name}
-                )
-            company.sudo().debt_policy_id = policy.sudo(False)
+                policy = source.copy({"company_id": company.id, "name": source.name})
+            company.sudo().debt_policy_id = policy

@@ -146,6 +146,10 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
 
     # The customer climbs one rung at most: the rung after its own.
     partner_current = rung_index(ladder, partner.stage_id, offsets)
+    if partner_current is None:
+        # Unknown for the customer: as high as its invoices went.
+        known = [index for index in current.values() if index is not None]
+        partner_current = max(known, default=None)
     cap = next_rung(ladder, partner_current, max(ages.values()))
     if cap is None:
         cap = len(ladder) - 1 if partner_current is None else partner_current

@@ -1,0 +1,101 @@
+from datetime import timedelta
+
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+
+from .common import DebtRelationsCase
+
+
+@tagged("post_install", "-at_install")
+class TestCompanyAndAccess(DebtRelationsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.setup_other_company(name="Company B")["company"]
+
+    def test_new_company_gets_a_default_policy(self):
+        policy = self.company_b.debt_policy_id
+        self.assertTrue(policy)
+        self.assertEqual(policy.company_id, self.company_b)
+        self.assertEqual(len(policy.stage_ids), 6)
+        self.assertEqual(policy.stage_ids.company_id, self.company_b)
+        self.assertNotEqual(policy, self.policy)
+
+    def test_runs_are_per_company(self):
+        invoice_a = self._create_invoice(self.customer, self.today - timedelta(days=10))
+        invoice_b = self._create_invoice(
+            self.customer, self.today - timedelta(days=10), company=self.company_b
+        )
+        run = self._run(self.today)
+        self.assertEqual(invoice_a.debt_stage_id, self.stage_friendly)
+        self.assertFalse(invoice_b.debt_stage_id)
+        self.assertEqual(run.invoice_count, 1)
+        self.env.user.company_ids |= self.company_b
+        run_b = self._run(self.today, company=self.company_b)
+        self.assertEqual(invoice_b.debt_stage_id.policy_id, self.company_b.debt_policy_id)
+        self.assertEqual(run_b.company_id, self.company_b)
+        self.assertEqual(
+            self.customer.with_company(self.company_b).debt_stage_id,
+            invoice_b.debt_stage_id,
+        )
+        self.assertEqual(
+            self.customer.with_company(self.company).debt_stage_id, self.stage_friendly
+        )
+
+    def test_collector_rights(self):
+        collector = new_test_user(
+            self.env,
+            login="collector",
+            groups="account.group_account_invoice,debt_relations.group_debt_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
+        invoice.debt_stage_id = self.stage_formal
+        action = self._run(self.today).action_ids
+        self.assertEqual(action.state, "to_review")
+        action.with_user(collector).action_approve()
+        self.assertEqual(action.state, "done")
+        log = self._logs(self.customer)[:1].with_user(collector)
+        with self.assertRaises(Exception):
+            log.summary = "rewritten"
+        with self.assertRaises(AccessError):
+            self.env["debt.collection.run"].with_user(collector).action_run_now()
+        with self.assertRaises(AccessError):
+            self.policy.with_user(collector).name = "Mine"
+
+    def test_billing_clerk_cannot_review(self):
+        clerk = new_test_user(
+            self.env,
+            login="clerk",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
+        invoice.debt_stage_id = self.stage_formal
+        action = self._run(self.today).action_ids
+        with self.assertRaises(AccessError):
+            action.with_user(clerk).action_approve()
+
+    def test_company_rules(self):
+        user_b = new_test_user(
+            self.env,
+            login="user_b",
+            groups="account.group_account_invoice,debt_relations.group_debt_user",
+            company_id=self.company_b.id,
+            company_ids=[self.company_b.id],
+        )
+        self._create_invoice(self.customer, self.today - timedelta(days=10))
+        self._run(self.today)
+        self.assertTrue(self._logs(self.customer))
+        Log = self.env["debt.contact.log"].with_user(user_b)
+        self.assertFalse(Log.search([("partner_id", "=", self.customer.id)]))
+        self.assertFalse(
+            self.env["debt.collection.run"].with_user(user_b).search([])
+        )
+        self.assertFalse(
+            self.env["debt.policy"].with_user(user_b).search(
+                [("id", "=", self.policy.id)]
+            )
+        )

@@ -1,0 +1,77 @@
+from datetime import timedelta
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import DebtRelationsCase
+
+
+@tagged("post_install", "-at_install")
+class TestReview(DebtRelationsCase):
+    def _at_final_rung(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
+        invoice.debt_stage_id = self.stage_formal
+        self.customer.with_company(self.company).sudo().debt_stage_id = (
+            self.stage_formal
+        )
+        run = self._run(self.today)
+        return invoice, run.action_ids
+
+    def test_final_notice_waits_for_review(self):
+        invoice, action = self._at_final_rung()
+        self.assertEqual(action.state, "to_review")
+        self.assertEqual(action.stage_id, self.stage_final)
+        self.assertEqual(action.run_id.review_count, 1)
+        self.assertFalse(self._mails(self.customer), "Nothing sent before approval")
+        self.assertEqual(invoice.debt_stage_id, self.stage_formal)
+
+        # A second run does not prepare it twice.
+        self._run(self.today + timedelta(days=20))
+        self.assertEqual(
+            self.env["debt.action"].search_count(
+                [("partner_id", "=", self.customer.id)]
+            ),
+            1,
+        )
+
+        action.action_approve()
+        self.assertEqual(action.state, "done")
+        self.assertEqual(action.reviewed_by_id, self.env.user)
+        self.assertEqual(len(self._mails(self.customer)), 1)
+        self.assertIn("final notice", self._mails(self.customer).body_html)
+        self.assertEqual(invoice.debt_stage_id, self.stage_final)
+        self.assertEqual(
+            self._logs(self.customer).mapped("channel"), ["email", "letter"]
+        )
+        with self.assertRaises(UserError):
+            action.action_approve()
+
+    def test_skip(self):
+        invoice, action = self._at_final_rung()
+        action.action_skip()
+        self.assertEqual(action.state, "skipped")
+        self.assertFalse(self._mails(self.customer))
+        self.assertFalse(self._logs(self.customer))
+        self.assertEqual(invoice.debt_stage_id, self.stage_formal)
+
+    def test_paid_before_approval_is_not_sent(self):
+        invoice, action = self._at_final_rung()
+        self._pay(invoice)
+        action.action_approve()
+        self.assertEqual(action.state, "cancelled")
+        self.assertFalse(self._mails(self.customer))
+        self.assertFalse(self._logs(self.customer))
+
+    def test_handoff_schedules_dossier_work(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=90))
+        invoice.debt_stage_id = self.stage_final
+        run = self._run(self.today)
+        action = run.action_ids
+        self.assertEqual(action.stage_id, self.stage_handoff)
+        action.action_approve()
+        self.assertIn("mediator", self._mails(self.customer).body_html)
+        self.assertIn(
+            "Hand the file over to mediation",
+            self.customer.activity_ids.mapped("summary"),
+        )
+        self.assertEqual(invoice.debt_stage_id, self.stage_handoff)

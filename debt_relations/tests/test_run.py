@@ -1,0 +1,142 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from odoo.addons.debt_relations.models.debt_action import DebtAction
+
+from .common import DebtRelationsCase
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionRun(DebtRelationsCase):
+    def test_run_twice_same_day_sends_once(self):
+        self._create_invoice(self.customer, self.today - timedelta(days=10))
+        first = self._run(self.today)
+        second = self._run(self.today)
+        self.assertEqual(first, second)
+        self.assertEqual(first.state, "done")
+        self.assertEqual(len(self._mails(self.customer)), 1)
+        self.assertEqual(len(self._logs(self.customer)), 1)
+
+    def test_run_record_counts(self):
+        other = self._create_customer("Deco Addict")
+        self._create_invoice(self.customer, self.today - timedelta(days=10))
+        self._create_invoice(other, self.today - timedelta(days=1))  # not due yet
+        self._create_invoice(other, self.today - timedelta(days=10), amount=0.2)
+        run = self._run(self.today)
+        self.assertRecordValues(
+            run,
+            [
+                {
+                    "date": self.today,
+                    "company_id": self.company.id,
+                    "partner_count": 2,
+                    "invoice_count": 3,
+                    "reminder_count": 1,
+                    "review_count": 0,
+                    "skip_count": 1,
+                    "state": "done",
+                }
+            ],
+        )
+        stage_line = run.line_ids.filtered(lambda line: line.kind == "stage")
+        self.assertEqual(stage_line.stage_id, self.stage_friendly)
+        self.assertEqual(stage_line.count, 1)
+        self.assertGreater(run.duration, 0)
+
+    def test_crash_part_way_then_rerun_sends_each_once(self):
+        customers = [self.customer] + [
+            self._create_customer(f"Customer {index}") for index in range(3)
+        ]
+        for customer in customers:
+            self._create_invoice(customer, self.today - timedelta(days=10))
+        self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 2)
+        Run = self.env["debt.collection.run"]
+        run = Run._prepare_run(self.today, self.company)
+        self.assertEqual(run._send_next_batch(), 2)
+
+        original = DebtAction._send_emails
+
+        def crash(actions, template):
+            original(actions, template)
+            raise RuntimeError("mail server down")
+
+        # The second batch fails half-way: its transaction is rolled back.
+        with (
+            patch.object(DebtAction, "_send_emails", crash),
+            self.assertRaises(RuntimeError),
+            self.env.cr.savepoint(),
+        ):
+            run._send_next_batch()
+        self.env.invalidate_all()
+
+        rerun = self._run(self.today)
+        self.assertEqual(rerun, run)
+        self.assertEqual(run.state, "done")
+        for customer in customers:
+            self.assertEqual(len(self._mails(customer)), 1, customer.name)
+            self.assertEqual(len(self._logs(customer)), 1, customer.name)
+
+    def test_cron_works_in_batches(self):
+        customers = [self._create_customer(f"Cron {index}") for index in range(3)]
+        for customer in customers:
+            self._create_invoice(customer, self.today - timedelta(days=10))
+        self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 2)
+        # The scheduled action runs as the superuser.
+        Run = self.env["debt.collection.run"].sudo()
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref("debt_relations.ir_cron_debt_collection_run").id}
+        )
+        with freeze_time(self.today):
+            Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
+            self.assertEqual((progress.done, progress.remaining), (2, 1))
+            run = Run.search(
+                [("date", "=", self.today), ("company_id", "=", self.company.id)]
+            )
+            self.assertEqual(run.state, "running")
+            Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
+            self.assertEqual((progress.done, progress.remaining), (1, 0))
+        self.assertEqual(run.state, "done")
+        for customer in customers:
+            self.assertEqual(len(self._mails(customer)), 1)
+
+    def test_simulated_day_dates_everything(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=10))
+        as_of = self.today + timedelta(days=100)
+        self._run(as_of)
+        self.assertEqual(invoice.debt_last_contact_date, as_of)
+        self.assertEqual(self._logs(self.customer).date, as_of)
+        # A run for an earlier day does not contact again.
+        self._run(self.today)
+        self.assertEqual(len(self._mails(self.customer)), 1)
+
+    def test_query_count_does_not_grow_with_invoices(self):
+        def build(count, prefix):
+            for index in range(count):
+                customer = self._create_customer(f"{prefix} {index}")
+                self._create_invoice(customer, self.today - timedelta(days=10))
+                self._create_invoice(customer, self.today - timedelta(days=12))
+
+        def count_queries(as_of):
+            self.env.invalidate_all()
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self._run(as_of)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 500)
+        build(2, "Warm-up")  # first-time costs: template compilation, caches
+        count_queries(self.today - timedelta(days=1))
+        build(10, "Small")
+        small = count_queries(self.today)
+        build(50, "Large")  # the customers before are recently contacted: skipped
+        large = count_queries(self.today + timedelta(days=1))
+        self.assertLessEqual(
+            abs(large - small),
+            8,
+            f"10 customers: {small} queries, 60 customers: {large} queries",
+        )

@@ -1,0 +1,75 @@
+from datetime import date
+
+import pytest
+from services import eligibility as el
+
+AS_OF = date(2026, 3, 2)
+
+
+def invoice(**values):
+    base = {
+        "move_id": 1,
+        "partner_id": 7,
+        "payment_state": "not_paid",
+        "residual": 100.0,
+        "date_due": date(2026, 2, 1),
+    }
+    return el.InvoiceFacts(**(base | values))
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("paid", el.PAID),
+        ("in_payment", el.IN_PAYMENT),
+        ("reversed", el.REVERSED),
+        ("blocked", el.BLOCKED),
+        ("not_paid", None),
+        ("partial", None),
+    ],
+)
+def test_payment_states(state, reason):
+    assert el.invoice_skip_reason(invoice(payment_state=state), 1.0, 0.01) == reason
+
+
+def test_excluded_and_held():
+    assert el.invoice_skip_reason(invoice(excluded=True), 1.0, 0.01) == el.EXCLUDED
+    held = invoice(hold_reason="disputed")
+    assert el.invoice_skip_reason(held, 1.0, 0.01) == "disputed"
+
+
+@pytest.mark.parametrize(
+    ("residual", "reason"),
+    [
+        (0.99, el.BELOW_TOLERANCE),
+        (0.995, None),  # rounds to 1.00: at the tolerance, chased
+        (1.0, None),
+        (0.0, el.BELOW_TOLERANCE),
+        (-50.0, el.BELOW_TOLERANCE),
+    ],
+)
+def test_tolerance_uses_currency_rounding(residual, reason):
+    assert el.invoice_skip_reason(invoice(residual=residual), 1.0, 0.01) == reason
+
+
+def test_no_open_instalment_is_not_chased():
+    facts = invoice(date_due=None, residual=0.0)
+    assert el.invoice_skip_reason(facts, 1.0, 0.01) == el.BELOW_TOLERANCE
+
+
+def test_is_below_rounds_both_sides():
+    assert not el.is_below(0.1 + 0.2, 0.3, 0.01)
+    assert el.is_below(0.29, 0.3, 0.01)
+    assert not el.is_below(10, 10, 1.0)
+
+
+def test_partner_reasons():
+    partner = el.PartnerFacts(1)
+    assert el.partner_skip_reason(partner, AS_OF) is None
+    dnc = el.PartnerFacts(1, do_not_contact=True)
+    assert el.partner_skip_reason(dnc, AS_OF) == el.DO_NOT_CONTACT
+    paused = el.PartnerFacts(1, paused_until=AS_OF)
+    assert el.partner_skip_reason(paused, AS_OF) == el.PAUSED
+    assert el.partner_skip_reason(paused, date(2026, 3, 3)) is None
+    pending = el.PartnerFacts(1, pending_action=True)
+    assert el.partner_skip_reason(pending, AS_OF) == el.PENDING_ACTION
