@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import DebtRelationsCase
@@ -59,7 +59,7 @@ class TestCompanyAndAccess(DebtRelationsCase):
         log = self._logs(self.customer)[:1].with_user(collector)
         with self.assertRaises(Exception):
             log.summary = "rewritten"
-        with self.assertRaises(AccessError):
+        with self.assertRaisesRegex(UserError, "Only collection managers"):
             self.env["debt.collection.run"].with_user(collector).action_run_now()
         with self.assertRaises(AccessError):
             self.policy.with_user(collector).name = "Mine"
