@@ -284,21 +284,27 @@ class DebtAction(models.Model):
         """Print one letter (PDF) per action, kept on the action and the log."""
         logs = []
         report = self.env.ref("debt_relations.action_report_debt_letter")
+        Report = self.env["ir.actions.report"]
+        # Without wkhtmltopdf the letter is kept as HTML, printable from a browser,
+        # rather than holding up every reminder of the run.
+        as_pdf = Report.get_wkhtmltopdf_state() != "install"
         for action in self:
-            pdf, _kind = self.env["ir.actions.report"]._render_qweb_pdf(
-                report, res_ids=action.ids
+            name = self.env._(
+                "Letter %(customer)s %(date)s",
+                customer=action.partner_id.display_name,
+                date=fields.Date.to_string(action.date),
             )
+            if as_pdf:
+                content, _kind = Report._render_qweb_pdf(report, res_ids=action.ids)
+            else:
+                content, _kind = Report._render_qweb_html(report, res_ids=action.ids)
             attachment = self.env["ir.attachment"].create(
                 {
-                    "name": self.env._(
-                        "Letter %(customer)s %(date)s.pdf",
-                        customer=action.partner_id.display_name,
-                        date=fields.Date.to_string(action.date),
-                    ),
-                    "raw": pdf,
+                    "name": f"{name}.pdf" if as_pdf else f"{name}.html",
+                    "raw": content,
                     "res_model": self._name,
                     "res_id": action.id,
-                    "mimetype": "application/pdf",
+                    "mimetype": "application/pdf" if as_pdf else "text/html",
                 }
             )
             action.letter_attachment_id = attachment
