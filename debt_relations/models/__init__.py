@@ -8,3 +8,11 @@ from . import res_company
 from . import res_partner
 from . import account_move
 from . import res_config_settings
+from . import debt_payment_plan
+from . import debt_payment_plan_installment
+from . import debt_promise
+from . import debt_dispute_reason
+from . import debt_dispute
+from . import debt_relationship_tier
+from . import debt_incentive_rule
+from . import debt_reward

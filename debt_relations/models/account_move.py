@@ -23,6 +23,12 @@ class AccountMove(models.Model):
         help="Never remind the customer about this invoice.",
     )
     debt_exclusion_reason = fields.Char(string="Exclusion Reason", copy=False)
+    debt_stage_date = fields.Date(
+        string="Stage Reached On",
+        readonly=True,
+        copy=False,
+        help="As-of date of the run that moved the invoice to its current stage.",
+    )
     debt_last_contact_date = fields.Date(
         string="Last Reminder", readonly=True, copy=False
     )
@@ -42,11 +48,42 @@ class AccountMove(models.Model):
         copy=False,
     )
     debt_contact_log_count = fields.Integer(compute="_compute_debt_contact_log_count")
+    debt_payment_plan_ids = fields.Many2many(
+        "debt.payment.plan",
+        "debt_payment_plan_move_rel",
+        "move_id",
+        "plan_id",
+        string="Payment Plans",
+        copy=False,
+        readonly=True,
+    )
+    debt_promise_ids = fields.Many2many(
+        "debt.promise",
+        "debt_promise_move_rel",
+        "move_id",
+        "promise_id",
+        string="Promises to Pay",
+        copy=False,
+        readonly=True,
+    )
+    debt_dispute_ids = fields.One2many(
+        "debt.dispute", "move_id", string="Disputes", copy=False, readonly=True
+    )
+    debt_payment_plan_count = fields.Integer(compute="_compute_debt_agreement_counts")
+    debt_promise_count = fields.Integer(compute="_compute_debt_agreement_counts")
+    debt_dispute_count = fields.Integer(compute="_compute_debt_agreement_counts")
 
     @api.depends("debt_contact_log_ids")
     def _compute_debt_contact_log_count(self):
         for move in self:
             move.debt_contact_log_count = len(move.debt_contact_log_ids)
+
+    @api.depends("debt_payment_plan_ids", "debt_promise_ids", "debt_dispute_ids")
+    def _compute_debt_agreement_counts(self):
+        for move in self:
+            move.debt_payment_plan_count = len(move.debt_payment_plan_ids)
+            move.debt_promise_count = len(move.debt_promise_ids)
+            move.debt_dispute_count = len(move.debt_dispute_ids)
 
     @api.constrains("debt_excluded", "debt_exclusion_reason")
     def _check_debt_exclusion_reason(self):
@@ -74,13 +111,19 @@ class AccountMove(models.Model):
 
         ``account.move.write`` re-synchronises the journal items of every move it
         touches, which costs queries per invoice; the collection run only sets its
-        own columns (``debt_stage_id``, ``debt_last_contact_date``,
-        ``debt_skip_reason``), on which nothing in accounting depends.
+        own columns (stage, stage date, last contact date, skip reason), on which
+        nothing in accounting depends.
         """
-        allowed = {"debt_stage_id", "debt_last_contact_date", "debt_skip_reason"}
+        allowed = {
+            "debt_stage_id",
+            "debt_stage_date",
+            "debt_last_contact_date",
+            "debt_skip_reason",
+        }
         if not move_ids or not values:
             return
-        assert set(values) <= allowed, set(values) - allowed
+        if not set(values) <= allowed:
+            raise ValueError(f"Not collection bookkeeping: {set(values) - allowed}")
         self.flush_model(list(values))
         assignments = SQL(", ").join(
             SQL("%s = %s", SQL.identifier(name), value or None)
@@ -95,9 +138,7 @@ class AccountMove(models.Model):
                 list(move_ids),
             )
         )
-        self.browse(move_ids).invalidate_recordset(
-            [*values, "write_date", "write_uid"]
-        )
+        self.browse(move_ids).invalidate_recordset([*values, "write_date", "write_uid"])
 
     def action_view_debt_contact_logs(self):
         self.ensure_one()
@@ -112,4 +153,45 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.env["debt.contact.wizard"]._action_open(
             partner=self.commercial_partner_id, moves=self
+        )
+
+    def action_debt_offer_plan(self):
+        self.ensure_one()
+        return self.env["debt.payment.plan.wizard"]._action_open(
+            partner=self.commercial_partner_id, moves=self
+        )
+
+    def action_debt_record_dispute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Record a Dispute"),
+            "res_model": "debt.dispute",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_id": self.id},
+        }
+
+    def _debt_open_agreements(self, xmlid, records):
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = [("id", "in", records.ids)]
+        action["context"] = {}
+        return action
+
+    def action_view_debt_payment_plans(self):
+        self.ensure_one()
+        return self._debt_open_agreements(
+            "debt_relations.debt_payment_plan_action", self.debt_payment_plan_ids
+        )
+
+    def action_view_debt_promises(self):
+        self.ensure_one()
+        return self._debt_open_agreements(
+            "debt_relations.debt_promise_action", self.debt_promise_ids
+        )
+
+    def action_view_debt_disputes(self):
+        self.ensure_one()
+        return self._debt_open_agreements(
+            "debt_relations.debt_dispute_action", self.debt_dispute_ids
         )

@@ -1,6 +1,8 @@
+import json
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import split_every
+from odoo.tools import SQL, split_every
 
 from ..services import escalation
 
@@ -55,6 +57,12 @@ class DebtAction(models.Model):
     move_stages = fields.Json(
         readonly=True, help="Invoices that climb a rung: move id -> stage id."
     )
+    agreement_broken = fields.Boolean(
+        string="Acknowledges a Broken Agreement",
+        readonly=True,
+        help="The customer broke a payment plan or a promise since the last "
+        "contact: the reminder says so, at the customer's current rung.",
+    )
     amount_due = fields.Monetary(
         compute="_compute_amount_due", currency_field="currency_id"
     )
@@ -91,6 +99,82 @@ class DebtAction(models.Model):
     def _compute_amount_due(self):
         for action in self:
             action.amount_due = sum(action.move_ids.mapped("amount_residual_signed"))
+
+    @api.model
+    def _create_prepared(self, run, decisions):
+        """Create the actions of ``run`` for ``decisions`` (those that contact).
+
+        A run prepares one action per customer contacted, tens of thousands on
+        a large ledger: they are inserted with two set-based ``INSERT``s (the
+        actions, then their invoices) instead of the generic ``create``, which
+        costs a default lookup and a many2many write per record. Nothing here
+        needs the ORM's logic: the values are the run's own decisions.
+        """
+        run.ensure_one()
+        if not decisions:
+            return self.browse()
+        self.flush_model()
+        self.env["debt.collection.run"].flush_model()
+        uid = self.env.uid
+        rows = self.env.execute_query(
+            SQL(
+                """
+            INSERT INTO debt_action (
+                run_id, company_id, date, partner_id, stage_id, partner_stage_id,
+                state, move_stages, agreement_broken,
+                create_uid, create_date, write_uid, write_date)
+            SELECT %(run)s, %(company)s, %(date)s, d.partner_id, d.stage_id,
+                   d.partner_stage_id, d.state, d.move_stages::jsonb,
+                   d.agreement_broken,
+                   %(uid)s, NOW() AT TIME ZONE 'UTC',
+                   %(uid)s, NOW() AT TIME ZONE 'UTC'
+              FROM UNNEST(%(partners)s::int[], %(stages)s::int[],
+                          %(partner_stages)s::int[], %(states)s::varchar[],
+                          %(move_stages)s::text[], %(broken)s::bool[])
+                   AS d(partner_id, stage_id, partner_stage_id, state,
+                        move_stages, agreement_broken)
+         RETURNING partner_id, id
+                """,
+                run=run.id,
+                company=run.company_id.id,
+                date=run.date,
+                uid=uid,
+                partners=[d.partner_id for d in decisions],
+                stages=[d.stage_id for d in decisions],
+                partner_stages=[d.partner_stage_id for d in decisions],
+                states=[
+                    "to_review" if d.requires_review else "queued" for d in decisions
+                ],
+                move_stages=[
+                    json.dumps({str(mid): sid for mid, sid in d.move_stages.items()})
+                    for d in decisions
+                ],
+                broken=[bool(d.agreement_broken) for d in decisions],
+            )
+        )
+        # One action per customer and run: the customer tells which is which.
+        action_of = dict(rows)
+        action_ids = [action_of[d.partner_id] for d in decisions]
+        links = [
+            (action_of[decision.partner_id], move_id)
+            for decision in decisions
+            for move_id in decision.move_ids
+        ]
+        if links:
+            self.env.execute_query(
+                SQL(
+                    "INSERT INTO debt_action_move_rel (action_id, move_id) "
+                    "SELECT * FROM UNNEST(%s::int[], %s::int[])",
+                    [link[0] for link in links],
+                    [link[1] for link in links],
+                )
+            )
+        actions = self.browse(action_ids)
+        # The run's figures count its actions by state: recompute them.
+        run.invalidate_recordset(["action_ids"])
+        for name in ("reminder_count", "review_count"):
+            self.env.add_to_compute(run._fields[name], run)
+        return actions
 
     # ------------------------------------------------------------------
     # Review
@@ -147,9 +231,9 @@ class DebtAction(models.Model):
 
     def _execute(self):
         """Verify, send and log queued actions; move customers and invoices up."""
-        for company, actions in self.filtered(lambda a: a.state == "queued").grouped(
-            "company_id"
-        ).items():
+        for company, actions in (
+            self.filtered(lambda a: a.state == "queued").grouped("company_id").items()
+        ):
             actions.with_company(company)._execute_company()
 
     def _execute_company(self):
@@ -184,9 +268,11 @@ class DebtAction(models.Model):
         if not to_send:
             return
         logs = []
-        for template, actions in to_send.filtered("send_email").grouped(
-            lambda a: a.stage_id.mail_template_id
-        ).items():
+        for template, actions in (
+            to_send.filtered("send_email")
+            .grouped(lambda a: a.stage_id.mail_template_id)
+            .items()
+        ):
             logs += actions._send_emails(template)
         logs += to_send.filtered("send_letter")._print_letters()
         logs += to_send.filtered("schedule_call")._schedule_calls()
@@ -311,9 +397,7 @@ class DebtAction(models.Model):
             logs.append(
                 action._log_vals(
                     "letter",
-                    self.env._(
-                        "Letter: %(stage)s", stage=action.stage_id.name
-                    ),
+                    self.env._("Letter: %(stage)s", stage=action.stage_id.name),
                     attachment_id=attachment.id,
                 )
             )
@@ -336,9 +420,7 @@ class DebtAction(models.Model):
             logs.append(
                 action._log_vals(
                     "call",
-                    self.env._(
-                        "Call scheduled: %(stage)s", stage=action.stage_id.name
-                    ),
+                    self.env._("Call scheduled: %(stage)s", stage=action.stage_id.name),
                 )
             )
         return logs
@@ -358,9 +440,7 @@ class DebtAction(models.Model):
             logs.append(
                 action._log_vals(
                     "note",
-                    self.env._(
-                        "Handed over: %(stage)s", stage=action.stage_id.name
-                    ),
+                    self.env._("Handed over: %(stage)s", stage=action.stage_id.name),
                 )
             )
         return logs
@@ -373,10 +453,12 @@ class DebtAction(models.Model):
             for move_id in action.move_ids.ids:
                 stage_id = (action.move_stages or {}).get(str(move_id))
                 if stage_id:
-                    by_stage.setdefault(stage_id, []).append(move_id)
+                    by_stage.setdefault((stage_id, action.date), []).append(move_id)
                 by_date.setdefault(action.date, []).append(move_id)
-        for stage_id, move_ids in by_stage.items():
-            Move._debt_write_tracking(move_ids, {"debt_stage_id": stage_id})
+        for (stage_id, day), move_ids in by_stage.items():
+            Move._debt_write_tracking(
+                move_ids, {"debt_stage_id": stage_id, "debt_stage_date": day}
+            )
         for day, move_ids in by_date.items():
             Move._debt_write_tracking(move_ids, {"debt_last_contact_date": day})
         for stage, actions in self.grouped("partner_stage_id").items():

@@ -22,6 +22,9 @@ SKIP_REASONS = [
     (eligibility.NO_CHANNEL, "No way to reach the customer"),
     (eligibility.RECENTLY_CONTACTED, "Contacted recently"),
     (eligibility.PENDING_ACTION, "Action already pending"),
+    (eligibility.PAYMENT_PLAN, "Under payment plan"),
+    (eligibility.PROMISED, "Promised to pay"),
+    (eligibility.DISPUTED, "Disputed"),
 ]
 
 # Invoices a run examines: open in Odoo's eyes. Paid and reversed ones are
@@ -125,9 +128,10 @@ class DebtCollectionRun(models.Model):
     def _cron_run_collection(self):
         """Daily run for every company, one bounded batch of reminders per call."""
         today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
-            if company.debt_policy_id:
-                self._prepare_run(today, company)
+        for company in self.env["res.company"].search(
+            [("debt_policy_id", "!=", False)]
+        ):
+            self._prepare_run(today, company)
         runs = self.search([("state", "=", "running")], order="date, id")
         done = 0
         for run in runs:
@@ -196,6 +200,7 @@ class DebtCollectionRun(models.Model):
         started = time.monotonic()
         run = self.create({"date": as_of, "company_id": company.id})
         run = run.with_company(company)
+        run._settle_agreements()
         invoices = self._gather_invoice_facts(company)
         partners, ladders, offsets = self._gather_partner_facts(
             company, {inv.partner_id for inv in invoices}, as_of
@@ -218,6 +223,27 @@ class DebtCollectionRun(models.Model):
         run._record_decisions(decisions, invoices, partners)
         run.duration = time.monotonic() - started
         return run
+
+    def _settle_agreements(self):
+        """Bring agreements up to date as of the run's date, before deciding.
+
+        Extension point: payment plans, promises and customer profiles settle
+        their states here, so the decision sees today's holds and tiers.
+        """
+        self.ensure_one()
+        self.env["debt.payment.plan"]._debt_settle(self.date, self.company_id)
+        self.env["debt.promise"]._debt_settle(self.date, self.company_id)
+        self._refresh_relationships()
+
+    def _refresh_relationships(self):
+        """Refresh profiles and tiers, then thank and reward, as of the run's date."""
+        self.ensure_one()
+        figures, previous_overdue = self.env[
+            "debt.relationship.tier"
+        ]._debt_refresh_profiles(self.company_id, self.date)
+        self.env["debt.incentive.rule"]._debt_run_incentives(
+            self.company_id, self.date, figures, previous_overdue
+        )
 
     @api.model
     def _open_invoice_query(self, company, move_ids=None):
@@ -264,7 +290,13 @@ class DebtCollectionRun(models.Model):
             ]
         )
         self.env["account.move.line"].flush_model(
-            ["move_id", "display_type", "date_maturity", "reconciled", "amount_residual"]
+            [
+                "move_id",
+                "display_type",
+                "date_maturity",
+                "reconciled",
+                "amount_residual",
+            ]
         )
         rows = self.env.execute_query(self._open_invoice_query(company, move_ids))
         holds = self._get_hold_reasons([row[0] for row in rows])
@@ -296,7 +328,11 @@ class DebtCollectionRun(models.Model):
 
         Extension point: payment plans, promises and disputes add their holds.
         """
-        return {}
+        holds = {}
+        # Weakest first, so the strongest hold (eligibility.HOLD_REASONS) wins.
+        for model in ("debt.promise", "debt.payment.plan", "debt.dispute"):
+            holds.update(self.env[model]._debt_hold_reasons(move_ids))
+        return holds
 
     @api.model
     def _gather_partner_facts(self, company, partner_ids, as_of):
@@ -313,6 +349,7 @@ class DebtCollectionRun(models.Model):
                 "debt_do_not_contact",
                 "debt_stage_id",
                 "debt_policy_id",
+                "debt_tier_id",
                 "email",
                 "parent_id",
                 "type",
@@ -326,6 +363,7 @@ class DebtCollectionRun(models.Model):
             SELECT p.id, p.debt_paused_until, COALESCE(p.debt_do_not_contact, FALSE),
                    (p.debt_stage_id ->> %(cid)s)::int,
                    (p.debt_policy_id ->> %(cid)s)::int,
+                   (p.debt_tier_id ->> %(cid)s)::int,
                    COALESCE(p.email, '') != '' OR EXISTS (
                        SELECT 1 FROM res_partner c
                         WHERE c.parent_id = p.id AND c.type = 'invoice'
@@ -339,6 +377,7 @@ class DebtCollectionRun(models.Model):
             )
         )
         last_contacts = self._gather_last_contacts(company, partner_ids, as_of)
+        broken = self._get_broken_agreements(company, partner_ids, as_of, last_contacts)
         pending = {
             partner.id
             for [partner] in self.env["debt.action"]._read_group(
@@ -351,14 +390,24 @@ class DebtCollectionRun(models.Model):
         }
         default_policy = company.debt_policy_id
         policy_ids = {row[4] for row in rows if row[4]}
-        policies = self.env["debt.policy"].browse(policy_ids).exists() | default_policy
+        tiers = (
+            self.env["debt.relationship.tier"]
+            .browse({row[5] for row in rows if row[5]})
+            .exists()
+        )
+        policies = (
+            self.env["debt.policy"].browse(policy_ids).exists()
+            | tiers.policy_id
+            | default_policy
+        )
         policy_partners = {policy: [] for policy in policies}
         partners = {}
-        for pid, paused, dnc, stage_id, policy_id, has_email in rows:
+        for pid, paused, dnc, stage_id, policy_id, tier_id, has_email in rows:
             policy = policies.browse(policy_id) if policy_id in policies.ids else None
-            policy_partners[self._partner_policy(pid, policy) or default_policy].append(
-                pid
-            )
+            tier = tiers.browse(tier_id) if tier_id in tiers.ids else None
+            policy_partners[
+                self._partner_policy(pid, policy, tier) or default_policy
+            ].append(pid)
             partners[pid] = eligibility.PartnerFacts(
                 partner_id=pid,
                 paused_until=paused,
@@ -367,6 +416,7 @@ class DebtCollectionRun(models.Model):
                 stage_id=stage_id,
                 pending_action=pid in pending,
                 has_email=has_email,
+                agreement_broken=pid in broken,
             )
         offsets = {
             stage.id: stage.offset_days
@@ -377,9 +427,37 @@ class DebtCollectionRun(models.Model):
         return partners, policy_partners, offsets
 
     @api.model
-    def _partner_policy(self, partner_id, policy):
-        """The policy chasing ``partner_id``; extension point (tiers)."""
-        return policy
+    def _partner_policy(self, partner_id, policy, tier=None):
+        """The policy chasing ``partner_id``: the one set on it by hand, else its
+        relationship tier's, else ``None`` (the company's default)."""
+        return policy or (tier and tier.policy_id) or None
+
+    @api.model
+    def _get_broken_agreements(self, company, partner_ids, as_of, last_contacts):
+        """Partners whose payment plan or promise broke since their last contact.
+
+        Their next reminder acknowledges it at their current rung, no higher.
+        Only breaks within the longest gap of any stage matter, as for contacts.
+        """
+        since = fields.Date.subtract(as_of, days=self._max_gap_days(company) + 1)
+        broken = set()
+        for model in ("debt.payment.plan", "debt.promise"):
+            for pid, day in (
+                self.env[model]._debt_broken_since(company, partner_ids, since).items()
+            ):
+                last = last_contacts.get(pid)
+                if last is None or day > last:
+                    broken.add(pid)
+        return broken
+
+    @api.model
+    def _max_gap_days(self, company):
+        return max(
+            self.env["debt.stage"]
+            .search([("company_id", "=", company.id)])
+            .mapped("min_gap_days")
+            or [0]
+        )
 
     @api.model
     def _gather_last_contacts(self, company, partner_ids, as_of):
@@ -397,7 +475,10 @@ class DebtCollectionRun(models.Model):
         since = fields.Date.subtract(as_of, days=max_gap + 1)
         last = {}
         for model, domain in (
-            ("debt.contact.log", [("direction", "=", "outbound")]),
+            (
+                "debt.contact.log",
+                [("direction", "=", "outbound"), ("courtesy", "=", False)],
+            ),
             ("debt.action", [("state", "not in", ("cancelled",))]),
         ):
             for partner, day in self.env[model]._read_group(
@@ -427,32 +508,15 @@ class DebtCollectionRun(models.Model):
     def _record_decisions(self, decisions, invoices, partners):
         """Write what the decisions say: actions to send or review, skip reasons."""
         self.ensure_one()
-        company = self.company_id
         skipped = {}
         for decision in decisions:
             skipped.update(decision.skipped)
         self._write_skip_reasons(invoices, skipped)
         self._reset_settled_partners(set(partners))
 
-        to_create = [
-            {
-                "run_id": self.id,
-                "partner_id": decision.partner_id,
-                "stage_id": decision.stage_id,
-                "partner_stage_id": decision.partner_stage_id,
-                "date": self.date,
-                "company_id": company.id,
-                "state": "to_review" if decision.requires_review else "queued",
-                "move_ids": [fields.Command.set(decision.move_ids)],
-                "move_stages": {
-                    str(move_id): stage_id
-                    for move_id, stage_id in decision.move_stages.items()
-                },
-            }
-            for decision in decisions
-            if decision.stage_id
-        ]
-        self.env["debt.action"].create(to_create)
+        self.env["debt.action"]._create_prepared(
+            self, [decision for decision in decisions if decision.stage_id]
+        )
 
         counts = {}
         for reason in skipped.values():

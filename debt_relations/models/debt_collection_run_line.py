@@ -4,7 +4,7 @@ from .debt_collection_run import SKIP_REASONS
 
 
 class DebtCollectionRunLine(models.Model):
-    """A figure of a run: reminders sent at a stage, or invoices skipped for a reason."""
+    """A figure of a run: reminders sent at a stage, or invoices skipped."""
 
     _name = "debt.collection.run.line"
     _description = "Collection Run Figure"

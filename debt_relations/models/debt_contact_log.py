@@ -59,6 +59,11 @@ class DebtContactLog(models.Model):
     action_id = fields.Many2one("debt.action", ondelete="set null", index=True)
     message_id = fields.Many2one("mail.message", ondelete="set null")
     attachment_id = fields.Many2one("ir.attachment", ondelete="set null")
+    courtesy = fields.Boolean(
+        readonly=True,
+        help="A thank-you or reward notice, not a collection contact: it does "
+        "not delay the next reminder.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -70,14 +75,17 @@ class DebtContactLog(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(
-            self.env._(
-                "Contact log entries cannot be changed. Log a new entry to "
-                "correct one."
+        if vals:
+            raise UserError(
+                self.env._(
+                    "Contact log entries cannot be changed. Log a new entry to "
+                    "correct one."
+                )
             )
-        )
+        return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(
             self.env._(
                 "Contact log entries cannot be deleted: the contact history of a "

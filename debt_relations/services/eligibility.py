@@ -10,7 +10,8 @@ Pure Python: facts in, decisions out. Nothing here imports Odoo.
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+
+from .money import is_below
 
 # Reason codes. The models translate them through SKIP_REASONS.
 PAID = "paid"
@@ -25,6 +26,12 @@ NO_POLICY = "no_policy"
 NO_CHANNEL = "no_channel"
 RECENTLY_CONTACTED = "recently_contacted"
 PENDING_ACTION = "pending_action"
+# Held by an agreement with the customer (see InvoiceFacts.hold_reason).
+PAYMENT_PLAN = "payment_plan"
+PROMISED = "promised"
+DISPUTED = "disputed"
+HOLD_REASONS = (DISPUTED, PAYMENT_PLAN, PROMISED)
+"""Hold reasons, strongest first: an invoice held twice shows the first."""
 
 INVOICE_REASONS = (PAID, IN_PAYMENT, REVERSED, BLOCKED, EXCLUDED, BELOW_TOLERANCE)
 PARTNER_REASONS = (
@@ -76,22 +83,8 @@ class PartnerFacts:
     pending_action: bool = False
     """An action waits for review or sending."""
     has_email: bool = True
-
-
-def is_below(amount, threshold, rounding):
-    """True when ``amount`` is strictly below ``threshold`` at ``rounding``.
-
-    Mirrors ``res.currency.compare_amounts``: both sides are rounded half-up to
-    the currency's rounding before being compared, never compared as raw floats.
-    """
-    step = Decimal(str(rounding))
-
-    def _round(value):
-        return (Decimal(str(value)) / step).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP
-        ) * step
-
-    return _round(amount) < _round(threshold)
+    agreement_broken: bool = False
+    """A payment plan or promise broke since the last outbound contact."""
 
 
 def invoice_skip_reason(invoice, tolerance, rounding):

@@ -14,6 +14,7 @@ Pure Python: facts in, decisions out. Nothing here imports Odoo.
 """
 
 from dataclasses import dataclass, field
+
 from . import eligibility
 
 
@@ -48,6 +49,8 @@ class Decision:
     """Why the customer is not contacted, when a reason applies."""
     partner_stage_id: int | None = None
     """The customer's rung after the contact (never lower than before)."""
+    agreement_broken: bool = False
+    """The reminder acknowledges a broken payment plan or promise."""
 
 
 def days_overdue(date_due, as_of):
@@ -98,6 +101,31 @@ def _channel_available(rung, has_email):
     return (rung.send_email and has_email) or rung.send_letter or rung.schedule_call
 
 
+def _remind_at_reached_rung(partner, eligible, climbing, current, ages):
+    """After a broken plan or promise, overdue invoices are reminded again at
+    the rung they had reached, even when their next rung is not due yet."""
+    if not partner.agreement_broken:
+        return
+    for inv in eligible:
+        if (
+            inv.move_id not in climbing
+            and current[inv.move_id] is not None
+            and ages[inv.move_id] > 0
+        ):
+            climbing[inv.move_id] = current[inv.move_id]
+
+
+def _partner_cap(ladder, partner, partner_current, oldest_age):
+    """Highest rung the customer may be contacted at: one above its own, or its
+    own when the reminder acknowledges a broken plan or promise."""
+    if partner.agreement_broken and partner_current is not None:
+        return partner_current
+    cap = next_rung(ladder, partner_current, oldest_age)
+    if cap is None:
+        cap = len(ladder) - 1 if partner_current is None else partner_current
+    return cap
+
+
 def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offsets=None):
     """Decide what to do with one customer on ``as_of``.
 
@@ -141,6 +169,7 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
         candidate = next_rung(ladder, current[inv.move_id], ages[inv.move_id])
         if candidate is not None:
             climbing[inv.move_id] = candidate
+    _remind_at_reached_rung(partner, eligible, climbing, current, ages)
     if not climbing:
         return decision  # nothing is due yet: no contact, nothing skipped
 
@@ -150,9 +179,7 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
         # Unknown for the customer: as high as its invoices went.
         known = [index for index in current.values() if index is not None]
         partner_current = max(known, default=None)
-    cap = next_rung(ladder, partner_current, max(ages.values()))
-    if cap is None:
-        cap = len(ladder) - 1 if partner_current is None else partner_current
+    cap = _partner_cap(ladder, partner, partner_current, max(ages.values()))
     target = min(max(climbing.values()), cap)
     rung = ladder[target]
 
@@ -170,6 +197,7 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
 
     decision.stage_id = rung.stage_id
     decision.requires_review = rung.requires_review
+    decision.agreement_broken = partner.agreement_broken
     reached = target if partner_current is None else max(target, partner_current)
     decision.partner_stage_id = ladder[reached].stage_id
     for move_id, candidate in climbing.items():
@@ -225,4 +253,3 @@ def reverify(invoices, tolerance, rounding):
         else:
             keep.append(invoice.move_id)
     return keep, dropped
-

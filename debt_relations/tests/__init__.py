@@ -4,3 +4,8 @@ from . import test_run
 from . import test_review
 from . import test_contact_log
 from . import test_company
+from . import test_payment_plan
+from . import test_promise
+from . import test_dispute
+from . import test_profile
+from . import test_rewards

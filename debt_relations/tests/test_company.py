@@ -32,7 +32,9 @@ class TestCompanyAndAccess(DebtRelationsCase):
         self.assertEqual(run.invoice_count, 1)
         self.env.user.company_ids |= self.company_b
         run_b = self._run(self.today, company=self.company_b)
-        self.assertEqual(invoice_b.debt_stage_id.policy_id, self.company_b.debt_policy_id)
+        self.assertEqual(
+            invoice_b.debt_stage_id.policy_id, self.company_b.debt_policy_id
+        )
         self.assertEqual(run_b.company_id, self.company_b)
         self.assertEqual(
             self.customer.with_company(self.company_b).debt_stage_id,
@@ -57,7 +59,7 @@ class TestCompanyAndAccess(DebtRelationsCase):
         action.with_user(collector).action_approve()
         self.assertEqual(action.state, "done")
         log = self._logs(self.customer)[:1].with_user(collector)
-        with self.assertRaises(Exception):
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
             log.summary = "rewritten"
         with self.assertRaisesRegex(UserError, "Only collection managers"):
             self.env["debt.collection.run"].with_user(collector).action_run_now()
@@ -91,11 +93,9 @@ class TestCompanyAndAccess(DebtRelationsCase):
         self.assertTrue(self._logs(self.customer))
         Log = self.env["debt.contact.log"].with_user(user_b)
         self.assertFalse(Log.search([("partner_id", "=", self.customer.id)]))
+        self.assertFalse(self.env["debt.collection.run"].with_user(user_b).search([]))
         self.assertFalse(
-            self.env["debt.collection.run"].with_user(user_b).search([])
-        )
-        self.assertFalse(
-            self.env["debt.policy"].with_user(user_b).search(
-                [("id", "=", self.policy.id)]
-            )
+            self.env["debt.policy"]
+            .with_user(user_b)
+            .search([("id", "=", self.policy.id)])
         )

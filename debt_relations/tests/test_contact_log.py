@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common import DebtRelationsCase
@@ -11,9 +11,7 @@ class TestContactLog(DebtRelationsCase):
     def test_log_a_contact_from_the_invoice(self):
         invoice = self._create_invoice(self.customer, self.today)
         action = invoice.action_debt_log_contact()
-        wizard = Form(
-            self.env[action["res_model"]].with_context(**action["context"])
-        )
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
         wizard.channel = "call"
         wizard.direction = "inbound"
         wizard.summary = "Customer called about the invoice"
@@ -41,8 +39,11 @@ class TestContactLog(DebtRelationsCase):
         )
         with self.assertRaisesRegex(UserError, "cannot be changed"):
             log.summary = "Did not call"
-        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+        # Nobody has the right to delete an entry; even a superuser is refused.
+        with self.assertRaises(AccessError):
             log.unlink()
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            log.sudo().unlink()
         with self.assertRaisesRegex(UserError, "cannot be changed"):
             log.sudo().write({"outcome": "x"})
 

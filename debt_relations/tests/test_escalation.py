@@ -12,7 +12,9 @@ class TestEscalation(DebtRelationsCase):
         invoice = self._create_invoice(self.customer, due, 250.0)
 
         self._run(self.today - timedelta(days=1))
-        self.assertFalse(self._mails(self.customer), "Nothing is sent 4 days before due")
+        self.assertFalse(
+            self._mails(self.customer), "Nothing is sent 4 days before due"
+        )
 
         run = self._run(self.today)
         mail = self._mails(self.customer)

@@ -11,9 +11,9 @@ class TestReview(DebtRelationsCase):
     def _at_final_rung(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
         invoice.debt_stage_id = self.stage_formal
-        self.customer.with_company(self.company).sudo().debt_stage_id = (
-            self.stage_formal
-        )
+        self.customer.with_company(
+            self.company
+        ).sudo().debt_stage_id = self.stage_formal
         run = self._run(self.today)
         return invoice, run.action_ids
 

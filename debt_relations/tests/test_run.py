@@ -108,6 +108,7 @@ class TestCollectionRun(DebtRelationsCase):
         as_of = self.today + timedelta(days=100)
         self._run(as_of)
         self.assertEqual(invoice.debt_last_contact_date, as_of)
+        self.assertEqual(invoice.debt_stage_date, as_of)
         self.assertEqual(self._logs(self.customer).date, as_of)
         # A run for an earlier day does not contact again.
         self._run(self.today)

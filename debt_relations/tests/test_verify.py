@@ -9,11 +9,7 @@ from .common import DebtRelationsCase
 @tagged("post_install", "-at_install")
 class TestVerifyBeforeChase(DebtRelationsCase):
     def _reason_counts(self, run):
-        return {
-            line.reason: line.count
-            for line in run.line_ids
-            if line.kind == "skip"
-        }
+        return {line.reason: line.count for line in run.line_ids if line.kind == "skip"}
 
     def test_money_not_owed_is_never_chased(self):
         due = self.today - timedelta(days=10)
@@ -27,9 +23,7 @@ class TestVerifyBeforeChase(DebtRelationsCase):
         excluded.write({"debt_excluded": True, "debt_exclusion_reason": "Goodwill"})
         tiny = self._create_invoice(self.customer, due, amount=0.5)
         reversed_ = self._create_invoice(self.customer, due)
-        reversed_._reverse_moves(
-            [{"invoice_date": due, "date": due}], cancel=True
-        )
+        reversed_._reverse_moves([{"invoice_date": due, "date": due}], cancel=True)
         self.assertEqual(reversed_.payment_state, "reversed")
         chased = self._create_invoice(self.customer, due, amount=80.0)
 
@@ -122,7 +116,12 @@ class TestVerifyBeforeChase(DebtRelationsCase):
                 "invoice_payment_term_id": term.id,
                 "invoice_line_ids": [
                     Command.create(
-                        {"name": "Work", "quantity": 1, "price_unit": 400, "tax_ids": []}
+                        {
+                            "name": "Work",
+                            "quantity": 1,
+                            "price_unit": 400,
+                            "tax_ids": [],
+                        }
                     )
                 ],
             }

@@ -1,1 +1,2 @@
 from . import debt_contact_wizard
+from . import debt_payment_plan_wizard

@@ -33,6 +33,25 @@ class DebtContactWizard(models.TransientModel):
     )
     summary = fields.Char(required=True)
     outcome = fields.Text()
+    is_promise = fields.Boolean(
+        string="Outcome Is a Promise to Pay",
+        help="The customer promised to pay: its invoices are not chased until "
+        "the promised date (plus a grace period).",
+    )
+    promise_amount = fields.Monetary(
+        string="Promised Amount", currency_field="promise_currency_id"
+    )
+    promise_date = fields.Date(string="Promised By")
+    promise_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_promise_currency_id"
+    )
+
+    @api.depends("move_ids", "company_id")
+    def _compute_promise_currency_id(self):
+        for wizard in self:
+            wizard.promise_currency_id = (
+                wizard.move_ids[:1].currency_id or wizard.company_id.currency_id
+            )
 
     @api.model
     def _action_open(self, partner, moves=None):
@@ -72,4 +91,53 @@ class DebtContactWizard(models.TransientModel):
                 "company_id": self.company_id.id,
             }
         )
+        if self.is_promise:
+            self._create_promise(log)
         return {"type": "ir.actions.act_window_close", "log_id": log.id}
+
+    def _create_promise(self, log):
+        """The outcome is a promise to pay: record it on the logged invoices."""
+        self.ensure_one()
+        currency = self.promise_currency_id
+        if (
+            not self.promise_date
+            or currency.compare_amounts(self.promise_amount, 0.0) <= 0
+        ):
+            raise UserError(
+                self.env._("A promise to pay needs a positive amount and a date.")
+            )
+        if self.promise_date < self.date:
+            raise UserError(
+                self.env._(
+                    "A promise to pay cannot be due before the contact (%(date)s).",
+                    date=fields.Date.to_string(self.date),
+                )
+            )
+        moves = self.move_ids or self.env["account.move"].search(
+            [
+                (
+                    "commercial_partner_id",
+                    "=",
+                    self.partner_id.commercial_partner_id.id,
+                ),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("company_id", "=", self.company_id.id),
+            ]
+        )
+        if not moves:
+            raise UserError(
+                self.env._("A promise to pay covers at least one open invoice.")
+            )
+        return self.env["debt.promise"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "move_ids": [fields.Command.set(moves.ids)],
+                "amount": self.promise_amount,
+                "date": self.date,
+                "date_promised": self.promise_date,
+                "company_id": self.company_id.id,
+                "contact_log_id": log.id,
+            }
+        )

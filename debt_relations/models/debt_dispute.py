@@ -1,0 +1,254 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..services import eligibility
+
+
+class DebtDispute(models.Model):
+    """The customer says an invoice is wrong: its reminders stop until settled.
+
+    Only the disputed invoice is held; the customer's other invoices keep their
+    course on the ladder.
+    """
+
+    _name = "debt.dispute"
+    _description = "Invoice Dispute"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+    _rec_name = "move_id"
+
+    move_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+    )
+    partner_id = fields.Many2one(
+        related="move_id.commercial_partner_id", store=True, index=True
+    )
+    recipient_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_recipient_id",
+        help="The billing contact the customer's messages go to.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        required=True,
+        index=True,
+        precompute=True,
+    )
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    amount_residual = fields.Monetary(related="move_id.amount_residual")
+    # Named ``reason`` (not ``reason_id``) as the public contract says.
+    reason = fields.Many2one(
+        "debt.dispute.reason", required=True, tracking=True, ondelete="restrict"
+    )
+    description = fields.Text()
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        compute="_compute_user_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+        help="Who looks into the dispute; by default the invoice's salesperson.",
+    )
+    state = fields.Selection(
+        [("open", "Open"), ("resolved", "Resolved"), ("rejected", "Rejected")],
+        required=True,
+        default="open",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    resolution = fields.Text(string="Resolution Note", tracking=True)
+    date = fields.Date(string="Opened On", default=fields.Date.context_today)
+    date_done = fields.Date(string="Settled On", readonly=True, copy=False)
+    credit_note_id = fields.Many2one("account.move", compute="_compute_credit_note_id")
+
+    @api.depends("partner_id")
+    def _compute_recipient_id(self):
+        for record in self:
+            record.recipient_id = (
+                record.partner_id._debt_billing_contact()
+                if record.partner_id
+                else False
+            )
+
+    @api.depends("move_id")
+    def _compute_company_id(self):
+        for dispute in self:
+            dispute.company_id = dispute.move_id.company_id or self.env.company
+
+    @api.depends("move_id.reversal_move_ids")
+    def _compute_credit_note_id(self):
+        for dispute in self:
+            dispute.credit_note_id = dispute.move_id.reversal_move_ids[-1:]
+
+    @api.depends("move_id")
+    def _compute_user_id(self):
+        for dispute in self:
+            dispute.user_id = dispute.move_id.invoice_user_id or self.env.user
+
+    @api.constrains("move_id", "state")
+    def _check_one_open(self):
+        for dispute in self.filtered(lambda d: d.state == "open"):
+            if self.search_count(
+                [
+                    ("move_id", "=", dispute.move_id.id),
+                    ("state", "=", "open"),
+                    ("id", "!=", dispute.id),
+                ],
+                limit=1,
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Invoice %(invoice)s already has an open dispute.",
+                        invoice=dispute.move_id.display_name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Reason = self.env["debt.dispute.reason"]
+        for vals in vals_list:
+            if isinstance(vals.get("reason"), str):
+                # The reason's code is accepted too ("pricing", "quality"...).
+                vals["reason"] = (
+                    Reason.search([("code", "=", vals["reason"])], limit=1).id
+                    or Reason.search([("code", "=", "other")], limit=1).id
+                )
+        disputes = super().create(vals_list)
+        for dispute in disputes:
+            dispute.activity_schedule(
+                "debt_relations.mail_activity_type_debt_dispute",
+                summary=self.env._(
+                    "Look into the dispute on %(invoice)s",
+                    invoice=dispute.move_id.display_name,
+                ),
+                note=dispute.description or "",
+                user_id=dispute.user_id.id,
+            )
+            dispute._debt_log(
+                self.env._(
+                    "Dispute opened on %(invoice)s: %(reason)s",
+                    invoice=dispute.move_id.display_name,
+                    reason=dispute.reason.name,
+                ),
+                direction="inbound",
+                channel="note",
+            )
+        return disputes
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_resolve(self):
+        """The customer was right: resolve and open Odoo's credit note wizard."""
+        self.ensure_one()
+        self._debt_close("resolved")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Credit Note"),
+            "res_model": "account.move.reversal",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_model": "account.move",
+                "active_ids": self.move_id.ids,
+                "default_reason": self.resolution or self.reason.name,
+                "debt_dispute_id": self.id,
+            },
+        }
+
+    def action_resolve_no_credit_note(self):
+        """The customer was right, settled without a credit note."""
+        self._debt_close("resolved")
+        return True
+
+    def action_reject(self):
+        """The invoice stands: it goes back to the ladder where it was."""
+        self._debt_close("rejected")
+        return True
+
+    def action_reopen(self):
+        self.write({"state": "open", "date_done": False})
+        return True
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _debt_close(self, state):
+        not_open = self.filtered(lambda d: d.state != "open")
+        if not_open:
+            raise UserError(
+                self.env._(
+                    "Only open disputes can be resolved or rejected: %(invoices)s.",
+                    invoices=", ".join(not_open.move_id.mapped("display_name")),
+                )
+            )
+        template = self.env.ref(
+            "debt_relations.mail_template_debt_dispute_resolved"
+            if state == "resolved"
+            else "debt_relations.mail_template_debt_dispute_rejected"
+        )
+        today = fields.Date.context_today(self)
+        self.write({"state": state, "date_done": today})
+        for dispute in self:
+            message = dispute.message_post_with_source(
+                template, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+            dispute._debt_log(
+                self.env._(
+                    "Dispute on %(invoice)s %(outcome)s",
+                    invoice=dispute.move_id.display_name,
+                    outcome=self.env._("resolved")
+                    if state == "resolved"
+                    else self.env._("rejected"),
+                ),
+                message=message,
+            )
+        self.activity_unlink(["debt_relations.mail_activity_type_debt_dispute"])
+
+    def _debt_log(self, summary, direction="outbound", channel="email", message=None):
+        self.ensure_one()
+        return self.env["debt.contact.log"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "move_ids": [fields.Command.set(self.move_id.ids)],
+                "channel": channel,
+                "direction": direction,
+                "summary": summary,
+                "outcome": self.resolution or self.description or False,
+                "company_id": self.company_id.id,
+                "message_id": message.id if message else False,
+            }
+        )
+
+    @api.model
+    def _debt_hold_reasons(self, move_ids):
+        """Move id -> hold reason for invoices with an open dispute.
+
+        A dispute resolved with a credit note still in draft holds too: the
+        customer was right, the invoice is about to be credited.
+        """
+        disputes = self.search(
+            [
+                ("move_id", "in", list(move_ids)),
+                "|",
+                ("state", "=", "open"),
+                "&",
+                ("state", "=", "resolved"),
+                ("move_id.reversal_move_ids.state", "=", "draft"),
+            ]
+        )
+        return {dispute.move_id.id: eligibility.DISPUTED for dispute in disputes}

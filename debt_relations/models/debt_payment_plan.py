@@ -1,0 +1,501 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..services import eligibility, schedule
+
+PLAN_STATES = [
+    ("draft", "Draft"),
+    ("proposed", "Proposed"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("broken", "Broken"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class DebtPaymentPlan(models.Model):
+    """An agreed schedule for paying off open invoices of one customer.
+
+    While the plan is active and on schedule the collection run does not chase
+    its invoices. Payments are never typed in: what the customer paid on the
+    invoices since the plan was made is allocated to the instalments.
+    """
+
+    _name = "debt.payment.plan"
+    _description = "Payment Plan"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('is_company', '=', True)]",
+    )
+    recipient_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_recipient_id",
+        help="The billing contact the customer's messages go to.",
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "debt_payment_plan_move_rel",
+        "plan_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), "
+        "('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        required=True,
+        precompute=True,
+    )
+    date = fields.Date(
+        string="Plan Date", required=True, default=fields.Date.context_today
+    )
+    amount_total = fields.Monetary(
+        string="Total",
+        compute="_compute_amount_total",
+        store=True,
+        precompute=True,
+        help="What the invoices still owed when the plan was made.",
+    )
+    amount_paid = fields.Monetary(compute="_compute_amount_paid", store=True)
+    amount_due = fields.Monetary(
+        string="Left to Pay", compute="_compute_amount_paid", store=True
+    )
+    installment_ids = fields.One2many(
+        "debt.payment.plan.installment", "plan_id", string="Instalments", copy=True
+    )
+    installment_count = fields.Integer(compute="_compute_installment_count")
+    state = fields.Selection(
+        PLAN_STATES,
+        required=True,
+        default="draft",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    at_risk = fields.Boolean(
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="An instalment is late: the plan breaks if the grace period passes.",
+    )
+    date_checked = fields.Date(
+        string="Checked On",
+        readonly=True,
+        copy=False,
+        help="As-of date of the last collection run that settled the plan.",
+    )
+    agreed_partner_id = fields.Many2one(
+        "res.partner",
+        string="Agreed By",
+        copy=False,
+        tracking=True,
+        help="The customer's contact who agreed to the plan.",
+    )
+    date_agreed = fields.Date(string="Agreed On", copy=False, tracking=True)
+    activated_user_id = fields.Many2one("res.users", readonly=True, copy=False)
+    date_broken = fields.Date(readonly=True, copy=False)
+    next_date_due = fields.Date(compute="_compute_next_date_due", store=True)
+    terms = fields.Html(
+        translate=True,
+        default=lambda self: self.env._(
+            "<p>While the instalments are paid on time, we will not send any "
+            "reminder about the invoices covered by this plan. If an instalment "
+            "is missed, we will let you know; if it is still unpaid after the "
+            "grace period, the plan ends and the remaining balance is due.</p>"
+        ),
+    )
+    note = fields.Text(string="Internal Note")
+
+    @api.depends("partner_id")
+    def _compute_recipient_id(self):
+        for record in self:
+            record.recipient_id = (
+                record.partner_id._debt_billing_contact()
+                if record.partner_id
+                else False
+            )
+
+    @api.depends("move_ids")
+    def _compute_currency_id(self):
+        for plan in self:
+            plan.currency_id = (
+                plan.move_ids[:1].currency_id or plan.company_id.currency_id
+            )
+
+    @api.depends("move_ids")
+    def _compute_amount_total(self):
+        # Deliberately not depending on the residuals: the total is what was
+        # owed when the plan was made; payments after it pay the instalments.
+        for plan in self:
+            plan.amount_total = sum(plan.move_ids.mapped("amount_residual"))
+
+    @api.depends("amount_total", "move_ids.amount_residual")
+    def _compute_amount_paid(self):
+        for plan in self:
+            residual = sum(plan.move_ids.mapped("amount_residual"))
+            paid = max(plan.amount_total - residual, 0.0)
+            plan.amount_paid = plan.currency_id.round(paid)
+            plan.amount_due = plan.currency_id.round(plan.amount_total - paid)
+
+    @api.depends("installment_ids")
+    def _compute_installment_count(self):
+        for plan in self:
+            plan.installment_count = len(plan.installment_ids)
+
+    @api.depends("installment_ids.date_due", "installment_ids.state")
+    def _compute_next_date_due(self):
+        for plan in self:
+            unpaid = plan.installment_ids.filtered(lambda i: i.state != "paid")
+            plan.next_date_due = min(unpaid.mapped("date_due"), default=False)
+
+    @api.constrains("partner_id", "move_ids", "currency_id", "company_id")
+    def _check_moves(self):
+        for plan in self:
+            moves = plan.move_ids
+            wrong_kind = moves.filtered(
+                lambda m: m.move_type != "out_invoice" or m.state != "posted"
+            )
+            if wrong_kind:
+                raise ValidationError(
+                    self.env._(
+                        "A payment plan covers posted customer invoices only: "
+                        "%(invoices)s.",
+                        invoices=", ".join(wrong_kind.mapped("display_name")),
+                    )
+                )
+            partners = moves.commercial_partner_id
+            if partners and partners != plan.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "A payment plan covers the invoices of one customer: "
+                        "%(customers)s cannot share plan %(plan)s.",
+                        customers=", ".join(partners.mapped("display_name")),
+                        plan=plan.name,
+                    )
+                )
+            if len(moves.currency_id) > 1 or (
+                moves and moves.currency_id != plan.currency_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "A payment plan is in one currency: its invoices are in "
+                        "%(currencies)s.",
+                        currencies=", ".join(
+                            (moves.currency_id | plan.currency_id).mapped("name")
+                        ),
+                    )
+                )
+            if len(moves.company_id) > 1 or (
+                moves and moves.company_id != plan.company_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "A payment plan belongs to one company: its invoices "
+                        "belong to %(companies)s.",
+                        companies=", ".join(moves.company_id.mapped("name")),
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                vals["partner_id"] = Partner.browse(
+                    vals["partner_id"]
+                ).commercial_partner_id.id
+            if not vals.get("date"):
+                # A plan recorded after the fact starts at its first instalment.
+                dates = [
+                    fields.Date.to_date(command[2]["date_due"])
+                    for command in vals.get("installment_ids") or []
+                    if command[0] == fields.Command.CREATE
+                    and command[2].get("date_due")
+                ]
+                vals["date"] = min([fields.Date.context_today(self), *dates])
+            if not vals.get("name") or vals["name"] == self.env._("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code(
+                    "debt.payment.plan"
+                ) or self.env._("New")
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_propose(self):
+        """Check the schedule, send the written agreement, log the contact."""
+        for plan in self:
+            if plan.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "Only a draft plan can be proposed (%(plan)s).", plan=plan.name
+                    )
+                )
+            plan._check_schedule()
+        self.write({"state": "proposed"})
+        template = self.env.ref("debt_relations.mail_template_debt_plan_proposal")
+        for plan in self:
+            message = plan._debt_notify_customer(template)
+            plan._debt_log(
+                "email",
+                self.env._("Payment plan %(plan)s proposed", plan=plan.name),
+                message=message,
+            )
+        return True
+
+    def action_activate(self):
+        """The customer agreed: the plan starts holding the chase."""
+        for plan in self:
+            if plan.state not in ("draft", "proposed"):
+                raise UserError(
+                    self.env._(
+                        "Only a draft or proposed plan can be activated (%(plan)s).",
+                        plan=plan.name,
+                    )
+                )
+            plan._check_schedule()
+            plan.write(
+                {
+                    "state": "active",
+                    "agreed_partner_id": (
+                        plan.agreed_partner_id
+                        or plan.partner_id._debt_billing_contact()
+                    ).id,
+                    "date_agreed": plan.date_agreed or fields.Date.context_today(plan),
+                    "activated_user_id": self.env.uid,
+                }
+            )
+            plan._debt_log(
+                "note",
+                self.env._(
+                    "Payment plan %(plan)s agreed by %(contact)s",
+                    plan=plan.name,
+                    contact=plan.agreed_partner_id.display_name,
+                ),
+                direction="inbound",
+            )
+        return True
+
+    def action_cancel(self):
+        closed = self.filtered(lambda p: p.state in ("completed", "broken"))
+        if closed:
+            raise UserError(
+                self.env._(
+                    "A completed or broken plan cannot be cancelled: %(plans)s.",
+                    plans=", ".join(closed.mapped("name")),
+                )
+            )
+        self.write({"state": "cancelled", "at_risk": False})
+        return True
+
+    def action_draft(self):
+        self.filtered(lambda p: p.state in ("proposed", "cancelled")).write(
+            {"state": "draft"}
+        )
+        return True
+
+    def action_print(self):
+        return self.env.ref(
+            "debt_relations.action_report_debt_payment_plan"
+        ).report_action(self)
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    def _check_schedule(self):
+        """Refuse a schedule that does not add up, or is not positive."""
+        self.ensure_one()
+        rounding = self.currency_id.rounding
+        lines = [(i.date_due, i.amount) for i in self.installment_ids]
+        problems = schedule.check_schedule(
+            self.amount_total, lines, self.date, rounding
+        )
+        messages = {
+            schedule.EMPTY: self.env._(
+                "Plan %(plan)s has no instalment.", plan=self.name
+            ),
+            schedule.NON_POSITIVE: self.env._(
+                "Every instalment of plan %(plan)s must be a positive amount.",
+                plan=self.name,
+            ),
+            schedule.BEFORE_PLAN_DATE: self.env._(
+                "No instalment of plan %(plan)s can be due before the plan "
+                "date (%(date)s).",
+                plan=self.name,
+                date=fields.Date.to_string(self.date),
+            ),
+            schedule.TOTAL_MISMATCH: self.env._(
+                "The instalments of plan %(plan)s add up to %(sum)s, not to the "
+                "plan total of %(total)s.",
+                plan=self.name,
+                sum=self.currency_id.format(sum(self.installment_ids.mapped("amount"))),
+                total=self.currency_id.format(self.amount_total),
+            ),
+        }
+        if problems:
+            raise UserError("\n".join(messages[code] for code in problems))
+
+    def _debt_notify_customer(self, template):
+        """Post ``template`` on the plan; it is mailed to the billing contact."""
+        self.ensure_one()
+        return self.message_post_with_source(
+            template, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+    def _debt_log(
+        self, channel, summary, direction="outbound", message=None, courtesy=False
+    ):
+        """Log a contact about the plan; a courtesy (thanks) delays no reminder."""
+        self.ensure_one()
+        return self.env["debt.contact.log"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "move_ids": [fields.Command.set(self.move_ids.ids)],
+                "date": self.date_checked or fields.Date.context_today(self),
+                "channel": channel,
+                "direction": direction,
+                "summary": summary,
+                "company_id": self.company_id.id,
+                "message_id": message.id if message else False,
+                "courtesy": courtesy,
+            }
+        )
+
+    def _debt_next_installment(self):
+        """The oldest instalment not fully paid (what the next reminder is about)."""
+        self.ensure_one()
+        return self.installment_ids._debt_sorted().filtered(
+            lambda i: i.state != "paid"
+        )[:1]
+
+    def _debt_installment_facts(self):
+        self.ensure_one()
+        return [
+            schedule.Installment(i.date_due, i.amount, i.amount_paid)
+            for i in self.installment_ids
+        ]
+
+    @api.model
+    def _debt_settle(self, as_of, company):
+        """Settle the company's active plans as of ``as_of`` (collection run).
+
+        Instalments take their states; a fully paid plan is completed and the
+        customer thanked; a late one is flagged at risk (a gentle note and an
+        activity for the collector); past the grace period it is broken and its
+        invoices go back to the ladder at the rung they had reached.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        grace = int(params.get_param("debt_relations.plan_grace_days", 7))
+        days_before = int(params.get_param("debt_relations.plan_reminder_days", 3))
+        plans = self.search([("company_id", "=", company.id), ("state", "=", "active")])
+        plans.write({"date_checked": as_of})
+        for plan in plans:
+            rounding = plan.currency_id.rounding
+            status = schedule.plan_status(
+                plan._debt_installment_facts(), as_of, grace, rounding
+            )
+            if status == schedule.COMPLETED:
+                plan._debt_complete()
+            elif status == schedule.BROKEN:
+                plan._debt_break(as_of)
+            else:
+                if status == schedule.AT_RISK and not plan.at_risk:
+                    plan._debt_flag_at_risk(as_of, grace)
+                elif status == schedule.ON_SCHEDULE and plan.at_risk:
+                    plan.at_risk = False
+                plan.installment_ids._debt_send_reminders(as_of, days_before)
+
+    def _debt_complete(self):
+        self.ensure_one()
+        self.write({"state": "completed", "at_risk": False})
+        template = self.env.ref("debt_relations.mail_template_debt_plan_completed")
+        message = self._debt_notify_customer(template)
+        self._debt_log(
+            "email",
+            self.env._("Payment plan %(plan)s completed: thanked", plan=self.name),
+            message=message,
+            courtesy=True,
+        )
+
+    def _debt_flag_at_risk(self, as_of, grace):
+        self.ensure_one()
+        self.at_risk = True
+        template = self.env.ref("debt_relations.mail_template_debt_plan_at_risk")
+        message = self._debt_notify_customer(template)
+        self._debt_log(
+            "email",
+            self.env._("Payment plan %(plan)s: instalment missed", plan=self.name),
+            message=message,
+        )
+        self.activity_schedule(
+            "debt_relations.mail_activity_type_debt_plan_at_risk",
+            date_deadline=as_of,
+            summary=self.env._("Plan at risk: %(plan)s", plan=self.name),
+            note=self.env._(
+                "An instalment is late. Without payment within %(days)s days of "
+                "its due date the plan breaks.",
+                days=grace,
+            ),
+            user_id=self.partner_id._debt_collector().id,
+        )
+
+    def _debt_break(self, as_of):
+        """The plan is broken: its invoices return to the ladder."""
+        self.ensure_one()
+        self.write({"state": "broken", "at_risk": False, "date_broken": as_of})
+        body = self.env._(
+            "Payment plan %(plan)s is broken: an instalment is unpaid past the "
+            "grace period. Its invoices return to the reminders at the rung they "
+            "had reached.",
+            plan=self.name,
+        )
+        self.message_post(body=body)
+        self.partner_id.message_post(body=body)
+        self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
+
+    @api.model
+    def _debt_hold_reasons(self, move_ids):
+        """Move id -> hold reason for invoices of active plans."""
+        plans = self.search(
+            [("state", "=", "active"), ("move_ids", "in", list(move_ids))]
+        )
+        return {move.id: eligibility.PAYMENT_PLAN for move in plans.move_ids}
+
+    @api.model
+    def _debt_broken_since(self, company, partner_ids, since):
+        """Partner id -> last date one of its plans broke, on or after ``since``."""
+        return {
+            partner.id: day
+            for partner, day in self._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "broken"),
+                    ("partner_id", "in", list(partner_ids)),
+                    ("date_broken", ">=", since),
+                ],
+                ["partner_id"],
+                ["date_broken:max"],
+            )
+        }

@@ -1,0 +1,228 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..services import eligibility
+
+
+class DebtPromise(models.Model):
+    """The customer promised to pay an amount by a date.
+
+    Until the date (plus a grace period) its invoices are not chased. Paid in
+    time: kept, and thanked; otherwise broken, and the next reminder says so
+    politely instead of climbing the ladder.
+    """
+
+    _name = "debt.promise"
+    _description = "Promise to Pay"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_promised desc, id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        domain="[('is_company', '=', True)]",
+    )
+    recipient_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_recipient_id",
+        help="The billing contact the customer's messages go to.",
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "debt_promise_move_rel",
+        "promise_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), "
+        "('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_currency_id", store=True, precompute=True
+    )
+    amount = fields.Monetary(required=True, tracking=True)
+    date = fields.Date(
+        string="Promised On", required=True, default=fields.Date.context_today
+    )
+    date_promised = fields.Date(string="Pay By", required=True, tracking=True)
+    state = fields.Selection(
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken")],
+        required=True,
+        default="open",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    residual_start = fields.Monetary(
+        string="Owed When Promised",
+        readonly=True,
+        copy=False,
+        help="What the invoices still owed when the promise was made.",
+    )
+    amount_paid = fields.Monetary(compute="_compute_amount_paid")
+    date_done = fields.Date(string="Settled On", readonly=True, copy=False)
+    contact_log_id = fields.Many2one(
+        "debt.contact.log", string="Logged In", readonly=True, ondelete="set null"
+    )
+
+    _sql_constraints = [
+        ("amount_positive", "CHECK(amount > 0)", "A promise is a positive amount."),
+    ]
+
+    @api.depends("partner_id")
+    def _compute_recipient_id(self):
+        for record in self:
+            record.recipient_id = (
+                record.partner_id._debt_billing_contact()
+                if record.partner_id
+                else False
+            )
+
+    @api.depends("move_ids")
+    def _compute_currency_id(self):
+        for promise in self:
+            promise.currency_id = (
+                promise.move_ids[:1].currency_id or promise.company_id.currency_id
+            )
+
+    @api.depends("residual_start", "move_ids.amount_residual")
+    def _compute_amount_paid(self):
+        for promise in self:
+            residual = sum(promise.move_ids.mapped("amount_residual"))
+            promise.amount_paid = max(promise.residual_start - residual, 0.0)
+
+    @api.constrains("partner_id", "move_ids")
+    def _check_moves(self):
+        for promise in self:
+            others = promise.move_ids.commercial_partner_id - (
+                promise.partner_id.commercial_partner_id
+            )
+            if others:
+                raise ValidationError(
+                    self.env._(
+                        "A promise covers invoices of its own customer only, not "
+                        "of %(customers)s.",
+                        customers=", ".join(others.mapped("display_name")),
+                    )
+                )
+            if len(promise.move_ids.currency_id) > 1:
+                raise ValidationError(
+                    self.env._("A promise covers invoices in one currency.")
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                vals["partner_id"] = Partner.browse(
+                    vals["partner_id"]
+                ).commercial_partner_id.id
+        promises = super().create(vals_list)
+        for promise in promises:
+            promise.residual_start = sum(promise.move_ids.mapped("amount_residual"))
+        return promises
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _debt_grace_days(self):
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("debt_relations.promise_grace_days", 3)
+        )
+
+    @api.model
+    def _debt_settle(self, as_of, company):
+        """Kept when the promised amount was paid; broken once past the grace."""
+        grace = self._debt_grace_days()
+        promises = self.search(
+            [("company_id", "=", company.id), ("state", "=", "open")]
+        )
+        for promise in promises:
+            currency = promise.currency_id
+            if currency.compare_amounts(promise.amount_paid, promise.amount) >= 0:
+                promise._debt_keep(as_of)
+            elif as_of > promise.date_promised + timedelta(days=grace):
+                promise._debt_break(as_of)
+
+    def _debt_keep(self, as_of):
+        self.ensure_one()
+        self.write({"state": "kept", "date_done": as_of})
+        template = self.env.ref("debt_relations.mail_template_debt_promise_kept")
+        message = self.message_post_with_source(
+            template, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self._debt_log(
+            as_of,
+            self.env._("Promise to pay kept: thanked"),
+            message=message,
+            courtesy=True,
+        )
+
+    def _debt_break(self, as_of):
+        self.ensure_one()
+        self.write({"state": "broken", "date_done": as_of})
+        body = self.env._(
+            "Promise to pay %(amount)s by %(date)s was not kept. The next reminder "
+            "acknowledges it rather than climbing the ladder.",
+            amount=self.currency_id.format(self.amount),
+            date=fields.Date.to_string(self.date_promised),
+        )
+        self.message_post(body=body)
+        self.partner_id.message_post(body=body)
+
+    def _debt_log(self, as_of, summary, message=None, courtesy=False):
+        """Log a contact about the promise; a courtesy (thanks) delays no reminder."""
+        self.ensure_one()
+        return self.env["debt.contact.log"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "move_ids": [fields.Command.set(self.move_ids.ids)],
+                "date": as_of,
+                "channel": "email",
+                "direction": "outbound",
+                "summary": summary,
+                "company_id": self.company_id.id,
+                "message_id": message.id if message else False,
+                "courtesy": courtesy,
+            }
+        )
+
+    @api.model
+    def _debt_hold_reasons(self, move_ids):
+        """Move id -> hold reason for invoices of open promises."""
+        promises = self.search(
+            [("state", "=", "open"), ("move_ids", "in", list(move_ids))]
+        )
+        return {move.id: eligibility.PROMISED for move in promises.move_ids}
+
+    @api.model
+    def _debt_broken_since(self, company, partner_ids, since):
+        """Partner id -> last date one of its promises broke, on or after ``since``."""
+        return {
+            partner.id: day
+            for partner, day in self._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "broken"),
+                    ("partner_id", "in", list(partner_ids)),
+                    ("date_done", ">=", since),
+                ],
+                ["partner_id"],
+                ["date_done:max"],
+            )
+        }

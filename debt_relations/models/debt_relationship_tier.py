@@ -1,0 +1,461 @@
+import json
+
+from odoo import api, fields, models
+from odoo.tools import SQL, split_every
+
+from ..services import profile
+
+PROFILE_BATCH = 2000
+"""Customers whose profile one query computes."""
+
+
+class DebtRelationshipTier(models.Model):
+    """A tier of customer relationship, earned from the payment history.
+
+    Tiers are checked in sequence: a customer belongs to the first tier whose
+    every threshold it meets. The tier's policy chases the customer, unless a
+    policy was set on the customer by hand.
+    """
+
+    _name = "debt.relationship.tier"
+    _description = "Relationship Tier"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    min_tenure_months = fields.Integer(
+        string="Minimum Tenure (months)",
+        help="Months since the customer's first invoice.",
+    )
+    min_paid_count = fields.Integer(
+        string="Minimum Invoices Paid",
+        help="Invoices paid in full, to judge the on-time share on.",
+    )
+    min_on_time_ratio = fields.Float(
+        string="Minimum On-Time Share",
+        digits=(3, 2),
+        help="Share of the invoices paid by their due date, from 0 to 1. "
+        "0: no minimum.",
+    )
+    min_revenue = fields.Monetary(
+        string="Minimum Revenue (12 months)",
+        currency_field="currency_id",
+        help="Invoiced over the last 12 months, untaxed. 0: no minimum.",
+    )
+    max_avg_days_late = fields.Float(
+        string="Maximum Average Days Late",
+        digits=(16, 1),
+        help="0: no maximum.",
+    )
+    policy_id = fields.Many2one(
+        "debt.policy",
+        string="Collection Policy",
+        check_company=True,
+        help="The ladder chasing customers of this tier; empty: the company's "
+        "default. A policy set on the customer by hand always wins.",
+    )
+    note = fields.Text(translate=True)
+    partner_count = fields.Integer(compute="_compute_partner_count")
+
+    _sql_constraints = [
+        (
+            "on_time_ratio_range",
+            "CHECK(min_on_time_ratio >= 0 AND min_on_time_ratio <= 1)",
+            "The minimum on-time share of a tier is between 0 and 1.",
+        ),
+    ]
+
+    def _compute_partner_count(self):
+        Partner = self.env["res.partner"]
+        for tier in self:
+            tier.partner_count = Partner.with_company(tier.company_id).search_count(
+                [("debt_tier_id", "=", tier.id)]
+            )
+
+    @api.model
+    def _debt_rules(self, company):
+        """The company's tiers as :class:`~..services.profile.Tier`."""
+        return [
+            profile.Tier(
+                tier_id=tier.id,
+                sequence=tier.sequence,
+                min_tenure_months=tier.min_tenure_months,
+                min_on_time_ratio=tier.min_on_time_ratio,
+                min_revenue=tier.min_revenue,
+                max_avg_days_late=tier.max_avg_days_late,
+                min_paid_count=tier.min_paid_count,
+            )
+            for tier in self.search([("company_id", "=", company.id)])
+        ]
+
+    def action_view_partners(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.res_partner_action_customer"
+        )
+        action["domain"] = [("debt_tier_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Profiles (called by the collection run)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def action_refresh_profiles(self):
+        """Refresh profiles and tiers of the current company now, then thank and
+        reward as the daily run would (managers' button, demo data)."""
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        figures, previous = self._debt_refresh_profiles(company, today)
+        self.env["debt.incentive.rule"]._debt_run_incentives(
+            company, today, figures, previous
+        )
+        return True
+
+    @api.model
+    def _debt_refresh_profiles(self, company, as_of):
+        """Refresh the profile and tier of every customer of ``company``.
+
+        Set-based: per batch of :data:`PROFILE_BATCH` customers, one query for
+        the figures, one for the agreements, one ``UPDATE`` for the results,
+        one batch of chatter notes for the tier changes.
+
+        :returns: partner id -> :class:`~..services.profile.Figures`, and
+            partner id -> overdue amount before the refresh
+        """
+        Move = self.env["account.move"]
+        Move.flush_model(
+            [
+                "commercial_partner_id",
+                "company_id",
+                "move_type",
+                "state",
+                "invoice_date",
+                "payment_state",
+                "amount_untaxed_signed",
+            ]
+        )
+        self.env["account.move.line"].flush_model(
+            [
+                "move_id",
+                "display_type",
+                "date_maturity",
+                "reconciled",
+                "amount_residual",
+            ]
+        )
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+        self.env["res.partner"].flush_model(
+            ["debt_tier_id", "debt_overdue_amount", "debt_thanked_on"]
+        )
+        partner_ids = [
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                SELECT DISTINCT commercial_partner_id FROM account_move
+                 WHERE company_id = %s AND move_type = 'out_invoice'
+                   AND state = 'posted' AND commercial_partner_id IS NOT NULL
+                    """,
+                    company.id,
+                )
+            )
+        ]
+        tiers = self._debt_rules(company)
+        figures, previous = {}, {}
+        for batch in split_every(PROFILE_BATCH, sorted(partner_ids), list):
+            batch_figures, batch_previous = self._debt_profile_batch(
+                company, as_of, batch, tiers
+            )
+            figures.update(batch_figures)
+            previous.update(batch_previous)
+        return figures, previous
+
+    @api.model
+    def _debt_profile_batch(self, company, as_of, partner_ids, tiers):
+        rows = self.env.execute_query(
+            self._debt_profile_query(company, as_of, partner_ids)
+        )
+        agreements = self._debt_agreement_counts(company, partner_ids)
+        figures, previous, updates, changes = {}, {}, [], {}
+        for (
+            pid,
+            since,
+            revenue,
+            paid,
+            on_time,
+            avg_late,
+            overdue,
+            old_tier,
+            old_overdue,
+        ) in rows:
+            kept, broken, disputes = agreements.get(pid, (0, 0, 0))
+            facts = profile.Figures(
+                partner_id=pid,
+                customer_since=since,
+                revenue_12m=revenue or 0.0,
+                paid_count=paid or 0,
+                on_time_count=on_time or 0,
+                avg_days_late=float(avg_late or 0.0),
+                overdue_amount=overdue or 0.0,
+                promises_kept=kept,
+                promises_broken=broken,
+                disputes=disputes,
+            )
+            figures[pid] = facts
+            previous[pid] = old_overdue or 0.0
+            tier_id = profile.choose_tier(facts, tiers, as_of)
+            reason = self._debt_reason_text(facts, as_of)
+            updates.append((pid, facts, tier_id, reason))
+            if tier_id != old_tier and (tier_id or old_tier):
+                changes[pid] = (old_tier, tier_id, reason)
+        self._debt_write_profiles(company, as_of, updates)
+        self._debt_log_tier_changes(changes)
+        return figures, previous
+
+    @api.model
+    def _debt_profile_query(self, company, as_of, partner_ids):
+        """One row per customer: since, revenue 12m, paid, on time, average days
+        late, overdue as of the date, tier and overdue amount before this refresh.
+
+        Overdue as of the date: today's residual plus what was reconciled after
+        that date (a run simulated for a past day sees the balance of that day).
+
+        An invoice is paid when all its receivable lines are reconciled; it was
+        paid on the date of its last reconciliation (``max_date``), on time
+        when that date is not after its last due date.
+        """
+        cid = str(company.id)
+        return SQL(
+            """
+            WITH inv AS (
+                SELECT m.id, m.commercial_partner_id AS partner_id, m.move_type,
+                       m.invoice_date, m.payment_state, m.amount_untaxed_signed
+                  FROM account_move m
+                 WHERE m.company_id = %(company)s
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND m.state = 'posted'
+                   AND m.commercial_partner_id = ANY(%(ids)s)
+                   AND m.invoice_date <= %(as_of)s
+            ), terms AS (
+                SELECT l.move_id, MAX(l.date_maturity) AS due,
+                       BOOL_AND(l.reconciled) AS reconciled,
+                       SUM(l.amount_residual + COALESCE(r.paid_later, 0)) FILTER (
+                           WHERE l.date_maturity < %(as_of)s) AS overdue,
+                       MAX(r.paid_date) AS paid_date
+                  FROM account_move_line l
+                  JOIN inv ON inv.id = l.move_id AND inv.move_type = 'out_invoice'
+             LEFT JOIN LATERAL (
+                        SELECT MAX(apr.max_date) AS paid_date,
+                               SUM(apr.amount) FILTER (
+                                   WHERE apr.max_date > %(as_of)s) AS paid_later
+                          FROM account_partial_reconcile apr
+                         WHERE apr.debit_move_id = l.id
+                       ) r ON TRUE
+                 WHERE l.display_type = 'payment_term'
+              GROUP BY l.move_id
+            ), history AS (
+                SELECT partner_id,
+                       MIN(invoice_date) FILTER (
+                           WHERE move_type = 'out_invoice') AS since,
+                       SUM(amount_untaxed_signed) FILTER (
+                           WHERE invoice_date > %(year_ago)s) AS revenue
+                  FROM inv
+              GROUP BY partner_id
+            ), paid AS (
+                SELECT inv.partner_id,
+                       COUNT(*) AS paid,
+                       COUNT(*) FILTER (WHERE t.paid_date <= t.due) AS on_time,
+                       AVG(GREATEST(t.paid_date - t.due, 0)) AS avg_late
+                  FROM terms t
+                  JOIN inv ON inv.id = t.move_id
+                 WHERE t.reconciled AND t.paid_date <= %(as_of)s
+                   AND inv.payment_state IN ('paid', 'in_payment')
+              GROUP BY inv.partner_id
+            ), overdue AS (
+                SELECT inv.partner_id, SUM(t.overdue) AS amount
+                  FROM terms t
+                  JOIN inv ON inv.id = t.move_id
+                 WHERE inv.payment_state NOT IN ('reversed', 'blocked')
+              GROUP BY inv.partner_id
+            )
+            SELECT p.id, h.since, h.revenue, pd.paid, pd.on_time, pd.avg_late,
+                   o.amount,
+                   (p.debt_tier_id ->> %(cid)s)::int,
+                   (p.debt_overdue_amount ->> %(cid)s)::float
+              FROM res_partner p
+         LEFT JOIN history h ON h.partner_id = p.id
+         LEFT JOIN paid pd ON pd.partner_id = p.id
+         LEFT JOIN overdue o ON o.partner_id = p.id
+             WHERE p.id = ANY(%(ids)s)
+            """,
+            company=company.id,
+            ids=list(partner_ids),
+            as_of=as_of,
+            year_ago=fields.Date.subtract(as_of, years=1),
+            cid=cid,
+        )
+
+    @api.model
+    def _debt_agreement_counts(self, company, partner_ids):
+        """Partner id -> (promises kept, promises broken, disputes)."""
+        counts = {}
+        if "debt.promise" in self.env:
+            for partner, state, count in self.env["debt.promise"]._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("partner_id", "in", partner_ids),
+                    ("state", "in", ("kept", "broken")),
+                ],
+                ["partner_id", "state"],
+                ["__count"],
+            ):
+                kept, broken, disputes = counts.get(partner.id, (0, 0, 0))
+                if state == "kept":
+                    kept = count
+                else:
+                    broken = count
+                counts[partner.id] = (kept, broken, disputes)
+        if "debt.dispute" in self.env:
+            for partner, count in self.env["debt.dispute"]._read_group(
+                [("company_id", "=", company.id), ("partner_id", "in", partner_ids)],
+                ["partner_id"],
+                ["__count"],
+            ):
+                kept, broken, _disputes = counts.get(partner.id, (0, 0, 0))
+                counts[partner.id] = (kept, broken, count)
+        return counts
+
+    @api.model
+    def _debt_reason_text(self, facts, as_of):
+        """The tier's reason in plain words, e.g. "Paid 23 of 24 invoices on time
+        over 4 years"."""
+        parts = profile.reason(facts, as_of)
+        if parts["kind"] == profile.NEW:
+            text = self.env._("New customer: no invoice paid yet")
+        else:
+            if parts["years"]:
+                tenure = self.env._("%(years)s year(s)", years=parts["years"])
+            else:
+                tenure = self.env._("%(months)s month(s)", months=parts["months"])
+            text = self.env._(
+                "Paid %(on_time)s of %(paid)s invoices on time over %(tenure)s",
+                on_time=parts["on_time"],
+                paid=parts["paid"],
+                tenure=tenure,
+            )
+            if parts["avg_days_late"]:
+                text = self.env._(
+                    "%(text)s, %(days)s days late on average",
+                    text=text,
+                    days=parts["avg_days_late"],
+                )
+        extras = []
+        if facts.promises_kept or facts.promises_broken:
+            extras.append(
+                self.env._(
+                    "promises kept %(kept)s, broken %(broken)s",
+                    kept=facts.promises_kept,
+                    broken=facts.promises_broken,
+                )
+            )
+        if facts.disputes:
+            extras.append(self.env._("%(count)s dispute(s)", count=facts.disputes))
+        if extras:
+            text = "%s (%s)" % (text, ", ".join(extras))
+        return text
+
+    @api.model
+    def _debt_write_profiles(self, company, as_of, updates):
+        """Write the figures of many customers in one ``UPDATE``.
+
+        ``res.partner.write`` costs queries per partner (commercial fields are
+        synchronised to contacts); these company-dependent columns are the
+        run's own bookkeeping, merged into each jsonb value for ``company``.
+        """
+        if not updates:
+            return
+        cid = str(company.id)
+        columns = {
+            "debt_tier_id": lambda f, tier, reason: tier,
+            "debt_tier_reason": lambda f, tier, reason: reason,
+            "debt_on_time_ratio": lambda f, tier, reason: f.on_time_ratio,
+            "debt_avg_days_late": lambda f, tier, reason: f.avg_days_late,
+            "debt_customer_since": lambda f, tier, reason: (
+                f.customer_since and fields.Date.to_string(f.customer_since)
+            ),
+            "debt_paid_count": lambda f, tier, reason: f.paid_count,
+            "debt_on_time_count": lambda f, tier, reason: f.on_time_count,
+            "debt_revenue_12m": lambda f, tier, reason: f.revenue_12m,
+            "debt_overdue_amount": lambda f, tier, reason: f.overdue_amount,
+            "debt_profile_date": lambda f, tier, reason: fields.Date.to_string(as_of),
+        }
+        Partner = self.env["res.partner"]
+        Partner.flush_model(list(columns))
+        for batch in split_every(1000, updates, list):
+            rows = SQL(", ").join(
+                SQL(
+                    "(%s, %s::jsonb)",
+                    pid,
+                    json.dumps(
+                        {
+                            name: value(facts, tier, reason)
+                            for name, value in columns.items()
+                        }
+                    ),
+                )
+                for pid, facts, tier, reason in batch
+            )
+            assignments = SQL(", ").join(
+                SQL(
+                    "%(col)s = CASE WHEN v.data -> %(name)s = 'null'::jsonb "
+                    "THEN COALESCE(p.%(col)s, '{}'::jsonb) - %(cid)s "
+                    "ELSE COALESCE(p.%(col)s, '{}'::jsonb) "
+                    "|| jsonb_build_object(%(cid)s, v.data -> %(name)s) END",
+                    col=SQL.identifier(name),
+                    name=name,
+                    cid=cid,
+                )
+                for name in columns
+            )
+            self.env.execute_query(
+                SQL(
+                    "UPDATE res_partner p SET %s FROM (VALUES %s) AS v(id, data) "
+                    "WHERE p.id = v.id",
+                    assignments,
+                    rows,
+                )
+            )
+        Partner.browse([u[0] for u in updates]).invalidate_recordset(list(columns))
+
+    @api.model
+    def _debt_log_tier_changes(self, changes):
+        """A note on the chatter of each customer whose tier changed."""
+        if not changes:
+            return
+        tiers = self.browse(
+            {tid for old, new, _r in changes.values() for tid in (old, new) if tid}
+        ).exists()
+        names = {tier.id: tier.name for tier in tiers}
+        none = self.env._("none")
+        self.env["res.partner"].browse(list(changes))._message_log_batch(
+            {
+                pid: self.env._(
+                    "Relationship tier: %(old)s → %(new)s. %(reason)s.",
+                    old=names.get(old, none),
+                    new=names.get(new, none),
+                    reason=reason,
+                )
+                for pid, (old, new, reason) in changes.items()
+            }
+        )

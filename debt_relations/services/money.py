@@ -1,0 +1,36 @@
+"""Amounts in a currency's rounding, compared the way Odoo compares them.
+
+``res.currency.compare_amounts`` rounds both sides half-up to the currency's
+rounding (``odoo.tools.float_round``) and compares the results. Counting whole
+rounding steps does the same with integers, so no float is compared raw.
+
+Pure Python: nothing here imports Odoo.
+"""
+
+import math
+from decimal import Decimal
+
+
+def to_units(amount, rounding):
+    """``amount`` as a whole number of ``rounding`` steps, rounded half-up.
+
+    The same arithmetic as ``odoo.tools.float_round(..., rounding_method=
+    "HALF-UP")``: the quotient is nudged away from zero by one unit in the last
+    place of its magnitude before rounding, so 2.675 at 0.01 is 268 steps,
+    as a person reading "2.675" expects, although the float is 2.67499999...
+    """
+    normalized = amount / rounding
+    if not normalized:
+        return 0
+    epsilon = 2 ** (math.log2(abs(normalized)) - 52)
+    return int(round(normalized + math.copysign(epsilon, normalized)))
+
+
+def from_units(units, rounding):
+    """The amount of ``units`` steps of ``rounding``, as a float."""
+    return float(Decimal(units) * Decimal(str(rounding)))
+
+
+def is_below(amount, threshold, rounding):
+    """True when ``amount`` is strictly below ``threshold`` at ``rounding``."""
+    return to_units(amount, rounding) < to_units(threshold, rounding)

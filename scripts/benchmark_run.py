@@ -1,0 +1,651 @@
+#!/usr/bin/env python3
+"""Benchmark of a debt_relations collection run on a large ledger.
+
+Run by hand, never in CI. The database must have ``debt_relations`` installed
+(and, for the comparison, OCA ``account_credit_control``). See
+``docs/benchmarks.md`` for the commands and the figures they produced.
+
+1. ``--seed``: builds a small ledger through the ORM (20 customers with an email,
+   N posted customer invoices each, due dates spread around the as-of date), then
+   multiplies it at SQL level (``INSERT ... SELECT``) until it reaches
+   ``--partners`` customers: every copy gets its own partner (its own commercial
+   partner), its own invoices and their journal items, receivable lines included.
+2. Removes what earlier invocations left (collection runs, actions, contact
+   logs, their mails; the customers' and invoices' rungs), so every invocation
+   decides the same ledger: a first contact for every overdue customer.
+3. Times the decision phase (``_prepare_run``) and the queueing phase
+   (``_send_next_batch`` until nothing is left, one commit per batch, as the
+   cron does), with query counts.
+4. When ``account_credit_control`` is installed, times its
+   ``generate_credit_lines`` (and, with ``--oca-queue``, the emails it queues)
+   on the same invoices.
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from contextlib import nullcontext
+from datetime import date, timedelta
+
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.modules.module import get_module_path
+from odoo.modules.registry import Registry
+from odoo.tools import SQL, config
+
+TEMPLATE_PARTNERS = 20
+REF_PREFIX = "BENCH-"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True, help="database (debt_relations in)")
+    parser.add_argument("--db-host")
+    parser.add_argument("--db-port")
+    parser.add_argument("--db-user")
+    parser.add_argument("--db-password")
+    parser.add_argument("--addons-path")
+    parser.add_argument("--partners", type=int, default=20000)
+    parser.add_argument("--invoices-per-partner", type=int, default=5)
+    parser.add_argument(
+        "--seed",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="create the ledger first (refused if it already exists)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="as-of date of the run (default: the date stored when seeding)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="set debt_relations.batch_size first"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="decide, profile one queueing batch with cProfile, roll back",
+    )
+    parser.add_argument(
+        "--oca",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run account_credit_control on the same data when installed",
+    )
+    parser.add_argument(
+        "--oca-queue",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also time account_credit_control queueing its emails",
+    )
+    parser.add_argument(
+        "--max-batches",
+        type=int,
+        default=0,
+        help="stop queueing after this many batches (quick checks; 0: all)",
+    )
+    parser.add_argument("--log-level", default="warn")
+    return parser.parse_args()
+
+
+def open_registry(args):
+    odoo_args = ["-d", args.db, f"--log-level={args.log_level}"]
+    for option, value in (
+        ("--db_host", args.db_host),
+        ("--db_port", args.db_port),
+        ("--db_user", args.db_user),
+        ("--db_password", args.db_password),
+        ("--addons-path", args.addons_path),
+    ):
+        if value:
+            odoo_args.append(f"{option}={value}")
+    config.parse_config(odoo_args)
+    return Registry(args.db)
+
+
+class Meter:
+    """Wall time and query count of a block of work."""
+
+    def __init__(self, cr):
+        self.cr = cr
+        self.seconds = 0.0
+        self.queries = 0
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        self._count = self.cr.sql_log_count
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds += time.perf_counter() - self._start
+        self.queries += self.cr.sql_log_count - self._count
+
+
+# ----------------------------------------------------------------------
+# Seeding
+# ----------------------------------------------------------------------
+
+
+def overdue_days(template, invoice):
+    """Days overdue on the as-of date of invoice ``invoice`` of ``template``.
+
+    From 10 days before due to 89 days overdue; most invoices are overdue.
+    """
+    return (template * 17 + invoice * 29) % 100 - 10
+
+
+def seed_templates(env, company, as_of, invoices_per_partner):
+    """20 customers with posted invoices, made through the ORM."""
+    partners = env["res.partner"].create(
+        [
+            {
+                "name": f"Bench Customer {index:02d}",
+                "ref": f"{REF_PREFIX}{index:02d}",
+                "email": f"bench.customer{index:02d}@example.com",
+                "is_company": True,
+                "customer_rank": 1,
+            }
+            for index in range(TEMPLATE_PARTNERS)
+        ]
+    )
+    journal = env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+    )
+    values = []
+    for template, partner in enumerate(partners):
+        for invoice in range(invoices_per_partner):
+            due = as_of - timedelta(days=overdue_days(template, invoice))
+            values.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "company_id": company.id,
+                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "invoice_payment_term_id": False,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Consulting",
+                                "quantity": 1,
+                                "price_unit": 100.0 + 10 * template + invoice,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+    moves = env["account.move"].create(values)
+    moves.action_post()
+    env.flush_all()
+    return partners, moves
+
+
+def columns(env, table):
+    return [
+        name
+        for [name] in env.execute_query(
+            SQL(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s AND is_generated = 'NEVER' "
+                "ORDER BY ordinal_position",
+                table,
+            )
+        )
+    ]
+
+
+def copy_rows(env, table, source, overrides):
+    """``INSERT INTO table SELECT`` every column of ``source``, some replaced.
+
+    :param source: SQL giving the rows; ``src`` is the copied row's alias
+    :param overrides: column -> SQL expression (``None``: let the default apply)
+    """
+    names = [name for name in columns(env, table) if overrides.get(name, 1)]
+    exprs = [
+        overrides.get(name) or SQL("src.%s", SQL.identifier(name)) for name in names
+    ]
+    env.cr.execute(
+        SQL(
+            "INSERT INTO %s (%s) SELECT %s %s",
+            SQL.identifier(table),
+            SQL(", ").join(SQL.identifier(name) for name in names),
+            SQL(", ").join(exprs),
+            source,
+        )
+    )
+    return env.cr.rowcount
+
+
+def multiply(env, partners, moves, copies):
+    """Copy the template customers ``copies`` times, with invoices and lines."""
+    cr = env.cr
+    cr.execute(
+        SQL(
+            """
+        CREATE TEMP TABLE bench_pmap ON COMMIT DROP AS
+        SELECT k, p.id AS old_id, nextval('res_partner_id_seq')::int AS new_id
+          FROM generate_series(1, %s) k, res_partner p
+         WHERE p.id = ANY(%s)
+            """,
+            copies,
+            partners.ids,
+        )
+    )
+    n_partners = copy_rows(
+        env,
+        "res_partner",
+        SQL("FROM bench_pmap m JOIN res_partner src ON src.id = m.old_id"),
+        {
+            "id": SQL("m.new_id"),
+            "name": SQL("src.name || ' #' || m.k"),
+            "complete_name": SQL("src.complete_name || ' #' || m.k"),
+            "ref": SQL("src.ref || '-' || m.k"),
+            "email": SQL("replace(src.email, '@', '.' || m.k || '@')"),
+            "commercial_partner_id": SQL("m.new_id"),
+        },
+    )
+    cr.execute(
+        SQL(
+            """
+        CREATE TEMP TABLE bench_mmap ON COMMIT DROP AS
+        SELECT m.k, mv.id AS old_id, nextval('account_move_id_seq')::int AS new_id,
+               m.old_id AS old_partner, m.new_id AS new_partner
+          FROM bench_pmap m
+          JOIN account_move mv ON mv.commercial_partner_id = m.old_id
+         WHERE mv.id = ANY(%s)
+            """,
+            moves.ids,
+        )
+    )
+    cr.execute("CREATE INDEX ON bench_mmap (old_id)")
+    n_moves = copy_rows(
+        env,
+        "account_move",
+        SQL("FROM bench_mmap m JOIN account_move src ON src.id = m.old_id"),
+        {
+            "id": SQL("m.new_id"),
+            "name": SQL("src.name || '-' || m.k"),
+            "payment_reference": SQL("src.payment_reference || '-' || m.k"),
+            "partner_id": SQL("m.new_partner"),
+            "commercial_partner_id": SQL("m.new_partner"),
+        },
+    )
+    n_lines = copy_rows(
+        env,
+        "account_move_line",
+        SQL("FROM bench_mmap m JOIN account_move_line src ON src.move_id = m.old_id"),
+        {
+            "id": None,
+            "move_id": SQL("m.new_id"),
+            "move_name": SQL("src.move_name || '-' || m.k"),
+            "partner_id": SQL(
+                "CASE WHEN src.partner_id = m.old_partner THEN m.new_partner "
+                "ELSE src.partner_id END"
+            ),
+        },
+    )
+    for table in ("res_partner", "account_move", "account_move_line"):
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    env.invalidate_all()
+    return n_partners, n_moves, n_lines
+
+
+def seed(env, company, args, as_of):
+    if env["res.partner"].search_count([("ref", "=like", f"{REF_PREFIX}%")]):
+        raise SystemExit(
+            "This database is seeded already: run with --no-seed, or on a new one."
+        )
+    templates = min(TEMPLATE_PARTNERS, args.partners)
+    copies = max(args.partners // templates - 1, 0)
+    with Meter(env.cr) as orm:
+        partners, moves = seed_templates(env, company, as_of, args.invoices_per_partner)
+    with Meter(env.cr) as sql:
+        n_partners, n_moves, n_lines = multiply(env, partners, moves, copies)
+    env["ir.config_parameter"].set_param("debt_relations.benchmark_as_of", str(as_of))
+    print(
+        f"Seeded through the ORM: {len(partners)} customers, {len(moves)} posted "
+        f"invoices in {orm.seconds:.1f} s; copied at SQL level: {n_partners} "
+        f"customers, {n_moves} invoices, {n_lines} journal items in "
+        f"{sql.seconds:.1f} s."
+    )
+
+
+# ----------------------------------------------------------------------
+# Measuring
+# ----------------------------------------------------------------------
+
+
+def reset_previous_runs(env):
+    """Forget earlier benchmark runs, so this one decides the same ledger."""
+    cr = env.cr
+    env.flush_all()
+    cr.execute(
+        """
+        CREATE TEMP TABLE bench_messages ON COMMIT DROP AS
+        SELECT mail_message_id AS id FROM debt_action
+         WHERE mail_message_id IS NOT NULL
+         UNION SELECT message_id FROM debt_contact_log WHERE message_id IS NOT NULL
+        """
+    )
+    cr.execute("DELETE FROM mail_activity WHERE res_model = 'res.partner'")
+    cr.execute("DELETE FROM debt_contact_log")
+    cr.execute("DELETE FROM debt_action")
+    cr.execute("DELETE FROM debt_collection_run")
+    cr.execute(
+        "DELETE FROM mail_mail WHERE mail_message_id IN (SELECT id FROM bench_messages)"
+    )
+    cr.execute("DELETE FROM mail_message WHERE id IN (SELECT id FROM bench_messages)")
+    cr.execute(
+        "UPDATE account_move SET debt_stage_id = NULL, debt_skip_reason = NULL, "
+        "debt_last_contact_date = NULL WHERE debt_stage_id IS NOT NULL "
+        "OR debt_skip_reason IS NOT NULL OR debt_last_contact_date IS NOT NULL"
+    )
+    cr.execute(
+        "UPDATE res_partner SET debt_stage_id = NULL WHERE debt_stage_id IS NOT NULL"
+    )
+    env.invalidate_all()
+
+
+def count_open_invoices(env, company):
+    query = env["debt.collection.run"]._open_invoice_query(company)
+    [(invoices, partners)] = env.execute_query(
+        SQL(
+            "SELECT COUNT(*), COUNT(DISTINCT q.commercial_partner_id) FROM (%s) q",
+            query,
+        )
+    )
+    return invoices, partners
+
+
+def row(phase, meter, items):
+    """A line of the figures table, also printed at once (runs can be long)."""
+    line = f"| {phase:<50} | {meter.seconds:9.2f} | {meter.queries:9d} | {items} |"
+    print(line)
+    return line
+
+
+class SlowQueries:
+    """Times every query while active; keeps the slowest (``--profile`` only)."""
+
+    def __init__(self, keep=12):
+        self.keep = keep
+        self.queries = []
+
+    def __enter__(self):
+        self._execute = execute = sql_db.Cursor.execute
+        queries = self.queries
+
+        def timed_execute(cursor, query, params=None, log_exceptions=True):
+            start = time.perf_counter()
+            try:
+                return execute(cursor, query, params, log_exceptions)
+            finally:
+                text = query.code if isinstance(query, SQL) else str(query)
+                queries.append((time.perf_counter() - start, " ".join(text.split())))
+
+        sql_db.Cursor.execute = timed_execute
+        return self
+
+    def __exit__(self, *exc):
+        sql_db.Cursor.execute = self._execute
+
+    def report(self, title):
+        total = sum(seconds for seconds, _text in self.queries)
+        print(f"Slowest queries of the {title} ({total:.2f} s in SQL in all):")
+        for seconds, text in sorted(self.queries, reverse=True)[: self.keep]:
+            print(f"  {seconds:7.3f} s  {text[:150]}")
+        print()
+
+
+def measure_debt_relations(env, company, as_of, args):
+    cr = env.cr
+    Run = env["debt.collection.run"]
+    decide_profiler = cProfile.Profile() if args.profile else None
+    decide_sql = SlowQueries()
+    with Meter(cr) as decide, decide_sql if args.profile else nullcontext():
+        if decide_profiler:
+            decide_profiler.enable()
+        run = Run._prepare_run(as_of, company)
+        env.flush_all()
+        if decide_profiler:
+            decide_profiler.disable()
+    counts = dict(
+        env["debt.action"]._read_group(
+            [("run_id", "=", run.id)], ["state"], ["__count"]
+        )
+    )
+    figures = [
+        row(
+            "debt_relations: decision",
+            decide,
+            f"{run.invoice_count} invoices, {run.partner_count} customers -> "
+            f"{counts.get('queued', 0)} queued, {counts.get('to_review', 0)} to "
+            f"review, {run.skip_count} invoices skipped",
+        )
+    ]
+    if args.profile:
+        profiler = cProfile.Profile()
+        with Meter(cr) as batch, SlowQueries() as batch_sql:
+            profiler.enable()
+            sent = run._send_next_batch()
+            env.flush_all()
+            profiler.disable()
+        figures.append(row("debt_relations: one batch (profiled)", batch, sent))
+        decide_sql.report("decision")
+        batch_sql.report("batch")
+        for title, stats in (("decision", decide_profiler), ("batch", profiler)):
+            for order in ("tottime", "cumulative"):
+                out = io.StringIO()
+                pstats.Stats(stats, stream=out).sort_stats(order).print_stats(30)
+                print(f"Profile of the {title}, by {order}:{out.getvalue()}")
+        return figures
+    cr.commit()
+    queue = Meter(cr)
+    batches = 0
+    while True:
+        with queue:
+            sent = run._send_next_batch()
+            cr.commit()
+        if not sent:
+            break
+        batches += 1
+        if batches == args.max_batches:
+            print(f"Stopped after {batches} batches (--max-batches).")
+            break
+    mails = env["mail.mail"].search_count(
+        [("mail_message_id", "in", run.action_ids.mail_message_id.ids)]
+    )
+    figures.append(
+        row(
+            "debt_relations: queueing",
+            queue,
+            f"{mails} reminders (mail.mail) in {batches} batches, "
+            f"{len(run.action_ids.contact_log_ids)} contact logs",
+        )
+    )
+    return figures
+
+
+def oca_installed(env):
+    return bool(
+        env["ir.module.module"].search_count(
+            [("name", "=", "account_credit_control"), ("state", "=", "installed")]
+        )
+    )
+
+
+def oca_setup(env, company):
+    """A credit control policy like debt_relations' first rungs, company default."""
+    cr = env.cr
+    cr.execute(
+        """
+        CREATE TEMP TABLE bench_oca_messages ON COMMIT DROP AS
+        SELECT id FROM mail_message
+         WHERE model IN ('credit.control.line', 'credit.control.communication')
+        """
+    )
+    cr.execute("DELETE FROM credit_control_line")
+    cr.execute("DELETE FROM credit_control_communication")
+    cr.execute("DELETE FROM credit_control_run")
+    cr.execute(
+        "DELETE FROM mail_mail WHERE mail_message_id IN "
+        "(SELECT id FROM bench_oca_messages)"
+    )
+    cr.execute(
+        "DELETE FROM mail_message WHERE id IN (SELECT id FROM bench_oca_messages)"
+    )
+    env.invalidate_all()
+    # The shipped template attaches a PDF summary to every email (one
+    # wkhtmltopdf call per customer); debt_relations' reminders carry none,
+    # so compare like with like: the same template without the attachment.
+    name = "Benchmark: credit control email without PDF"
+    template = env["mail.template"].search([("name", "=", name)], limit=1)
+    if not template:
+        template = env.ref(
+            "account_credit_control.email_template_credit_control_base"
+        ).copy({"name": name, "report_template_ids": [Command.clear()]})
+    Policy = env["credit.control.policy"]
+    policy = Policy.search([("name", "=", "Benchmark policy")], limit=1)
+    if not policy:
+        receivable = env["account.account"].search(
+            [
+                ("account_type", "=", "asset_receivable"),
+                ("company_ids", "in", company.ids),
+            ]
+        )
+
+        def level(number, mode, delay, channel):
+            return Command.create(
+                {
+                    "name": f"Level {number}",
+                    "level": number,
+                    "computation_mode": mode,
+                    "delay_days": delay,
+                    "channel": channel,
+                    "email_template_id": template.id,
+                    "custom_text": "Your invoices below are overdue.",
+                    "custom_mail_text": "<p>Your invoices below are overdue.</p>",
+                    "mail_show_invoice_detail": True,
+                }
+            )
+
+        policy = Policy.create(
+            {
+                "name": "Benchmark policy",
+                "company_id": company.id,
+                "account_ids": [Command.set(receivable.ids)],
+                "level_ids": [
+                    level(1, "net_days", 7, "email"),
+                    level(2, "previous_date", 14, "email"),
+                    level(3, "previous_date", 14, "letter"),
+                ],
+            }
+        )
+    policy.level_ids.email_template_id = template
+    company.credit_policy_id = policy
+    env.flush_all()
+    cr.commit()
+    return policy
+
+
+def measure_oca(env, company, as_of, args):
+    cr = env.cr
+    policy = oca_setup(env, company)
+    with Meter(cr) as generate:
+        run = env["credit.control.run"].create(
+            {
+                "date": as_of,
+                "company_id": company.id,
+                "policy_ids": [Command.set(policy.ids)],
+            }
+        )
+        run.generate_credit_lines()
+        env.flush_all()
+    lines = run.line_ids
+    figures = [
+        row(
+            "OCA account_credit_control: generate_credit_lines",
+            generate,
+            f"{len(lines)} credit control lines, {len(lines.partner_id)} customers",
+        )
+    ]
+    cr.commit()
+    if args.oca_queue:
+        with Meter(cr) as queue:
+            run.set_to_ready_lines()
+            run.run_channel_action()
+            env.flush_all()
+        queued = lines.filtered(lambda line: line.state == "queued")
+        figures.append(
+            row(
+                "OCA account_credit_control: queueing",
+                queue,
+                f"{len(lines.communication_id)} communications (one mail each), "
+                f"{len(queued)} lines queued",
+            )
+        )
+        cr.commit()
+    return figures
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    args = parse_args()
+    registry = open_registry(args)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company = env.ref("base.main_company")
+        env = env(context={"allowed_company_ids": company.ids})
+        stored = env["ir.config_parameter"].get_param("debt_relations.benchmark_as_of")
+        as_of = args.as_of or (date.fromisoformat(stored) if stored else date.today())
+        if args.seed:
+            seed(env, company, args, as_of)
+            cr.commit()
+        if args.batch_size:
+            env["ir.config_parameter"].set_param(
+                "debt_relations.batch_size", args.batch_size
+            )
+        invoices, partners = count_open_invoices(env, company)
+        print(
+            f"As of {as_of}: the run's facts query sees {invoices} open invoices over "
+            f"{partners} commercial partners; batch size "
+            f"{env['debt.collection.run']._batch_size()}."
+        )
+        reset_previous_runs(env)
+        cr.commit()
+        figures = measure_debt_relations(env, company, as_of, args)
+        if args.profile:
+            cr.rollback()
+        elif not args.oca:
+            print("OCA account_credit_control: skipped (--no-oca).")
+        elif not oca_installed(env):
+            where = (
+                "it is on the addons path: install it with -i account_credit_control"
+                if get_module_path("account_credit_control", display_warning=False)
+                else "it is not on the addons path either (pip install --no-deps "
+                "--target DIR odoo-addon-account-credit-control==18.0.*, then add "
+                "DIR/odoo/addons to --addons-path)"
+            )
+            print(
+                "OCA account_credit_control: not installed in this database, "
+                f"no comparison; {where}."
+            )
+        else:
+            try:
+                figures += measure_oca(env, company, as_of, args)
+            except Exception as error:  # report it and go on: the figures above stand
+                cr.rollback()
+                print(f"OCA account_credit_control: could not run: {error!r}")
+        print()
+        print(f"| {'Phase':<50} | {'Wall (s)':>9} | {'Queries':>9} | Items |")
+        print(f"|{'-' * 52}|{'-' * 11}|{'-' * 11}|-------|")
+        print("\n".join(figures))
+
+
+if __name__ == "__main__":
+    main()
