@@ -16,3 +16,4 @@ from . import debt_dispute
 from . import debt_relationship_tier
 from . import debt_incentive_rule
 from . import debt_reward
+from . import mail_template

@@ -306,7 +306,7 @@ class DebtAction(models.Model):
         logs = []
         subtype = self.env.ref("mail.mt_note")
         for batch in split_every(100, self.ids, self.browse):
-            rendered = template._generate_template(
+            rendered = template.with_context(debt_render_batch=True)._generate_template(
                 batch.ids,
                 (
                     "attachment_ids",

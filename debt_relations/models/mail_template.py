@@ -1,0 +1,76 @@
+import logging
+import traceback
+
+from lxml import html
+from markupsafe import Markup
+
+from odoo import api, models
+from odoo.exceptions import UserError
+from odoo.tools import safe_eval
+
+_logger = logging.getLogger(__name__)
+
+
+class MailTemplate(models.Model):
+    _inherit = "mail.template"
+
+    @api.model
+    def _render_template_qweb(
+        self, template_src, model, res_ids, add_context=None, options=None
+    ):
+        """Compile the body once for a whole batch of records.
+
+        Odoo compiles a template's QWeb body again for every record it renders
+        (the source is not a view, so nothing caches the compiled code): for a
+        collection run mailing thousands of customers with the same template,
+        compiling costs more than rendering. With ``debt_render_batch`` in the
+        context (set by the run's batch sender only) the body is compiled once
+        and the compiled code renders every record, with the same variables,
+        options and errors as Odoo's own loop. Restricted renderers (users who
+        may not edit templates) keep Odoo's path and its checks.
+        """
+        restricted = (
+            not self._unrestricted_rendering
+            and not self.env.is_admin()
+            and not self.env.user.has_group("mail.group_mail_template_editor")
+        )
+        if (
+            not self.env.context.get("debt_render_batch")
+            or restricted
+            or len(res_ids) < 2
+            or not template_src
+            or not self._has_unsafe_expression_template_qweb(template_src, model)
+        ):
+            return super()._render_template_qweb(
+                template_src, model, res_ids, add_context=add_context, options=options
+            )
+        variables = self._render_eval_context()
+        if add_context:
+            variables.update(**add_context)
+        safe_eval.check_values(variables)
+        qweb = (
+            self.env["ir.qweb"]
+            .with_context(**(options or {}))
+            ._prepare_environment(variables)
+        )
+        results = {}
+        try:
+            functions, name = qweb._compile(
+                html.fragment_fromstring(template_src, create_parent="div")
+            )
+            render = functions[name]
+            for record in self.env[model].browse(res_ids):
+                values = dict(variables, object=record)
+                # Drop the <div> wrapped around the body to compile it.
+                results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
+        except Exception as error:
+            _logger.info("Failed to render template: %s", template_src, exc_info=True)
+            raise UserError(
+                self.env._(
+                    "Failed to render QWeb template: %(template_src)s\n\n"
+                    "%(template_traceback)s)",
+                    template_src=template_src,
+                    template_traceback=traceback.format_exc(),
+                )
+            ) from error
+        return results
