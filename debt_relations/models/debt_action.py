@@ -6,6 +6,9 @@ from odoo.tools import SQL, split_every
 
 from ..services import escalation
 
+ANALYZE_AFTER = 1000
+"""Actions created at once from which their tables' statistics are refreshed."""
+
 
 class DebtAction(models.Model):
     """A reminder the run prepared for one customer: sent, waiting or skipped.
@@ -169,6 +172,11 @@ class DebtAction(models.Model):
                     [link[1] for link in links],
                 )
             )
+        if len(decisions) >= ANALYZE_AFTER:
+            # Thousands of rows arrived at once: without fresh statistics the
+            # planner keeps believing the tables small, and the sending phase's
+            # updates of these actions fall back to scanning them all.
+            self.env.execute_query(SQL("ANALYZE debt_action, debt_action_move_rel"))
         actions = self.browse(action_ids)
         # The run's figures count its actions by state: recompute them.
         run.invalidate_recordset(["action_ids"])

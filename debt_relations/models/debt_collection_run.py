@@ -261,7 +261,7 @@ class DebtCollectionRun(models.Model):
             SELECT m.id, m.commercial_partner_id, m.payment_state,
                    COALESCE(m.debt_excluded, FALSE), m.debt_stage_id,
                    MIN(l.date_maturity) FILTER (WHERE NOT l.reconciled),
-                   COALESCE(SUM(l.amount_residual), 0)
+                   COALESCE(SUM(l.amount_residual), 0), m.debt_skip_reason
               FROM account_move m
               JOIN account_move_line l
                 ON l.move_id = m.id AND l.display_type = 'payment_term'
@@ -284,6 +284,7 @@ class DebtCollectionRun(models.Model):
                 "payment_state",
                 "debt_excluded",
                 "debt_stage_id",
+                "debt_skip_reason",
                 "company_id",
                 "move_type",
                 "state",
@@ -299,7 +300,7 @@ class DebtCollectionRun(models.Model):
             ]
         )
         rows = self.env.execute_query(self._open_invoice_query(company, move_ids))
-        holds = self._get_hold_reasons([row[0] for row in rows])
+        holds = self._get_hold_reasons(company, move_ids)
         return [
             eligibility.InvoiceFacts(
                 move_id=move_id,
@@ -310,6 +311,7 @@ class DebtCollectionRun(models.Model):
                 date_due=date_due,
                 residual=residual,
                 hold_reason=holds.get(move_id),
+                skip_reason=skip_reason,
             )
             for (
                 move_id,
@@ -319,19 +321,24 @@ class DebtCollectionRun(models.Model):
                 stage_id,
                 date_due,
                 residual,
+                skip_reason,
             ) in rows
         ]
 
     @api.model
-    def _get_hold_reasons(self, move_ids):
+    def _get_hold_reasons(self, company, move_ids=None):
         """Move id -> reason code, for invoices held by an agreement.
+
+        :param move_ids: the invoices to look at; ``None``: every invoice of
+            ``company`` (a whole run: agreements are far fewer than invoices,
+            so they are looked up by state rather than by invoice)
 
         Extension point: payment plans, promises and disputes add their holds.
         """
         holds = {}
         # Weakest first, so the strongest hold (eligibility.HOLD_REASONS) wins.
         for model in ("debt.promise", "debt.payment.plan", "debt.dispute"):
-            holds.update(self.env[model]._debt_hold_reasons(move_ids))
+            holds.update(self.env[model]._debt_hold_reasons(company, move_ids))
         return holds
 
     @api.model
@@ -537,23 +544,15 @@ class DebtCollectionRun(models.Model):
 
     def _write_skip_reasons(self, invoices, skipped):
         """Show on each invoice why the last run did not chase it (only changes)."""
-        Move = self.env["account.move"]
-        current = dict(
-            Move._read_group(
-                [("id", "in", [inv.move_id for inv in invoices])],
-                ["debt_skip_reason"],
-                ["id:array_agg"],
-            )
-        )
         by_reason = {}
         for inv in invoices:
-            by_reason.setdefault(skipped.get(inv.move_id) or False, []).append(
-                inv.move_id
-            )
+            reason = skipped.get(inv.move_id) or None
+            if reason != inv.skip_reason:
+                by_reason.setdefault(reason or False, []).append(inv.move_id)
         for reason, move_ids in by_reason.items():
-            unchanged = set(current.get(reason) or [])
-            changed = [mid for mid in move_ids if mid not in unchanged]
-            Move._debt_write_tracking(changed, {"debt_skip_reason": reason})
+            self.env["account.move"]._debt_write_tracking(
+                move_ids, {"debt_skip_reason": reason}
+            )
 
     def _reset_settled_partners(self, open_partner_ids):
         """Customers with nothing open any more start again from the first rung."""

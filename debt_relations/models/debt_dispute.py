@@ -235,15 +235,18 @@ class DebtDispute(models.Model):
         )
 
     @api.model
-    def _debt_hold_reasons(self, move_ids):
+    def _debt_hold_reasons(self, company, move_ids=None):
         """Move id -> hold reason for invoices with an open dispute.
 
         A dispute resolved with a credit note still in draft holds too: the
         customer was right, the invoice is about to be credited.
         """
+        domain = [("company_id", "=", company.id)]
+        if move_ids is not None:
+            domain.append(("move_id", "in", list(move_ids)))
         disputes = self.search(
-            [
-                ("move_id", "in", list(move_ids)),
+            domain
+            + [
                 "|",
                 ("state", "=", "open"),
                 "&",

@@ -476,11 +476,12 @@ class DebtPaymentPlan(models.Model):
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
 
     @api.model
-    def _debt_hold_reasons(self, move_ids):
+    def _debt_hold_reasons(self, company, move_ids=None):
         """Move id -> hold reason for invoices of active plans."""
-        plans = self.search(
-            [("state", "=", "active"), ("move_ids", "in", list(move_ids))]
-        )
+        domain = [("company_id", "=", company.id), ("state", "=", "active")]
+        if move_ids is not None:
+            domain.append(("move_ids", "in", list(move_ids)))
+        plans = self.search(domain)
         return {move.id: eligibility.PAYMENT_PLAN for move in plans.move_ids}
 
     @api.model

@@ -203,11 +203,12 @@ class DebtPromise(models.Model):
         )
 
     @api.model
-    def _debt_hold_reasons(self, move_ids):
+    def _debt_hold_reasons(self, company, move_ids=None):
         """Move id -> hold reason for invoices of open promises."""
-        promises = self.search(
-            [("state", "=", "open"), ("move_ids", "in", list(move_ids))]
-        )
+        domain = [("company_id", "=", company.id), ("state", "=", "open")]
+        if move_ids is not None:
+            domain.append(("move_ids", "in", list(move_ids)))
+        promises = self.search(domain)
         return {move.id: eligibility.PROMISED for move in promises.move_ids}
 
     @api.model

@@ -8,6 +8,36 @@ from ..services import profile
 PROFILE_BATCH = 2000
 """Customers whose profile one query computes."""
 
+PROFILE_COLUMNS = (
+    "debt_tier_id",
+    "debt_tier_reason",
+    "debt_on_time_ratio",
+    "debt_avg_days_late",
+    "debt_customer_since",
+    "debt_paid_count",
+    "debt_on_time_count",
+    "debt_revenue_12m",
+    "debt_overdue_amount",
+)
+"""The company-dependent columns of ``res.partner`` a profile refresh writes."""
+
+
+def _profile_values(facts, tier_id, reason):
+    """The values of :data:`PROFILE_COLUMNS` for one customer, as JSON values."""
+    return {
+        "debt_tier_id": tier_id,
+        "debt_tier_reason": reason,
+        "debt_on_time_ratio": facts.on_time_ratio,
+        "debt_avg_days_late": facts.avg_days_late,
+        "debt_customer_since": (
+            facts.customer_since and facts.customer_since.isoformat()
+        ),
+        "debt_paid_count": facts.paid_count,
+        "debt_on_time_count": facts.on_time_count,
+        "debt_revenue_12m": facts.revenue_12m,
+        "debt_overdue_amount": facts.overdue_amount,
+    }
+
 
 class DebtRelationshipTier(models.Model):
     """A tier of customer relationship, earned from the payment history.
@@ -155,9 +185,7 @@ class DebtRelationshipTier(models.Model):
             ]
         )
         self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
-        self.env["res.partner"].flush_model(
-            ["debt_tier_id", "debt_overdue_amount", "debt_thanked_on"]
-        )
+        self.env["res.partner"].flush_model([*PROFILE_COLUMNS, "debt_thanked_on"])
         partner_ids = [
             row[0]
             for row in self.env.execute_query(
@@ -179,6 +207,8 @@ class DebtRelationshipTier(models.Model):
             )
             figures.update(batch_figures)
             previous.update(batch_previous)
+        # sudo: the date of the refresh is the run's bookkeeping, like the figures.
+        company.sudo().debt_profile_date = as_of
         return figures, previous
 
     @api.model
@@ -196,8 +226,7 @@ class DebtRelationshipTier(models.Model):
             on_time,
             avg_late,
             overdue,
-            old_tier,
-            old_overdue,
+            stored,
         ) in rows:
             kept, broken, disputes = agreements.get(pid, (0, 0, 0))
             facts = profile.Figures(
@@ -213,10 +242,18 @@ class DebtRelationshipTier(models.Model):
                 disputes=disputes,
             )
             figures[pid] = facts
-            previous[pid] = old_overdue or 0.0
+            stored = stored or {}
+            old_tier = stored.get("debt_tier_id")
+            previous[pid] = stored.get("debt_overdue_amount") or 0.0
             tier_id = profile.choose_tier(facts, tiers, as_of)
             reason = self._debt_reason_text(facts, as_of)
-            updates.append((pid, facts, tier_id, reason))
+            values = _profile_values(facts, tier_id, reason)
+            # Most profiles do not change from one day to the next: write only
+            # those that did (JSON round trip: compare as they are stored).
+            if json.loads(json.dumps(values)) != {
+                name: stored.get(name) for name in PROFILE_COLUMNS
+            }:
+                updates.append((pid, values))
             if tier_id != old_tier and (tier_id or old_tier):
                 changes[pid] = (old_tier, tier_id, reason)
         self._debt_write_profiles(company, as_of, updates)
@@ -290,9 +327,7 @@ class DebtRelationshipTier(models.Model):
               GROUP BY inv.partner_id
             )
             SELECT p.id, h.since, h.revenue, pd.paid, pd.on_time, pd.avg_late,
-                   o.amount,
-                   (p.debt_tier_id ->> %(cid)s)::int,
-                   (p.debt_overdue_amount ->> %(cid)s)::float
+                   o.amount, jsonb_build_object(%(stored)s)
               FROM res_partner p
          LEFT JOIN history h ON h.partner_id = p.id
          LEFT JOIN paid pd ON pd.partner_id = p.id
@@ -303,7 +338,10 @@ class DebtRelationshipTier(models.Model):
             ids=list(partner_ids),
             as_of=as_of,
             year_ago=fields.Date.subtract(as_of, years=1),
-            cid=cid,
+            stored=SQL(", ").join(
+                SQL("%s, p.%s -> %s", name, SQL.identifier(name), cid)
+                for name in PROFILE_COLUMNS
+            ),
         )
 
     @api.model
@@ -377,44 +415,22 @@ class DebtRelationshipTier(models.Model):
 
     @api.model
     def _debt_write_profiles(self, company, as_of, updates):
-        """Write the figures of many customers in one ``UPDATE``.
+        """Write the changed profiles of many customers in one ``UPDATE``.
 
         ``res.partner.write`` costs queries per partner (commercial fields are
         synchronised to contacts); these company-dependent columns are the
         run's own bookkeeping, merged into each jsonb value for ``company``.
+
+        :param list updates: (partner id, values of :data:`PROFILE_COLUMNS`)
         """
         if not updates:
             return
         cid = str(company.id)
-        columns = {
-            "debt_tier_id": lambda f, tier, reason: tier,
-            "debt_tier_reason": lambda f, tier, reason: reason,
-            "debt_on_time_ratio": lambda f, tier, reason: f.on_time_ratio,
-            "debt_avg_days_late": lambda f, tier, reason: f.avg_days_late,
-            "debt_customer_since": lambda f, tier, reason: (
-                f.customer_since and fields.Date.to_string(f.customer_since)
-            ),
-            "debt_paid_count": lambda f, tier, reason: f.paid_count,
-            "debt_on_time_count": lambda f, tier, reason: f.on_time_count,
-            "debt_revenue_12m": lambda f, tier, reason: f.revenue_12m,
-            "debt_overdue_amount": lambda f, tier, reason: f.overdue_amount,
-            "debt_profile_date": lambda f, tier, reason: fields.Date.to_string(as_of),
-        }
         Partner = self.env["res.partner"]
-        Partner.flush_model(list(columns))
+        Partner.flush_model(list(PROFILE_COLUMNS))
         for batch in split_every(1000, updates, list):
             rows = SQL(", ").join(
-                SQL(
-                    "(%s, %s::jsonb)",
-                    pid,
-                    json.dumps(
-                        {
-                            name: value(facts, tier, reason)
-                            for name, value in columns.items()
-                        }
-                    ),
-                )
-                for pid, facts, tier, reason in batch
+                SQL("(%s, %s::jsonb)", pid, json.dumps(values)) for pid, values in batch
             )
             assignments = SQL(", ").join(
                 SQL(
@@ -426,7 +442,7 @@ class DebtRelationshipTier(models.Model):
                     name=name,
                     cid=cid,
                 )
-                for name in columns
+                for name in PROFILE_COLUMNS
             )
             self.env.execute_query(
                 SQL(
@@ -436,7 +452,9 @@ class DebtRelationshipTier(models.Model):
                     rows,
                 )
             )
-        Partner.browse([u[0] for u in updates]).invalidate_recordset(list(columns))
+        Partner.browse([pid for pid, _values in updates]).invalidate_recordset(
+            list(PROFILE_COLUMNS)
+        )
 
     @api.model
     def _debt_log_tier_changes(self, changes):

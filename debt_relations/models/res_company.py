@@ -10,6 +10,12 @@ class ResCompany(models.Model):
         check_company=True,
         help="The escalation ladder for customers without a policy of their own.",
     )
+    debt_profile_date = fields.Date(
+        string="Profiles As Of",
+        readonly=True,
+        help="As-of date of the collection run that last refreshed the "
+        "customers' relationship profiles.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

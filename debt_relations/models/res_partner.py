@@ -88,13 +88,23 @@ class ResPartner(models.Model):
         string="Overdue", company_dependent=True, readonly=True, digits="Account"
     )
     debt_profile_date = fields.Date(
-        string="Profile As Of", company_dependent=True, readonly=True
+        string="Profile As Of",
+        compute="_compute_debt_profile_date",
+        help="As-of date of the collection run that last refreshed the profiles.",
     )
     debt_thanked_on = fields.Date(
         string="Last Thanked", company_dependent=True, readonly=True
     )
     debt_reward_ids = fields.One2many("debt.reward", "partner_id", string="Rewards")
     debt_reward_count = fields.Integer(compute="_compute_debt_reward_count")
+
+    @api.depends("debt_tier_reason")
+    @api.depends_context("company")
+    def _compute_debt_profile_date(self):
+        for partner in self:
+            partner.debt_profile_date = (
+                partner.debt_tier_reason and self.env.company.debt_profile_date
+            )
 
     def _compute_debt_contact_log_count(self):
         counts = dict(

@@ -68,6 +68,8 @@ class InvoiceFacts:
     stage_id: int | None = None
     hold_reason: str | None = None
     """Set when an agreement (plan, promise, dispute) holds the chase."""
+    skip_reason: str | None = None
+    """Why the previous run did not chase it, as recorded on the invoice."""
 
 
 @dataclass(frozen=True)
