@@ -87,6 +87,11 @@ def parse_args():
         default=0,
         help="stop queueing after this many batches (quick checks; 0: all)",
     )
+    parser.add_argument(
+        "--fresh-profiles",
+        action="store_true",
+        help="forget the customers' relationship profiles first (a first run)",
+    )
     parser.add_argument("--log-level", default="warn")
     return parser.parse_args()
 
@@ -320,8 +325,12 @@ def seed(env, company, args, as_of):
 # ----------------------------------------------------------------------
 
 
-def reset_previous_runs(env):
-    """Forget earlier benchmark runs, so this one decides the same ledger."""
+def reset_previous_runs(env, fresh_profiles=False):
+    """Forget earlier benchmark runs, so this one decides the same ledger.
+
+    Relationship profiles are kept (a daily run finds yesterday's), unless
+    ``fresh_profiles``: then the run profiles every customer for the first time.
+    """
     cr = env.cr
     env.flush_all()
     cr.execute(
@@ -348,6 +357,20 @@ def reset_previous_runs(env):
     cr.execute(
         "UPDATE res_partner SET debt_stage_id = NULL WHERE debt_stage_id IS NOT NULL"
     )
+    if fresh_profiles:
+        # Importable once the registry is loaded (the addon is on its path).
+        from odoo.addons.debt_relations.models.debt_relationship_tier import (  # noqa: PLC0415
+            PROFILE_COLUMNS,
+        )
+
+        cr.execute(
+            SQL(
+                "UPDATE res_partner SET %s",
+                SQL(", ").join(
+                    SQL("%s = NULL", SQL.identifier(name)) for name in PROFILE_COLUMNS
+                ),
+            )
+        )
     env.invalidate_all()
 
 
@@ -645,7 +668,7 @@ def main():
             f"{partners} commercial partners; batch size "
             f"{env['debt.collection.run']._batch_size()}."
         )
-        reset_previous_runs(env)
+        reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()
         figures = measure_debt_relations(env, company, as_of, args)
         if args.profile:

@@ -254,7 +254,10 @@ class DebtRelationshipTier(models.Model):
                 name: stored.get(name) for name in PROFILE_COLUMNS
             }:
                 updates.append((pid, values))
-            if tier_id != old_tier and (tier_id or old_tier):
+            # A customer profiled for the first time has no tier to change
+            # from: thousands of them on the first run, none worth a note.
+            profiled = any(value is not None for value in stored.values())
+            if profiled and tier_id != old_tier:
                 changes[pid] = (old_tier, tier_id, reason)
         self._debt_write_profiles(company, as_of, updates)
         self._debt_log_tier_changes(changes)

@@ -157,8 +157,12 @@ class TestProfile(DebtRelationsCase):
 
     def test_tier_change_logged_on_chatter(self):
         self._create_invoice(self.customer, self.today + timedelta(days=20))
+        before = len(self.customer.message_ids)
         self._run(self.today)
         self.assertEqual(self._partner().debt_tier_id, self.tier_standard)
+        self.assertEqual(
+            len(self.customer.message_ids), before, "A first profile is no change"
+        )
         self._history(self.customer, 3, days_late=40, start=300)
         self._run(self.today + timedelta(days=1))
         self.assertEqual(self._partner().debt_tier_id, self.tier_watch)
