@@ -8,6 +8,7 @@ from . import res_company
 from . import res_partner
 from . import account_move
 from . import res_config_settings
+from . import debt_agreement_mixin
 from . import debt_payment_plan
 from . import debt_payment_plan_installment
 from . import debt_promise

@@ -13,10 +13,11 @@ class DebtDispute(models.Model):
 
     _name = "debt.dispute"
     _description = "Invoice Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.agreement.mixin"]
     _order = "id desc"
     _check_company_auto = True
     _rec_name = "move_id"
+    _debt_hold_reason = eligibility.DISPUTED
 
     move_id = fields.Many2one(
         "account.move",
@@ -29,11 +30,6 @@ class DebtDispute(models.Model):
     )
     partner_id = fields.Many2one(
         related="move_id.commercial_partner_id", store=True, index=True
-    )
-    recipient_id = fields.Many2one(
-        "res.partner",
-        compute="_compute_recipient_id",
-        help="The billing contact the customer's messages go to.",
     )
     company_id = fields.Many2one(
         "res.company",
@@ -72,15 +68,6 @@ class DebtDispute(models.Model):
     date = fields.Date(string="Opened On", default=fields.Date.context_today)
     date_done = fields.Date(string="Settled On", readonly=True, copy=False)
     credit_note_id = fields.Many2one("account.move", compute="_compute_credit_note_id")
-
-    @api.depends("partner_id")
-    def _compute_recipient_id(self):
-        for record in self:
-            record.recipient_id = (
-                record.partner_id._debt_billing_contact()
-                if record.partner_id
-                else False
-            )
 
     @api.depends("move_id")
     def _compute_company_id(self):
@@ -204,9 +191,7 @@ class DebtDispute(models.Model):
         today = fields.Date.context_today(self)
         self.write({"state": state, "date_done": today})
         for dispute in self:
-            message = dispute.message_post_with_source(
-                template, message_type="comment", subtype_xmlid="mail.mt_comment"
-            )
+            message = dispute._debt_notify_customer(template)
             dispute._debt_log(
                 self.env._(
                     "Dispute on %(invoice)s %(outcome)s",
@@ -219,20 +204,13 @@ class DebtDispute(models.Model):
             )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_dispute"])
 
-    def _debt_log(self, summary, direction="outbound", channel="email", message=None):
-        self.ensure_one()
-        return self.env["debt.contact.log"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "move_ids": [fields.Command.set(self.move_id.ids)],
-                "channel": channel,
-                "direction": direction,
-                "summary": summary,
-                "outcome": self.resolution or self.description or False,
-                "company_id": self.company_id.id,
-                "message_id": message.id if message else False,
-            }
-        )
+    def _debt_moves(self):
+        return self.move_id
+
+    def _debt_log(self, summary, **values):
+        """Log with the resolution (or the customer's description) as outcome."""
+        values.setdefault("outcome", self.resolution or self.description or False)
+        return super()._debt_log(summary, **values)
 
     @api.model
     def _debt_hold_reasons(self, company, move_ids=None):
@@ -254,4 +232,4 @@ class DebtDispute(models.Model):
                 ("move_id.reversal_move_ids.state", "=", "draft"),
             ]
         )
-        return {dispute.move_id.id: eligibility.DISPUTED for dispute in disputes}
+        return dict.fromkeys(disputes.move_id.ids, self._debt_hold_reason)

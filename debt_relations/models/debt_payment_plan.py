@@ -23,9 +23,12 @@ class DebtPaymentPlan(models.Model):
 
     _name = "debt.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.agreement.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _debt_hold_reason = eligibility.PAYMENT_PLAN
+    _debt_hold_states = ("active",)
+    _debt_broken_date = "date_broken"
 
     name = fields.Char(
         required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
@@ -37,11 +40,6 @@ class DebtPaymentPlan(models.Model):
         index=True,
         tracking=True,
         domain="[('is_company', '=', True)]",
-    )
-    recipient_id = fields.Many2one(
-        "res.partner",
-        compute="_compute_recipient_id",
-        help="The billing contact the customer's messages go to.",
     )
     move_ids = fields.Many2many(
         "account.move",
@@ -125,15 +123,6 @@ class DebtPaymentPlan(models.Model):
         ),
     )
     note = fields.Text(string="Internal Note")
-
-    @api.depends("partner_id")
-    def _compute_recipient_id(self):
-        for record in self:
-            record.recipient_id = (
-                record.partner_id._debt_billing_contact()
-                if record.partner_id
-                else False
-            )
 
     @api.depends("move_ids")
     def _compute_currency_id(self):
@@ -258,7 +247,6 @@ class DebtPaymentPlan(models.Model):
         for plan in self:
             message = plan._debt_notify_customer(template)
             plan._debt_log(
-                "email",
                 self.env._("Payment plan %(plan)s proposed", plan=plan.name),
                 message=message,
             )
@@ -287,12 +275,12 @@ class DebtPaymentPlan(models.Model):
                 }
             )
             plan._debt_log(
-                "note",
                 self.env._(
                     "Payment plan %(plan)s agreed by %(contact)s",
                     plan=plan.name,
                     contact=plan.agreed_partner_id.display_name,
                 ),
+                channel="note",
                 direction="inbound",
             )
         return True
@@ -357,32 +345,6 @@ class DebtPaymentPlan(models.Model):
         if problems:
             raise UserError("\n".join(messages[code] for code in problems))
 
-    def _debt_notify_customer(self, template):
-        """Post ``template`` on the plan; it is mailed to the billing contact."""
-        self.ensure_one()
-        return self.message_post_with_source(
-            template, message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
-
-    def _debt_log(
-        self, channel, summary, direction="outbound", message=None, courtesy=False
-    ):
-        """Log a contact about the plan; a courtesy (thanks) delays no reminder."""
-        self.ensure_one()
-        return self.env["debt.contact.log"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "move_ids": [fields.Command.set(self.move_ids.ids)],
-                "date": self.date_checked or fields.Date.context_today(self),
-                "channel": channel,
-                "direction": direction,
-                "summary": summary,
-                "company_id": self.company_id.id,
-                "message_id": message.id if message else False,
-                "courtesy": courtesy,
-            }
-        )
-
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""
         self.ensure_one()
@@ -433,8 +395,8 @@ class DebtPaymentPlan(models.Model):
         template = self.env.ref("debt_relations.mail_template_debt_plan_completed")
         message = self._debt_notify_customer(template)
         self._debt_log(
-            "email",
             self.env._("Payment plan %(plan)s completed: thanked", plan=self.name),
+            date=self.date_checked,
             message=message,
             courtesy=True,
         )
@@ -445,8 +407,8 @@ class DebtPaymentPlan(models.Model):
         template = self.env.ref("debt_relations.mail_template_debt_plan_at_risk")
         message = self._debt_notify_customer(template)
         self._debt_log(
-            "email",
             self.env._("Payment plan %(plan)s: instalment missed", plan=self.name),
+            date=as_of,
             message=message,
         )
         self.activity_schedule(
@@ -474,29 +436,3 @@ class DebtPaymentPlan(models.Model):
         self.message_post(body=body)
         self.partner_id.message_post(body=body)
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
-
-    @api.model
-    def _debt_hold_reasons(self, company, move_ids=None):
-        """Move id -> hold reason for invoices of active plans."""
-        domain = [("company_id", "=", company.id), ("state", "=", "active")]
-        if move_ids is not None:
-            domain.append(("move_ids", "in", list(move_ids)))
-        plans = self.search(domain)
-        return {move.id: eligibility.PAYMENT_PLAN for move in plans.move_ids}
-
-    @api.model
-    def _debt_broken_since(self, company, partner_ids, since):
-        """Partner id -> last date one of its plans broke, on or after ``since``."""
-        return {
-            partner.id: day
-            for partner, day in self._read_group(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "broken"),
-                    ("partner_id", "in", list(partner_ids)),
-                    ("date_broken", ">=", since),
-                ],
-                ["partner_id"],
-                ["date_broken:max"],
-            )
-        }

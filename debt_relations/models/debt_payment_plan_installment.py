@@ -93,18 +93,14 @@ class DebtPaymentPlanInstallment(models.Model):
             ):
                 continue
             plan = installment.plan_id
-            message = plan.message_post_with_source(
-                template,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-            )
+            message = plan._debt_notify_customer(template)
             installment.reminder_sent = True
             plan._debt_log(
-                "email",
                 self.env._(
                     "Instalment reminder: %(amount)s due on %(date)s",
                     amount=installment.currency_id.format(installment.amount_due),
                     date=fields.Date.to_string(installment.date_due),
                 ),
+                date=as_of,
                 message=message,
             )

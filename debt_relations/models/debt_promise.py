@@ -16,10 +16,13 @@ class DebtPromise(models.Model):
 
     _name = "debt.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.agreement.mixin"]
     _order = "date_promised desc, id desc"
     _check_company_auto = True
     _rec_name = "partner_id"
+    _debt_hold_reason = eligibility.PROMISED
+    _debt_hold_states = ("open",)
+    _debt_broken_date = "date_done"
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -27,11 +30,6 @@ class DebtPromise(models.Model):
         required=True,
         index=True,
         domain="[('is_company', '=', True)]",
-    )
-    recipient_id = fields.Many2one(
-        "res.partner",
-        compute="_compute_recipient_id",
-        help="The billing contact the customer's messages go to.",
     )
     move_ids = fields.Many2many(
         "account.move",
@@ -78,15 +76,6 @@ class DebtPromise(models.Model):
     _sql_constraints = [
         ("amount_positive", "CHECK(amount > 0)", "A promise is a positive amount."),
     ]
-
-    @api.depends("partner_id")
-    def _compute_recipient_id(self):
-        for record in self:
-            record.recipient_id = (
-                record.partner_id._debt_billing_contact()
-                if record.partner_id
-                else False
-            )
 
     @api.depends("move_ids")
     def _compute_currency_id(self):
@@ -163,12 +152,10 @@ class DebtPromise(models.Model):
         self.ensure_one()
         self.write({"state": "kept", "date_done": as_of})
         template = self.env.ref("debt_relations.mail_template_debt_promise_kept")
-        message = self.message_post_with_source(
-            template, message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
+        message = self._debt_notify_customer(template)
         self._debt_log(
-            as_of,
             self.env._("Promise to pay kept: thanked"),
+            date=as_of,
             message=message,
             courtesy=True,
         )
@@ -184,46 +171,3 @@ class DebtPromise(models.Model):
         )
         self.message_post(body=body)
         self.partner_id.message_post(body=body)
-
-    def _debt_log(self, as_of, summary, message=None, courtesy=False):
-        """Log a contact about the promise; a courtesy (thanks) delays no reminder."""
-        self.ensure_one()
-        return self.env["debt.contact.log"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "move_ids": [fields.Command.set(self.move_ids.ids)],
-                "date": as_of,
-                "channel": "email",
-                "direction": "outbound",
-                "summary": summary,
-                "company_id": self.company_id.id,
-                "message_id": message.id if message else False,
-                "courtesy": courtesy,
-            }
-        )
-
-    @api.model
-    def _debt_hold_reasons(self, company, move_ids=None):
-        """Move id -> hold reason for invoices of open promises."""
-        domain = [("company_id", "=", company.id), ("state", "=", "open")]
-        if move_ids is not None:
-            domain.append(("move_ids", "in", list(move_ids)))
-        promises = self.search(domain)
-        return {move.id: eligibility.PROMISED for move in promises.move_ids}
-
-    @api.model
-    def _debt_broken_since(self, company, partner_ids, since):
-        """Partner id -> last date one of its promises broke, on or after ``since``."""
-        return {
-            partner.id: day
-            for partner, day in self._read_group(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "broken"),
-                    ("partner_id", "in", list(partner_ids)),
-                    ("date_done", ">=", since),
-                ],
-                ["partner_id"],
-                ["date_done:max"],
-            )
-        }

@@ -1,0 +1,108 @@
+from odoo import api, fields, models
+
+
+class DebtAgreementMixin(models.AbstractModel):
+    """What payment plans, promises and disputes share.
+
+    Each is something agreed or discussed with one customer about some of its
+    invoices: it holds their chase while it stands, it writes to the customer's
+    billing contact, and every exchange about it goes to the contact log.
+    """
+
+    _name = "debt.agreement.mixin"
+    _description = "Collection Agreement"
+
+    _debt_hold_reason = None
+    """Skip reason (``services.eligibility``) of the invoices it holds."""
+    _debt_hold_states = ("open",)
+    """States in which it holds its invoices."""
+    _debt_broken_date = None
+    """Field holding the date it broke, for agreements that can break."""
+
+    recipient_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_recipient_id",
+        help="The billing contact the customer's messages go to.",
+    )
+
+    @api.depends("partner_id")
+    def _compute_recipient_id(self):
+        for record in self:
+            record.recipient_id = (
+                record.partner_id._debt_billing_contact()
+                if record.partner_id
+                else False
+            )
+
+    def _debt_moves(self):
+        """The invoices concerned."""
+        return self.move_ids
+
+    def _debt_notify_customer(self, template):
+        """Post ``template`` on the record; it is mailed to the billing contact."""
+        self.ensure_one()
+        return self.message_post_with_source(
+            template, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+    def _debt_log(
+        self,
+        summary,
+        date=None,
+        channel="email",
+        direction="outbound",
+        message=None,
+        courtesy=False,
+        outcome=False,
+    ):
+        """Log a contact about the record; a courtesy (thanks) delays no reminder."""
+        self.ensure_one()
+        return self.env["debt.contact.log"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "move_ids": [fields.Command.set(self._debt_moves().ids)],
+                "date": date or fields.Date.context_today(self),
+                "channel": channel,
+                "direction": direction,
+                "summary": summary,
+                "outcome": outcome,
+                "company_id": self.company_id.id,
+                "message_id": message.id if message else False,
+                "courtesy": courtesy,
+            }
+        )
+
+    @api.model
+    def _debt_hold_reasons(self, company, move_ids=None):
+        """Move id -> hold reason for the invoices held in ``company``.
+
+        :param move_ids: the invoices to look at; ``None``: all of them (a whole
+            run: agreements are far fewer than invoices, so they are looked up
+            by state rather than by invoice)
+        """
+        domain = [
+            ("company_id", "=", company.id),
+            ("state", "in", self._debt_hold_states),
+        ]
+        if move_ids is not None:
+            domain.append(("move_ids", "in", list(move_ids)))
+        return dict.fromkeys(self.search(domain).move_ids.ids, self._debt_hold_reason)
+
+    @api.model
+    def _debt_broken_since(self, company, partner_ids, since):
+        """Partner id -> the last date one of its agreements broke, on or after
+        ``since``."""
+        broken = self._debt_broken_date
+        return {
+            partner.id: day
+            for partner, day in self._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "broken"),
+                    ("partner_id", "in", list(partner_ids)),
+                    (broken, ">=", since),
+                ],
+                ["partner_id"],
+                [f"{broken}:max"],
+            )
+        }
