@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
-from ..services import escalation
+from ..services import eligibility, escalation
 
 ANALYZE_AFTER = 1000
 """Actions created at once from which their tables' statistics are refreshed."""
@@ -253,6 +253,28 @@ class DebtAction(models.Model):
         }
         to_send = self.browse()
         for action in self:
+            # The customer may have been paused or asked not to be contacted
+            # since the action was prepared (e.g. while it waited for review).
+            partner = action.partner_id
+            reason = eligibility.partner_skip_reason(
+                eligibility.PartnerFacts(
+                    partner.id,
+                    paused_until=partner.debt_paused_until,
+                    do_not_contact=partner.debt_do_not_contact,
+                ),
+                action.date,
+            )
+            if reason:
+                action.write(
+                    {
+                        "state": "cancelled",
+                        "note": self.env._(
+                            "Not sent: the customer was paused or asked not to be "
+                            "contacted before sending."
+                        ),
+                    }
+                )
+                continue
             policy = action.stage_id.policy_id
             keep, dropped = escalation.reverify(
                 [facts[mid] for mid in action.move_ids.ids if mid in facts],
@@ -277,7 +299,9 @@ class DebtAction(models.Model):
             return
         logs = []
         for template, actions in (
-            to_send.filtered("send_email")
+            # A stage that also writes or calls still reaches a customer
+            # without an email address, by those channels only.
+            to_send.filtered(lambda a: a.send_email and a.recipient_id.email)
             .grouped(lambda a: a.stage_id.mail_template_id)
             .items()
         ):
@@ -343,7 +367,6 @@ class DebtAction(models.Model):
                         or action.company_id.email_formatted,
                         "email_to": values.get("email_to"),
                         "email_cc": values.get("email_cc"),
-                        "reply_to": values.get("reply_to"),
                         "mail_server_id": values.get("mail_server_id"),
                         "recipient_ids": [
                             fields.Command.link(pid) for pid in partner_ids
@@ -359,6 +382,7 @@ class DebtAction(models.Model):
                         "subtype_id": subtype.id,
                         "author_id": action.company_id.partner_id.id,
                         "auto_delete": False,
+                        "reply_to": values.get("reply_to"),
                     }
                 )
             # sudo: the mail queue is written by the run on behalf of the company.
@@ -389,16 +413,18 @@ class DebtAction(models.Model):
                 date=fields.Date.to_string(action.date),
             )
             if as_pdf:
-                content, _kind = Report._render_qweb_pdf(report, res_ids=action.ids)
+                content, kind = Report._render_qweb_pdf(report, res_ids=action.ids)
             else:
-                content, _kind = Report._render_qweb_html(report, res_ids=action.ids)
+                content, kind = Report._render_qweb_html(report, res_ids=action.ids)
+            # What Odoo returned decides: it renders HTML in test mode, too.
+            is_pdf = kind == "pdf"
             attachment = self.env["ir.attachment"].create(
                 {
-                    "name": f"{name}.pdf" if as_pdf else f"{name}.html",
+                    "name": f"{name}.pdf" if is_pdf else f"{name}.html",
                     "raw": content,
                     "res_model": self._name,
                     "res_id": action.id,
-                    "mimetype": "application/pdf" if as_pdf else "text/html",
+                    "mimetype": "application/pdf" if is_pdf else "text/html",
                 }
             )
             action.letter_attachment_id = attachment
@@ -415,7 +441,9 @@ class DebtAction(models.Model):
         """A phone-call activity for the customer's collector, per action."""
         logs = []
         for action in self:
-            partner = action.partner_id
+            # sudo: a collector approving the reminder may only read customers;
+            # the activity is the run's, assigned to the user who acts on it.
+            partner = action.partner_id.sudo()
             partner.activity_schedule(
                 "debt_relations.mail_activity_type_debt_call",
                 date_deadline=action.date,
@@ -423,7 +451,7 @@ class DebtAction(models.Model):
                     "Collection call: %(stage)s", stage=action.stage_id.name
                 ),
                 note=action.stage_id.note or "",
-                user_id=partner._debt_collector(action.stage_id.policy_id).id,
+                user_id=action._debt_caller().id,
             )
             logs.append(
                 action._log_vals(
@@ -433,11 +461,21 @@ class DebtAction(models.Model):
             )
         return logs
 
+    def _debt_caller(self):
+        """Who makes the call: the account manager when the stage says so."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        if self.stage_id.call_account_manager and partner.user_id:
+            return partner.user_id
+        return partner._debt_collector(self.stage_id.policy_id)
+
     def _hand_off(self):
         """The file leaves the ladder: the collector prepares the dossier."""
         logs = []
         for action in self:
-            partner = action.partner_id
+            # sudo: a collector approving the reminder may only read customers;
+            # the activity is the run's, assigned to the user who acts on it.
+            partner = action.partner_id.sudo()
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=action.date,

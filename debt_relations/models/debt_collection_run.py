@@ -238,11 +238,11 @@ class DebtCollectionRun(models.Model):
     def _refresh_relationships(self):
         """Refresh profiles and tiers, then thank and reward, as of the run's date."""
         self.ensure_one()
-        figures, previous_overdue = self.env[
-            "debt.relationship.tier"
-        ]._debt_refresh_profiles(self.company_id, self.date)
+        figures, previous = self.env["debt.relationship.tier"]._debt_refresh_profiles(
+            self.company_id, self.date
+        )
         self.env["debt.incentive.rule"]._debt_run_incentives(
-            self.company_id, self.date, figures, previous_overdue
+            self.company_id, self.date, figures, previous
         )
 
     @api.model

@@ -30,7 +30,7 @@ class DebtContactLog(models.Model):
         required=True,
         index=True,
         ondelete="restrict",
-        domain="[('is_company', '=', True)]",
+        domain="[('parent_id', '=', False)]",
     )
     move_ids = fields.Many2many(
         "account.move",

@@ -139,9 +139,14 @@ class DebtDispute(models.Model):
     # ------------------------------------------------------------------
 
     def action_resolve(self):
-        """The customer was right: resolve and open Odoo's credit note wizard."""
+        """The customer was right: open Odoo's credit note wizard.
+
+        The dispute is resolved, and the customer told, when the credit note
+        is made (see ``account.move.reversal``); closing the wizard without one
+        leaves the dispute open and the invoice held.
+        """
         self.ensure_one()
-        self._debt_close("resolved")
+        self._debt_check_open()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Credit Note"),
@@ -174,7 +179,7 @@ class DebtDispute(models.Model):
     # Business methods
     # ------------------------------------------------------------------
 
-    def _debt_close(self, state):
+    def _debt_check_open(self):
         not_open = self.filtered(lambda d: d.state != "open")
         if not_open:
             raise UserError(
@@ -183,6 +188,9 @@ class DebtDispute(models.Model):
                     invoices=", ".join(not_open.move_id.mapped("display_name")),
                 )
             )
+
+    def _debt_close(self, state):
+        self._debt_check_open()
         template = self.env.ref(
             "debt_relations.mail_template_debt_dispute_resolved"
             if state == "resolved"

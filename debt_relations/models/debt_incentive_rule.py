@@ -134,11 +134,11 @@ class DebtIncentiveRule(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _debt_run_incentives(self, company, as_of, figures, previous_overdue):
+    def _debt_run_incentives(self, company, as_of, figures, previous):
         """Thank and reward the customers of ``company`` as of ``as_of``.
 
         :param dict figures: partner id -> profile figures, just refreshed
-        :param dict previous_overdue: partner id -> overdue before the refresh
+        :param dict previous: partner id -> stored profile before the refresh
         """
         rules = self.search([("company_id", "=", company.id)])
         if not rules or not figures:
@@ -151,19 +151,21 @@ class DebtIncentiveRule(models.Model):
         if thanks_rule:
             since = self._debt_previous_run_date(company, as_of)
             thanked = self._debt_last_thanked(company, list(figures))
-            to_thank = [
-                pid
-                for pid, facts in figures.items()
-                if currency.is_zero(facts.overdue_amount)
-                and incentives.should_thank(
+            to_thank = []
+            for pid, facts in figures.items():
+                before = previous.get(pid) or {}
+                on_time_before = before.get("debt_on_time_count")
+                if currency.is_zero(facts.overdue_amount) and incentives.should_thank(
                     payments.get(pid, []),
                     since,
-                    not currency.is_zero(previous_overdue.get(pid) or 0.0),
+                    not currency.is_zero(before.get("debt_overdue_amount") or 0.0),
                     thanked.get(pid),
                     thanks_rule.interval_days,
                     as_of,
-                )
-            ]
+                    new_on_time=on_time_before is not None
+                    and facts.on_time_count > on_time_before,
+                ):
+                    to_thank.append(pid)
             if to_thank and thanks_rule.mail_template_id:
                 partners = self.env["res.partner"].browse(to_thank)
                 self._debt_send(thanks_rule.mail_template_id, partners, as_of)
@@ -309,6 +311,11 @@ class DebtIncentiveRule(models.Model):
         A courtesy contact (thank-you, reward notice) is not a collection
         contact: it does not delay the next reminder.
         """
+        # Thanks and reward notices respect "do not contact", and go only to
+        # customers with an address to write to.
+        partners = partners.filtered(
+            lambda p: not p.debt_do_not_contact and p._debt_billing_contact().email
+        )
         if not partners:
             return
         # sudo: the run mails customers on behalf of the company.

@@ -13,6 +13,10 @@ PLAN_STATES = [
 ]
 
 
+COVERING_STATES = ("proposed", "active")
+"""States of a plan that covers its invoices (drafts may be alternatives)."""
+
+
 class DebtPaymentPlan(models.Model):
     """An agreed schedule for paying off open invoices of one customer.
 
@@ -39,7 +43,7 @@ class DebtPaymentPlan(models.Model):
         required=True,
         index=True,
         tracking=True,
-        domain="[('is_company', '=', True)]",
+        domain="[('parent_id', '=', False)]",
     )
     move_ids = fields.Many2many(
         "account.move",
@@ -157,7 +161,7 @@ class DebtPaymentPlan(models.Model):
             unpaid = plan.installment_ids.filtered(lambda i: i.state != "paid")
             plan.next_date_due = min(unpaid.mapped("date_due"), default=False)
 
-    @api.constrains("partner_id", "move_ids", "currency_id", "company_id")
+    @api.constrains("partner_id", "move_ids", "currency_id", "company_id", "state")
     def _check_moves(self):
         for plan in self:
             moves = plan.move_ids
@@ -204,6 +208,25 @@ class DebtPaymentPlan(models.Model):
                         companies=", ".join(moves.company_id.mapped("name")),
                     )
                 )
+            if plan.state in COVERING_STATES:
+                others = self.search(
+                    [
+                        ("id", "!=", plan.id),
+                        ("state", "in", COVERING_STATES),
+                        ("move_ids", "in", moves.ids),
+                    ]
+                )
+                if others:
+                    raise ValidationError(
+                        self.env._(
+                            "An invoice is in one payment plan at a time: "
+                            "%(invoices)s already in %(plans)s.",
+                            invoices=", ".join(
+                                (moves & others.move_ids).mapped("display_name")
+                            ),
+                            plans=", ".join(others.mapped("name")),
+                        )
+                    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -294,7 +317,21 @@ class DebtPaymentPlan(models.Model):
                     plans=", ".join(closed.mapped("name")),
                 )
             )
+        active = self.filtered(lambda p: p.state == "active")
         self.write({"state": "cancelled", "at_risk": False})
+        self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
+        for plan in active:
+            # Its invoices go back to the reminders: the history says why (a
+            # note, not a contact: it does not delay the next reminder).
+            plan._debt_log(
+                self.env._(
+                    "Payment plan %(plan)s cancelled: its invoices return to the "
+                    "reminders",
+                    plan=plan.name,
+                ),
+                channel="note",
+                courtesy=True,
+            )
         return True
 
     def action_draft(self):
@@ -387,6 +424,9 @@ class DebtPaymentPlan(models.Model):
                     plan._debt_flag_at_risk(as_of, grace)
                 elif status == schedule.ON_SCHEDULE and plan.at_risk:
                     plan.at_risk = False
+                    plan.activity_unlink(
+                        ["debt_relations.mail_activity_type_debt_plan_at_risk"]
+                    )
                 plan.installment_ids._debt_send_reminders(as_of, days_before)
 
     def _debt_complete(self):
@@ -435,4 +475,12 @@ class DebtPaymentPlan(models.Model):
         )
         self.message_post(body=body)
         self.partner_id.message_post(body=body)
+        # In the contact history too; inbound: the customer's side of the
+        # agreement, which must not delay the reminder that acknowledges it.
+        self._debt_log(
+            self.env._("Payment plan %(plan)s broken", plan=self.name),
+            date=as_of,
+            channel="note",
+            direction="inbound",
+        )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])

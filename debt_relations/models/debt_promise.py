@@ -29,7 +29,7 @@ class DebtPromise(models.Model):
         string="Customer",
         required=True,
         index=True,
-        domain="[('is_company', '=', True)]",
+        domain="[('parent_id', '=', False)]",
     )
     move_ids = fields.Many2many(
         "account.move",
@@ -118,9 +118,29 @@ class DebtPromise(models.Model):
                     vals["partner_id"]
                 ).commercial_partner_id.id
         promises = super().create(vals_list)
-        for promise in promises:
-            promise.residual_start = sum(promise.move_ids.mapped("amount_residual"))
+        promises._debt_set_residual_start()
         return promises
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "move_ids" in vals:
+            self._debt_set_residual_start()
+        return result
+
+    def _debt_set_residual_start(self):
+        """What the invoices owe when promised: payments after it count."""
+        for promise in self:
+            owed = sum(promise.move_ids.mapped("amount_residual"))
+            if promise.currency_id.compare_amounts(promise.amount, owed) > 0:
+                raise ValidationError(
+                    self.env._(
+                        "The promise of %(amount)s is more than the invoices still "
+                        "owe (%(owed)s).",
+                        amount=promise.currency_id.format(promise.amount),
+                        owed=promise.currency_id.format(owed),
+                    )
+                )
+            promise.residual_start = owed
 
     # ------------------------------------------------------------------
     # Business methods
@@ -171,3 +191,11 @@ class DebtPromise(models.Model):
         )
         self.message_post(body=body)
         self.partner_id.message_post(body=body)
+        # Inbound: the customer's side; it must not delay the reminder that
+        # acknowledges the broken promise.
+        self._debt_log(
+            self.env._("Promise to pay broken"),
+            date=as_of,
+            channel="note",
+            direction="inbound",
+        )

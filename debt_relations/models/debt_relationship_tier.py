@@ -1,6 +1,7 @@
 import json
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
 from ..services import profile
@@ -144,6 +145,13 @@ class DebtRelationshipTier(models.Model):
     def action_refresh_profiles(self):
         """Refresh profiles and tiers of the current company now, then thank and
         reward as the daily run would (managers' button, demo data)."""
+        if not (
+            self.env.is_superuser()
+            or self.env.user.has_group("debt_relations.group_debt_manager")
+        ):
+            raise UserError(
+                self.env._("Only collection managers can refresh the profiles.")
+            )
         company = self.env.company
         today = fields.Date.context_today(self)
         figures, previous = self._debt_refresh_profiles(company, today)
@@ -161,7 +169,8 @@ class DebtRelationshipTier(models.Model):
         one batch of chatter notes for the tier changes.
 
         :returns: partner id -> :class:`~..services.profile.Figures`, and
-            partner id -> overdue amount before the refresh
+            partner id -> its stored profile before the refresh (values of
+            :data:`PROFILE_COLUMNS`, ``None`` for a customer never profiled)
         """
         Move = self.env["account.move"]
         Move.flush_model(
@@ -244,7 +253,7 @@ class DebtRelationshipTier(models.Model):
             figures[pid] = facts
             stored = stored or {}
             old_tier = stored.get("debt_tier_id")
-            previous[pid] = stored.get("debt_overdue_amount") or 0.0
+            previous[pid] = stored
             tier_id = profile.choose_tier(facts, tiers, as_of)
             reason = self._debt_reason_text(facts, as_of)
             values = _profile_values(facts, tier_id, reason)

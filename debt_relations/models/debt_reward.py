@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -165,15 +167,12 @@ class DebtReward(models.Model):
             self.env["debt.incentive.rule"].with_company(
                 self.company_id[:1]
             )._debt_send(template, self.partner_id, self[:1].date)
-        self.partner_id._message_log_batch(
-            {
-                reward.partner_id.id: self.env._(
-                    "Reward granted: %(rule)s. %(note)s",
-                    rule=reward.rule_id.name,
-                    note=reward.note or "",
-                )
-                for reward in self
-            }
+        self._debt_note_on_partners(
+            lambda reward: self.env._(
+                "Reward granted: %(rule)s. %(note)s",
+                rule=reward.rule_id.name,
+                note=reward.note or "",
+            )
         )
 
     # ------------------------------------------------------------------
@@ -191,15 +190,12 @@ class DebtReward(models.Model):
             self.env["debt.incentive.rule"].with_company(
                 self.company_id[:1]
             )._debt_send(template, self.partner_id, as_of)
-        self.partner_id._message_log_batch(
-            {
-                reward.partner_id.id: self.env._(
-                    "Streak lost: %(rule)s ends on %(date)s.",
-                    rule=reward.rule_id.name,
-                    date=fields.Date.to_string(revoke_date),
-                )
-                for reward in self
-            }
+        self._debt_note_on_partners(
+            lambda reward: self.env._(
+                "Streak lost: %(rule)s ends on %(date)s.",
+                rule=reward.rule_id.name,
+                date=fields.Date.to_string(revoke_date),
+            )
         )
 
     def action_revoke(self):
@@ -226,11 +222,18 @@ class DebtReward(models.Model):
             ):
                 reward.credit_note_id.button_cancel()
         self.write({"state": "revoked", "date_revoked": as_of})
+        self._debt_note_on_partners(
+            lambda reward: self.env._(
+                "Reward ended: %(rule)s.", rule=reward.rule_id.name
+            )
+        )
+
+    def _debt_note_on_partners(self, text):
+        """One chatter note per customer, with ``text(reward)`` of each of its
+        rewards (two rewards of one customer must not lose a note)."""
+        notes = {}
+        for reward in self:
+            notes.setdefault(reward.partner_id.id, []).append(text(reward))
         self.partner_id._message_log_batch(
-            {
-                reward.partner_id.id: self.env._(
-                    "Reward ended: %(rule)s.", rule=reward.rule_id.name
-                )
-                for reward in self
-            }
+            {pid: Markup("<br/>").join(texts) for pid, texts in notes.items()}
         )

@@ -42,6 +42,11 @@ class DebtStage(models.Model):
         string="Phone Call",
         help="Schedule a phone call activity for the collector.",
     )
+    call_account_manager = fields.Boolean(
+        string="Call by the Account Manager",
+        help="The call is for the customer's salesperson, who knows the "
+        "relationship, rather than for the collector (when it has one).",
+    )
     mail_template_id = fields.Many2one(
         "mail.template",
         string="Email Template",

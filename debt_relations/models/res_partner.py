@@ -153,10 +153,7 @@ class ResPartner(models.Model):
     def _compute_debt_reward_count(self):
         counts = dict(
             self.env["debt.reward"]._read_group(
-                [
-                    ("partner_id", "in", self.commercial_partner_id.ids),
-                    ("state", "=", "granted"),
-                ],
+                [("partner_id", "in", self.commercial_partner_id.ids)],
                 ["partner_id"],
                 ["__count"],
             )
@@ -185,10 +182,16 @@ class ResPartner(models.Model):
         """The user who calls this customer."""
         self.ensure_one()
         commercial = self.commercial_partner_id
+        # The scheduled run acts as the superuser (OdooBot): a call assigned
+        # to it would be seen by nobody; the administrator gets it instead.
+        fallback = self.env.user
+        if fallback._is_superuser() or not fallback._is_internal():
+            fallback = self.env.ref("base.user_admin", raise_if_not_found=False)
         return (
             commercial.debt_collector_id
             or commercial.user_id
             or (policy and policy.collector_id)
+            or fallback
             or self.env.user
         )
 
@@ -232,11 +235,13 @@ class ResPartner(models.Model):
     def action_view_debt_rewards(self):
         return self._debt_open_agreements("debt_relations.debt_reward_action")
 
-    def _debt_kept_terms(self, moves=None):
+    def _debt_kept_terms(self, moves=None, as_of=None):
         """Early-payment terms the customer keeps by paying on time, or False.
 
         Used by reminder templates: ``{'term', 'percentage', 'date'}`` where
-        ``date`` is the last day to pay the oldest of ``moves`` to keep them.
+        ``date`` is the last day to pay the oldest of ``moves`` and keep them,
+        or False when that day is already before ``as_of`` (a reminder never
+        asks for the impossible).
         """
         self.ensure_one()
         reward = self.commercial_partner_id.debt_reward_ids.filtered(
@@ -249,12 +254,17 @@ class ResPartner(models.Model):
         )[:1]
         if not reward:
             return False
-        dues = [d for d in (moves or self.browse()).mapped("invoice_date_due") if d]
+        moves = moves or self.env["account.move"]
+        dues = [day for day in moves.mapped("invoice_date_due") if day]
+        last_day = dues and fields.Date.add(
+            min(dues), days=reward.rule_id.tolerance_days
+        )
+        if last_day and as_of and last_day < as_of:
+            last_day = False
         return {
             "term": reward.payment_term_id,
             "percentage": reward.payment_term_id.discount_percentage,
-            "date": dues
-            and fields.Date.add(min(dues), days=reward.rule_id.tolerance_days),
+            "date": last_day,
         }
 
     def _debt_rewards_ending(self):

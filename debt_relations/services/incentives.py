@@ -111,7 +111,15 @@ def next_renewal(as_of, period):
     return date(as_of.year, month, 1)
 
 
-def should_thank(payments, since, cleared_overdue, last_thanked, interval_days, as_of):
+def should_thank(
+    payments,
+    since,
+    cleared_overdue,
+    last_thanked,
+    interval_days,
+    as_of,
+    new_on_time=False,
+):
     """True when the customer is to be thanked on ``as_of``.
 
     :param list payments: :class:`Payment` of the customer
@@ -119,13 +127,16 @@ def should_thank(payments, since, cleared_overdue, last_thanked, interval_days, 
     :param bool cleared_overdue: an overdue balance was cleared since then
     :param date last_thanked: the last thank-you, or ``None``
     :param int interval_days: at most one thank-you per this many days
+    :param bool new_on_time: more invoices count as paid on time than at the
+        previous refresh (a payment booked after the run that would have seen
+        it, with an earlier date: bank statements imported late)
     """
     if last_thanked and (as_of - last_thanked).days < max(interval_days, 1):
         return False
     paid_on_time = any(
         since < p.paid_date <= as_of and p.days_late <= 0 for p in payments
     )
-    return paid_on_time or cleared_overdue
+    return paid_on_time or new_on_time or cleared_overdue
 
 
 def decide_rewards(partner_id, payments, rules, rewards, last_grants, as_of):

@@ -79,15 +79,24 @@ class TestDispute(DebtRelationsCase):
         with freeze_time(self.today):
             action = dispute.action_resolve()
         self.assertEqual(action["res_model"], "account.move.reversal")
-        self.assertEqual(dispute.state, "resolved")
-        told = dispute.message_ids.filtered(lambda m: m.message_type == "comment")
-        self.assertIn("You were right", told.body)
+        # Closing the wizard without a credit note settles nothing.
+        self.assertEqual(dispute.state, "open")
+        self.assertFalse(
+            dispute.message_ids.filtered(lambda m: m.message_type == "comment")
+        )
         reversal = (
             self.env["account.move.reversal"]
             .with_context(**action["context"])
             .create({"journal_id": invoice.journal_id.id, "date": self.today})
         )
-        reversal.refund_moves()
+        with freeze_time(self.today):
+            reversal.refund_moves()
+        self.assertEqual(dispute.state, "resolved")
+        told = dispute.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertIn("You were right", told.body)
+        self.assertTrue(
+            self._logs(self.customer).filtered(lambda log: "resolved" in log.summary)
+        )
         credit_note = dispute.credit_note_id
         self.assertEqual(credit_note.move_type, "out_refund")
         self.assertIn("Price corrected.", credit_note.ref)

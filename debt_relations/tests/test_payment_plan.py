@@ -401,3 +401,43 @@ class TestPaymentPlan(DebtRelationsCase):
         Plan = self.env["debt.payment.plan"]
         self.assertFalse(Plan.with_user(user_a).search([("id", "=", plan_b.id)]))
         self.assertEqual(Plan.search([("id", "=", plan_b.id)]), plan_b)
+
+    def test_late_instalment_paid_in_grace_is_back_on_schedule(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=20))
+        plan = self._active_plan(invoice, installment_count=2, frequency="monthly")
+        first = plan.installment_ids[0]
+        at_risk_type = self.env.ref(
+            "debt_relations.mail_activity_type_debt_plan_at_risk"
+        )
+        self._run(first.date_due + timedelta(days=1))
+        self.assertTrue(plan.at_risk)
+        self.assertEqual(plan.activity_ids.activity_type_id, at_risk_type)
+        self._pay(invoice, amount=first.amount, pay_date=first.date_due)
+        self._run(first.date_due + timedelta(days=2))
+        self.assertEqual(plan.state, "active")
+        self.assertFalse(plan.at_risk)
+        self.assertEqual(first.state, "paid")
+        self.assertFalse(plan.activity_ids, "The collector's activity is gone")
+
+        # Cancelling an active plan sends its invoices back, and says so.
+        plan.action_cancel()
+        self.assertEqual(plan.state, "cancelled")
+        self.assertTrue(
+            self._logs(self.customer).filtered(lambda log: "cancelled" in log.summary)
+        )
+        self._run(first.date_due + timedelta(days=3))
+        self.assertNotEqual(invoice.debt_skip_reason, "payment_plan")
+
+    def test_an_invoice_is_in_one_plan_at_a_time(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=20))
+        first = self._active_plan(invoice, installment_count=2, frequency="monthly")
+        second = self._plan_from_wizard(invoice, installment_count=4)
+        self.assertEqual(second.state, "draft", "An alternative may be drafted")
+        with self.assertRaises(ValidationError) as refused, freeze_time(self.today):
+            second.action_propose()
+        self.assertIn(first.name, str(refused.exception))
+        self.assertEqual(second.state, "draft")
+        first.action_cancel()
+        with freeze_time(self.today):
+            second.action_propose()
+        self.assertEqual(second.state, "proposed")

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import DebtRelationsCase
 
@@ -24,6 +24,7 @@ class TestProfile(DebtRelationsCase):
                             "offset_days": 5,
                             "send_email": False,
                             "schedule_call": True,
+                            "call_account_manager": True,
                         }
                     ),
                     Command.create(
@@ -173,7 +174,10 @@ class TestProfile(DebtRelationsCase):
         self.assertEqual(len(self.customer.message_ids), count, "Logged on change only")
 
     def test_tier_policy_drives_the_ladder(self):
-        key = self._create_customer("Key Customer")
+        manager = new_test_user(self.env, login="account.manager")
+        collector = new_test_user(self.env, login="collector.key")
+        key = self._create_customer("Key Customer", user_id=manager.id)
+        key.with_company(self.company).debt_collector_id = collector
         self._history(key, 4, start=330)
         self._create_invoice(key, self.today - timedelta(days=6))
         standard = self._create_customer("Standard Customer")
@@ -192,6 +196,13 @@ class TestProfile(DebtRelationsCase):
             key.activity_ids.activity_type_id,
             self.env.ref("debt_relations.mail_activity_type_debt_call"),
         )
+        self.assertEqual(
+            key.activity_ids.user_id, manager, "The account manager calls, personally"
+        )
+        # sudo: the shipped stage belongs to the main company.
+        shipped = self.env.ref("debt_relations.debt_stage_key_call").sudo()
+        self.assertTrue(shipped.schedule_call and shipped.call_account_manager)
+        self.assertFalse(shipped.send_email)
         self.assertEqual(
             self._partner(standard).debt_stage_id,
             self.stage_friendly,

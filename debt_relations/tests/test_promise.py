@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import DebtRelationsCase
@@ -146,3 +146,34 @@ class TestPromise(DebtRelationsCase):
         with freeze_time(self.today), self.assertRaisesRegex(UserError, "before"):
             wizard.write({"date": self.today})
             wizard.action_log()
+
+    def test_promise_cannot_exceed_what_is_owed(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=8))
+        other = self._create_invoice(self.customer, self.today - timedelta(days=4))
+        # assertRaises (not ...Regex) rolls back to a savepoint, as a request
+        # would roll back its transaction.
+        with self.assertRaises(ValidationError) as refused:
+            self.env["debt.promise"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(invoice.ids)],
+                    "amount": 100.01,
+                    "date_promised": self.today + timedelta(days=5),
+                }
+            )
+        self.assertIn("more than the invoices", str(refused.exception))
+        self.assertFalse(
+            self.env["debt.promise"].search([("partner_id", "=", self.customer.id)])
+        )
+        promise = self.env["debt.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(invoice.ids)],
+                "amount": 100.0,
+                "date_promised": self.today + timedelta(days=5),
+            }
+        )
+        # Another invoice added later: what was owed is taken again.
+        promise.move_ids = [Command.link(other.id)]
+        self.assertEqual(promise.residual_start, 200.0)
+        self.assertEqual(promise.amount_paid, 0.0)

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import DebtRelationsCase
 
@@ -75,3 +75,31 @@ class TestReview(DebtRelationsCase):
             self.customer.activity_ids.mapped("summary"),
         )
         self.assertEqual(invoice.debt_stage_id, self.stage_handoff)
+
+    def test_customer_asked_for_quiet_before_approval(self):
+        invoice, action = self._at_final_rung()
+        self.customer.debt_do_not_contact = True
+        action.action_approve()
+        self.assertEqual(action.state, "cancelled")
+        self.assertIn("not to be contacted", action.note)
+        self.assertFalse(self._mails(self.customer))
+        self.assertFalse(self._logs(self.customer))
+        self.assertEqual(invoice.debt_stage_id, self.stage_formal, "No climb")
+
+    def test_collector_approves_a_handoff(self):
+        collector = new_test_user(
+            self.env,
+            login="collector.handoff",
+            groups="account.group_account_invoice,debt_relations.group_debt_user",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=90))
+        invoice.debt_stage_id = self.stage_final
+        self.customer.with_company(self.company).sudo().debt_stage_id = self.stage_final
+        action = self._run(self.today).action_ids
+        self.assertEqual(action.stage_id, self.stage_handoff)
+        action.with_user(collector).action_approve()
+        self.assertEqual(action.state, "done")
+        self.assertTrue(self.customer.activity_ids)
+        self.assertTrue(self._logs(self.customer, channel="note"))

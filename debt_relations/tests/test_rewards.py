@@ -190,6 +190,12 @@ class TestRewards(DebtRelationsCase):
         self._run(self.today + timedelta(days=2))
         reminder = self._mails(self.customer)[-1:]
         self.assertIn("to keep your 2.0 % early-payment terms", reminder.body_html)
+        # Never a day to pay by that has already passed.
+        partner = self._partner()
+        kept = partner._debt_kept_terms(reminded, self.today)
+        self.assertEqual(kept["date"], reminded.invoice_date_due + timedelta(days=2))
+        late_day = reminded.invoice_date_due + timedelta(days=3)
+        self.assertFalse(partner._debt_kept_terms(reminded, late_day)["date"])
         self._pay(reminded, pay_date=self.today + timedelta(days=3))
 
         # Paid late past the tolerance: the streak ends, the terms end on the
@@ -209,13 +215,15 @@ class TestRewards(DebtRelationsCase):
         self._run(date(2026, 4, 1))
         self.assertEqual(reward.state, "revoked")
         self.assertEqual(reward.date_revoked, date(2026, 4, 1))
+        self.assertEqual(
+            self._partner().debt_reward_count, 1, "Revoked rewards stay in history"
+        )
         self.assertFalse(self._partner().property_payment_term_id)
         self.assertEqual(
             during.invoice_payment_term_id,
             self.early_terms,
             "Past invoices keep their terms",
         )
-        self.assertEqual(self._partner().debt_reward_count, 0)
 
     def test_late_payment_ends_the_streak(self):
         self._term_rule()

@@ -76,6 +76,16 @@ class TestVerifyBeforeChase(DebtRelationsCase):
         self.assertFalse(self._logs(self.customer))
         self.assertEqual(self._reason_counts(run), {"do_not_contact": 1})
 
+    def test_customer_without_email_gets_the_call_only(self):
+        silent = self._create_customer("No Mail Ltd", email=False)
+        invoice = self._create_invoice(silent, self.today - timedelta(days=25))
+        invoice.debt_stage_id = self.stage_friendly
+        silent.with_company(self.company).sudo().debt_stage_id = self.stage_friendly
+        self._run(self.today)
+        self.assertEqual(invoice.debt_stage_id, self.stage_firm)
+        self.assertFalse(self._mails(silent), "No mail without an address")
+        self.assertEqual(self._logs(silent).mapped("channel"), ["call"])
+
     def test_child_contact_flags_follow_the_company(self):
         contact = self.env["res.partner"].create(
             {"name": "Ann", "parent_id": self.customer.id, "email": "ann@example.com"}
