@@ -34,6 +34,18 @@ class DebtAgreementMixin(models.AbstractModel):
                 else False
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # An agreement is with the customer (the commercial partner), whoever
+        # of its contacts it was made with.
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                vals["partner_id"] = Partner.browse(
+                    vals["partner_id"]
+                ).commercial_partner_id.id
+        return super().create(vals_list)
+
     def _debt_moves(self):
         """The invoices concerned."""
         return self.move_ids

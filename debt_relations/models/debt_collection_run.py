@@ -473,13 +473,7 @@ class DebtCollectionRun(models.Model):
         Only the recent past matters (the longest gap of any stage), and any
         contact on or after ``as_of`` (a run simulated for an earlier day).
         """
-        max_gap = max(
-            self.env["debt.stage"]
-            .search([("company_id", "=", company.id)])
-            .mapped("min_gap_days")
-            or [0]
-        )
-        since = fields.Date.subtract(as_of, days=max_gap + 1)
+        since = fields.Date.subtract(as_of, days=self._max_gap_days(company) + 1)
         last = {}
         for model, domain in (
             (

@@ -230,12 +230,7 @@ class DebtPaymentPlan(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        Partner = self.env["res.partner"]
         for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = Partner.browse(
-                    vals["partner_id"]
-                ).commercial_partner_id.id
             if not vals.get("date"):
                 # A plan recorded after the fact starts at its first instalment.
                 dates = [

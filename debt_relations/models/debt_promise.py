@@ -111,12 +111,6 @@ class DebtPromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        Partner = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = Partner.browse(
-                    vals["partner_id"]
-                ).commercial_partner_id.id
         promises = super().create(vals_list)
         promises._debt_set_residual_start()
         return promises
