@@ -15,7 +15,9 @@ Run by hand, never in CI. The database must have ``debt_relations`` installed
    decides the same ledger: a first contact for every overdue customer.
 3. Times the decision phase (``_prepare_run``) and the queueing phase
    (``_send_next_batch`` until nothing is left, one commit per batch, as the
-   cron does), with query counts.
+   cron does), with query counts. ``--workers N`` sends with N processes at
+   once, as the two scheduled actions (daily run, sending) do in Odoo's two
+   cron workers.
 4. When ``account_credit_control`` is installed, times its
    ``generate_credit_lines`` (and, with ``--oca-queue``, the emails it queues)
    on the same invoices.
@@ -25,6 +27,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -88,9 +91,18 @@ def parse_args():
         help="stop queueing after this many batches (quick checks; 0: all)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="processes sending at once (Odoo runs two cron workers by default)",
+    )
+    parser.add_argument(
         "--fresh-profiles",
         action="store_true",
         help="forget the customers' relationship profiles first (a first run)",
+    )
+    parser.add_argument(
+        "--send-worker", type=int, metavar="RUN", help=argparse.SUPPRESS
     )
     parser.add_argument("--log-level", default="warn")
     return parser.parse_args()
@@ -497,18 +509,21 @@ def measure_debt_relations(env, company, as_of, args):
                 print(f"Profile of the {title}, by {order}:{out.getvalue()}")
         return figures
     cr.commit()
-    queue = Meter(cr)
-    batches = 0
-    while True:
-        with queue:
-            sent = run._send_next_batch()
-            cr.commit()
-        if not sent:
-            break
-        batches += 1
-        if batches == args.max_batches:
-            print(f"Stopped after {batches} batches (--max-batches).")
-            break
+    if args.workers > 1:
+        queue, batches = send_in_parallel(env, run, args)
+    else:
+        queue, batches = Meter(cr), 0
+        while True:
+            with queue:
+                sent = run._send_next_batch()
+                cr.commit()
+            if not sent:
+                break
+            batches += 1
+            if batches == args.max_batches:
+                print(f"Stopped after {batches} batches (--max-batches).")
+                break
+    run.invalidate_recordset()
     mails = env["mail.mail"].search_count(
         [("mail_message_id", "in", run.action_ids.mail_message_id.ids)]
     )
@@ -516,11 +531,88 @@ def measure_debt_relations(env, company, as_of, args):
         row(
             "debt_relations: queueing",
             queue,
-            f"{mails} reminders (mail.mail) in {batches} batches, "
+            f"{mails} reminders (mail.mail) in {batches} batches by "
+            f"{max(args.workers, 1)} worker(s), "
             f"{len(run.action_ids.contact_log_ids)} contact logs",
         )
     )
     return figures
+
+
+def send_worker(args):
+    """``--send-worker RUN``: one sending process, as a cron worker would be.
+
+    Loads the registry, says ``ready``, waits for a line on its input, then
+    sends batches of the run (one transaction each) until none is left, and
+    prints ``done <batches> <queries>``.
+    """
+    registry = open_registry(args)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        run = env["debt.collection.run"].browse(args.send_worker)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        batches = 0
+        start = cr.sql_log_count
+        while not args.max_batches or batches < args.max_batches:
+            sent = run._send_next_batch()
+            cr.commit()
+            if sent:
+                batches += 1
+                continue
+            queued = env["debt.action"].search_count(
+                [("run_id", "=", run.id), ("state", "=", "queued")]
+            )
+            cr.commit()
+            if not queued:
+                break
+            time.sleep(0.05)  # another worker holds the rest: look again
+        print(f"done {batches} {cr.sql_log_count - start}", flush=True)
+
+
+def send_in_parallel(env, run, args):
+    """Time ``args.workers`` processes sending the run's batches at once.
+
+    Each worker is this script in ``--send-worker`` mode, with its own
+    registry and database connection; the clock starts once all are loaded
+    and stops when the last one is done.
+    """
+    command = [sys.executable, __file__, "--send-worker", str(run.id)]
+    for option in ("db", "db_host", "db_port", "db_user", "db_password"):
+        if getattr(args, option):
+            command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    command += ["--addons-path", args.addons_path] if args.addons_path else []
+    if args.max_batches:
+        command += ["--max-batches", str(args.max_batches)]
+    workers = [
+        subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _index in range(args.workers)
+    ]
+    for worker in workers:
+        if worker.stdout.readline().strip() != "ready":
+            raise RuntimeError("a sending worker did not start")
+    meter = Meter(env.cr)
+    start = time.perf_counter()
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    batches = 0
+    for worker in workers:
+        line = worker.stdout.readline().split()
+        if worker.wait() or not line or line[0] != "done":
+            raise RuntimeError(
+                f"a sending worker failed (exit code {worker.returncode})"
+            )
+        batches += int(line[1])
+        meter.queries += int(line[2])
+    meter.seconds = time.perf_counter() - start
+    # A worker that ends while another still holds actions leaves the run
+    # open; one more call closes it, as the next cron call would.
+    run._send_next_batch()
+    env.cr.commit()
+    return meter, batches
 
 
 def oca_installed(env):
@@ -648,6 +740,9 @@ def measure_oca(env, company, as_of, args):
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     args = parse_args()
+    if args.send_worker:
+        send_worker(args)
+        return
     registry = open_registry(args)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

@@ -32,6 +32,11 @@ class AccountMove(models.Model):
     debt_last_contact_date = fields.Date(
         string="Last Reminder", readonly=True, copy=False
     )
+    debt_open_due_date = fields.Date(
+        string="Oldest Open Due Date",
+        compute="_compute_debt_open_due_date",
+        help="Due date of the oldest instalment of the invoice still unpaid.",
+    )
     debt_skip_reason = fields.Selection(
         SKIP_REASONS,
         string="Not Chased Because",
@@ -97,13 +102,25 @@ class AccountMove(models.Model):
                     )
                 )
 
-    def _debt_oldest_due_date(self):
-        """Due date of the oldest unpaid instalment of the invoice."""
-        self.ensure_one()
-        open_terms = self.line_ids.filtered(
-            lambda line: line.display_type == "payment_term" and not line.reconciled
+    @api.depends("line_ids.date_maturity", "line_ids.reconciled")
+    def _compute_debt_open_due_date(self):
+        # One query for every invoice read together (a reminder lists several,
+        # a batch of reminders thousands), rather than their journal items.
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "reconciled", "date_maturity"]
         )
-        return min(open_terms.mapped("date_maturity"), default=False)
+        due = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT move_id, MIN(date_maturity) FROM account_move_line "
+                    "WHERE move_id = ANY(%s) AND display_type = 'payment_term' "
+                    "AND NOT reconciled GROUP BY move_id",
+                    self._origin.ids,
+                )
+            )
+        )
+        for move in self:
+            move.debt_open_due_date = due.get(move._origin.id, False)
 
     @api.model
     def _debt_write_tracking(self, move_ids, values):
@@ -139,6 +156,43 @@ class AccountMove(models.Model):
             )
         )
         self.browse(move_ids).invalidate_recordset([*values, "write_date", "write_uid"])
+
+    @api.model
+    def _debt_write_contacts(self, rows):
+        """Record reminders sent on many invoices with one ``UPDATE``.
+
+        ``rows`` are ``(move id, stage id or None, date)``: the invoice was
+        contacted on that date and, with a stage, climbed to it that day. One
+        statement writes each row once: the run reaches thousands of invoices
+        per batch, and every row version costs an entry in each of the table's
+        indexes.
+        """
+        if not rows:
+            return
+        names = ["debt_stage_id", "debt_stage_date", "debt_last_contact_date"]
+        self.flush_model(names)
+        self.env.execute_query(
+            SQL(
+                """
+            UPDATE account_move AS m
+               SET debt_stage_id = COALESCE(d.stage_id, m.debt_stage_id),
+                   debt_stage_date = CASE WHEN d.stage_id IS NULL
+                                          THEN m.debt_stage_date ELSE d.day END,
+                   debt_last_contact_date = d.day,
+                   write_date = NOW() AT TIME ZONE 'UTC',
+                   write_uid = %s
+              FROM UNNEST(%s::int[], %s::int[], %s::date[]) AS d(id, stage_id, day)
+             WHERE m.id = d.id
+                """,
+                self.env.uid,
+                [row[0] for row in rows],
+                [row[1] for row in rows],
+                [row[2] for row in rows],
+            )
+        )
+        self.browse([row[0] for row in rows]).invalidate_recordset(
+            [*names, "write_date", "write_uid"]
+        )
 
     def action_view_debt_contact_logs(self):
         self.ensure_one()

@@ -1,6 +1,8 @@
 import logging
 import time
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -65,16 +67,27 @@ class DebtCollectionRun(models.Model):
         readonly=True,
     )
     duration = fields.Float(
-        string="Duration (s)", readonly=True, help="Seconds spent deciding and sending."
+        string="Duration (s)",
+        readonly=True,
+        help="Seconds spent deciding, then queueing reminders until the last one "
+        "(wall clock: batches may be sent by several workers at once).",
+    )
+    queued_at = fields.Datetime(
+        string="Decided At", readonly=True, help="When the run's actions were queued."
+    )
+    finished_at = fields.Datetime(
+        readonly=True,
+        help="When the last queued reminder of the run was sent.",
     )
     partner_count = fields.Integer(string="Customers Examined", readonly=True)
     invoice_count = fields.Integer(string="Invoices Examined", readonly=True)
-    reminder_count = fields.Integer(
-        string="Reminders Sent", compute="_compute_counts", store=True
-    )
+    # Not stored: several workers send a run's batches at once, and a stored
+    # count would make each of them rewrite the run after every batch.
+    reminder_count = fields.Integer(string="Reminders Sent", compute="_compute_counts")
     review_count = fields.Integer(
-        string="Waiting for Review", compute="_compute_counts", store=True
+        string="Waiting for Review", compute="_compute_counts"
     )
+    queued_count = fields.Integer(string="Still to Send", compute="_compute_counts")
     skip_count = fields.Integer(string="Invoices Skipped", readonly=True)
     line_ids = fields.One2many("debt.collection.run.line", "run_id", readonly=True)
     action_ids = fields.One2many("debt.action", "run_id", readonly=True)
@@ -105,6 +118,7 @@ class DebtCollectionRun(models.Model):
         for run in self:
             run.reminder_count = data.get((run.id, "done"), 0)
             run.review_count = data.get((run.id, "to_review"), 0)
+            run.queued_count = data.get((run.id, "queued"), 0)
 
     # ------------------------------------------------------------------
     # Entry points
@@ -126,22 +140,41 @@ class DebtCollectionRun(models.Model):
 
     @api.model
     def _cron_run_collection(self):
-        """Daily run for every company, one bounded batch of reminders per call."""
+        """Daily run for every company, one bounded batch of reminders per call.
+
+        Deciding wakes the sending scheduled action (see :meth:`_prepare_run`),
+        so that a second cron worker sends batches alongside this one.
+        """
         today = fields.Date.context_today(self)
         for company in self.env["res.company"].search(
             [("debt_policy_id", "!=", False)]
         ):
             self._prepare_run(today, company)
+        self._cron_send_reminders()
+
+    @api.model
+    def _cron_send_reminders(self):
+        """Send one bounded batch of what the running runs have queued."""
         runs = self.search([("state", "=", "running")], order="date, id")
+        batch_size = self._batch_size()
         done = 0
         for run in runs:
-            done += run._send_next_batch(limit=max(self._batch_size() - done, 0))
-            if done >= self._batch_size():
+            done += run._send_next_batch(limit=max(batch_size - done, 0))
+            if done >= batch_size:
                 break
         remaining = self.env["debt.action"].search_count(
             [("run_id", "in", runs.ids), ("state", "=", "queued")]
         )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _wake_senders(self):
+        """Have the sending scheduled action start now (it runs in its own worker)."""
+        cron = self.env.ref(
+            "debt_relations.ir_cron_debt_send_reminders", raise_if_not_found=False
+        )
+        if cron and cron.active:
+            cron.sudo()._trigger()
 
     def action_open_reviews(self):
         self.ensure_one()
@@ -153,10 +186,16 @@ class DebtCollectionRun(models.Model):
 
     @api.model
     def action_run_now(self):
-        """Run today's collection for the current company (managers' button)."""
+        """Run today's collection for the current company (managers' button).
+
+        The run is decided and its first batch sent at once; a larger run goes
+        on in the background, in the sending scheduled action.
+        """
         if not self.env.user.has_group("debt_relations.group_debt_manager"):
             raise UserError(self.env._("Only collection managers can start a run."))
-        run = self._run_collection(company=self.env.company)
+        today = fields.Date.context_today(self)
+        run = self._prepare_run(today, self.env.company)
+        run._send_next_batch()
         return {
             "type": "ir.actions.act_window",
             "res_model": self._name,
@@ -181,7 +220,9 @@ class DebtCollectionRun(models.Model):
         """Find or create the run of ``company`` for ``as_of`` and decide it.
 
         Deciding is set-based: a fixed number of queries whatever the number
-        of invoices; the decisions themselves are taken by the services.
+        of invoices; the decisions themselves are taken by the services. When
+        reminders are queued, the sending scheduled action is woken to send
+        them beside whoever decided.
         """
         run = self.search(
             [("date", "=", as_of), ("company_id", "=", company.id)], limit=1
@@ -221,7 +262,14 @@ class DebtCollectionRun(models.Model):
                 offsets,
             )
         run._record_decisions(decisions, invoices, partners)
-        run.duration = time.monotonic() - started
+        run.write(
+            {
+                "duration": time.monotonic() - started,
+                "queued_at": fields.Datetime.now(),
+            }
+        )
+        if any(d.stage_id and not d.requires_review for d in decisions):
+            self._wake_senders()
         return run
 
     def _settle_agreements(self):
@@ -564,29 +612,72 @@ class DebtCollectionRun(models.Model):
     # ------------------------------------------------------------------
 
     def _send_next_batch(self, limit=None):
-        """Send one batch of queued actions; return how many were processed."""
+        """Send one batch of queued actions; return how many were processed.
+
+        Several workers may send the same run at once (the daily run and the
+        sending scheduled action): each takes the queued actions no other one
+        holds. Only the worker that finds nothing left to send writes the run
+        itself (its state, duration and figures), so batches never contend on
+        it.
+        """
         self.ensure_one()
-        started = time.monotonic()
         limit = self._batch_size() if limit is None else limit
-        actions = (
-            self.env["debt.action"].search(
-                [("run_id", "=", self.id), ("state", "=", "queued")],
-                limit=limit,
-                order="id",
-            )
-            if limit
-            else self.env["debt.action"]
-        )
+        actions = self._claim_queued(limit)
+        if actions is None:
+            # Another worker sent some of them since this transaction began.
+            return 0
         actions._execute()
-        values = {"duration": self.duration + time.monotonic() - started}
-        if not actions or len(actions) < limit:
-            if not self.env["debt.action"].search_count(
-                [("run_id", "=", self.id), ("state", "=", "queued")], limit=1
-            ):
-                values["state"] = "done"
-        self.write(values)
-        self._write_stage_lines()
+        if limit and not self.env["debt.action"].search_count(
+            [("run_id", "=", self.id), ("state", "=", "queued")], limit=1
+        ):
+            self._finish()
         return len(actions)
+
+    def _claim_queued(self, limit):
+        """Lock up to ``limit`` queued actions that no other worker holds.
+
+        Returns None when some of them were sent by another worker after this
+        transaction's snapshot was taken: nothing is claimed then, and the
+        caller tries again in a new transaction.
+        """
+        Action = self.env["debt.action"]
+        if not limit:
+            return Action
+        Action.flush_model(["run_id", "state"])
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                # A lost race is expected here: not an error worth logging.
+                cr.execute(
+                    SQL(
+                        "SELECT id FROM debt_action "
+                        "WHERE run_id = %s AND state = 'queued' "
+                        "ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
+                        self.id,
+                        limit,
+                    ),
+                    log_exceptions=False,
+                )
+                rows = cr.fetchall()
+        except psycopg2.errors.SerializationFailure:
+            return None
+        return Action.browse([row[0] for row in rows])
+
+    def _finish(self):
+        """Close a run whose queued actions are all sent: state and figures."""
+        self.ensure_one()
+        if self.state == "done":
+            return
+        now = fields.Datetime.now()
+        sending = (now - self.queued_at).total_seconds() if self.queued_at else 0.0
+        self.write(
+            {
+                "state": "done",
+                "finished_at": now,
+                "duration": self.duration + max(sending, 0.0),
+            }
+        )
+        self._write_stage_lines()
 
     def _write_stage_lines(self):
         """Refresh the per-stage counts of sent reminders."""

@@ -39,3 +39,65 @@ class TestMailRender(DebtRelationsCase):
         self.assertIn(theirs.name, yours)
         self.assertIn(soon.name, yours)
         self.assertNotIn(own.name, yours)
+
+    def _mail_values(self, body):
+        return {
+            "subject": "Reminder",
+            "body_html": body,
+            "email_from": "collections@example.com",
+            "model": "res.partner",
+            "res_id": self.customer.id,
+            "recipient_ids": [(4, self.customer.id)],
+            "message_type": "email_outgoing",
+            "subtype_id": self.env.ref("mail.mt_note").id,
+            "auto_delete": False,
+            "reply_to": False,
+        }
+
+    def test_mail_body_sanitized_once_as_odoo_stores_it(self):
+        """The chatter body is sanitized once, yet is exactly what Odoo's own
+        create stores; the mail sent keeps the rendered HTML."""
+        body = (
+            '<div style="margin: 0px; color: red;" onclick="steal()">'
+            "<p>Dear <b>customer</b>,</p><script>alert(1)</script>"
+            '<table><tr><td style="padding: 4px 8px;">INV/1</td></tr></table></div>'
+        )
+        mail = self.env["debt.action"]._create_mails([self._mail_values(body)])
+        odoo = self.env["mail.mail"].create(dict(self._mail_values(body), body=body))
+        self.env.invalidate_all()
+        self.assertEqual(mail.mail_message_id.body, odoo.mail_message_id.body)
+        self.assertEqual(mail.body, odoo.body)
+        self.assertNotIn("<script", mail.mail_message_id.body)
+        self.assertNotIn("onclick", mail.mail_message_id.body)
+        self.assertIn("INV/1", mail.mail_message_id.body)
+        self.assertEqual(mail.body_html, body)
+        self.assertEqual(mail.mail_message_id.model, "res.partner")
+        self.assertEqual(mail.mail_message_id.res_id, self.customer.id)
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertEqual(mail.state, "outgoing")
+        self.assertIn(mail.mail_message_id, self.customer.message_ids)
+
+    def test_mail_body_with_embedded_image_keeps_odoo_handling(self):
+        image = (
+            '<p>Logo <img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'
+            'CAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==" '
+            'data-filename="logo.png"></p>'
+        )
+        mail = self.env["debt.action"]._create_mails([self._mail_values(image)])
+        self.assertEqual(mail.mail_message_id.attachment_ids.name, "logo.png")
+        self.assertIn("/web/image/", mail.mail_message_id.body)
+        self.assertNotIn("base64", mail.mail_message_id.body)
+
+    def test_replies_to_a_reminder_reach_the_customer_chatter(self):
+        """Without a Reply-To in the template, the reminder gets the one Odoo
+        gives messages on the customer: the company's catchall alias."""
+        self.company.alias_domain_id = self.env["mail.alias.domain"].create(
+            {"name": "collections.example.com", "catchall_alias": "catchall"}
+        )
+        self.assertFalse(self.stage_friendly.mail_template_id.reply_to)
+        self._create_invoice(self.customer, self.today - timedelta(days=9))
+        self._run(self.today)
+        [mail] = self._mails(self.customer)
+        expected = self.customer._notify_get_reply_to(default=mail.email_from)
+        self.assertEqual(mail.reply_to, expected[self.customer.id])
+        self.assertIn("catchall@collections.example.com", mail.reply_to)

@@ -1,8 +1,10 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
+from odoo.sql_db import Cursor
 from odoo.tests import tagged
 
 from odoo.addons.debt_relations.models.debt_action import DebtAction
@@ -46,6 +48,8 @@ class TestCollectionRun(DebtRelationsCase):
         self.assertEqual(stage_line.stage_id, self.stage_friendly)
         self.assertEqual(stage_line.count, 1)
         self.assertGreater(run.duration, 0)
+        self.assertTrue(run.queued_at)
+        self.assertGreaterEqual(run.finished_at, run.queued_at)
 
     def test_crash_part_way_then_rerun_sends_each_once(self):
         customers = [self.customer] + [
@@ -102,6 +106,82 @@ class TestCollectionRun(DebtRelationsCase):
         self.assertEqual(run.state, "done")
         for customer in customers:
             self.assertEqual(len(self._mails(customer)), 1)
+
+    def test_cron_wakes_the_sending_worker(self):
+        """Deciding wakes the sending scheduled action, which sends batches of
+        the running runs alongside the daily run."""
+        customers = [self._create_customer(f"Woken {index}") for index in range(3)]
+        for customer in customers:
+            self._create_invoice(customer, self.today - timedelta(days=10))
+        self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 1)
+        sender = self.env.ref("debt_relations.ir_cron_debt_send_reminders")
+        Trigger = self.env["ir.cron.trigger"]
+        Run = self.env["debt.collection.run"].sudo()
+        daily = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref("debt_relations.ir_cron_debt_collection_run").id}
+        )
+        sending = self.env["ir.cron.progress"].create({"cron_id": sender.id})
+        with freeze_time(self.today):
+            Run.with_context(ir_cron_progress_id=daily.id)._cron_run_collection()
+            self.assertTrue(Trigger.search([("cron_id", "=", sender.id)]))
+            self.assertEqual((daily.done, daily.remaining), (1, 2))
+            Run.with_context(ir_cron_progress_id=sending.id)._cron_send_reminders()
+            self.assertEqual((sending.done, sending.remaining), (1, 1))
+            Run.with_context(ir_cron_progress_id=sending.id)._cron_send_reminders()
+        run = Run.search(
+            [("date", "=", self.today), ("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.reminder_count, 3)
+        for customer in customers:
+            self.assertEqual(len(self._mails(customer)), 1, customer.name)
+
+    def test_claim_lost_to_another_worker_sends_nothing(self):
+        """When another worker sent actions after this transaction began, the
+        batch claims nothing and sends nothing; the next call goes on."""
+        for index in range(2):
+            customer = self._create_customer(f"Raced {index}")
+            self._create_invoice(customer, self.today - timedelta(days=10))
+        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        original = Cursor.execute
+
+        def lose_the_race(cr, query, params=None, log_exceptions=True):
+            if "SKIP LOCKED" in str(getattr(query, "code", query)):
+                raise psycopg2.errors.SerializationFailure("concurrent update")
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", lose_the_race):
+            self.assertEqual(run._send_next_batch(), 0)
+        self.assertEqual(run.state, "running")
+        self.assertEqual(set(run.action_ids.mapped("state")), {"queued"})
+        self.assertFalse(
+            self.env["mail.mail"].search(
+                [
+                    ("res_id", "in", run.action_ids.partner_id.ids),
+                    ("model", "=", "res.partner"),
+                ]
+            )
+        )
+        self.assertEqual(run._send_next_batch(), 2)
+        self.assertEqual(run.state, "done")
+
+    def test_run_now_sends_a_batch_and_leaves_the_rest_to_the_sender(self):
+        customers = [self._create_customer(f"Now {index}") for index in range(3)]
+        for customer in customers:
+            self._create_invoice(customer, self.today - timedelta(days=10))
+        self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 2)
+        sender = self.env.ref("debt_relations.ir_cron_debt_send_reminders")
+        with freeze_time(self.today):
+            action = self.env["debt.collection.run"].action_run_now()
+        run = self.env["debt.collection.run"].browse(action["res_id"])
+        self.assertEqual(
+            (run.date, run.state, run.reminder_count), (self.today, "running", 2)
+        )
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", sender.id)])
+        )
+        self.env["debt.collection.run"].sudo()._cron_send_reminders()
+        self.assertEqual((run.state, run.reminder_count), ("done", 3))
 
     def test_simulated_day_dates_everything(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=10))

@@ -141,3 +141,15 @@ class TestVerifyBeforeChase(DebtRelationsCase):
         # is 50 days ahead.
         self._run(self.today)
         self.assertEqual(invoice.debt_stage_id, self.stage_friendly)
+        first_due = self.today - timedelta(days=10)
+        second_due = first_due + timedelta(days=60)
+        self.assertEqual(invoice.debt_open_due_date, first_due)
+        action = self.env["debt.action"].search([("move_ids", "=", invoice.id)])
+        [line] = action._get_reminder_lines()
+        self.assertEqual(
+            (line["date_due"], line["days_overdue"], line["residual"]),
+            (first_due, 10, 400.0),
+        )
+        # Once the first half is paid, the invoice is due on its second date.
+        self._pay(invoice, amount=200.0, pay_date=self.today)
+        self.assertEqual(invoice.debt_open_due_date, second_due)
