@@ -595,6 +595,29 @@ class DebtCollectionRun(models.Model):
             self.env["account.move"]._debt_write_tracking(
                 move_ids, {"debt_skip_reason": reason}
             )
+        self._clear_closed_skip_reasons()
+
+    def _clear_closed_skip_reasons(self):
+        """Invoices no longer open (paid, reversed, cancelled) drop the reason
+        an earlier run gave for not chasing them: it no longer applies."""
+        Move = self.env["account.move"]
+        Move.flush_model(["debt_skip_reason", "payment_state", "state", "move_type"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            UPDATE account_move
+               SET debt_skip_reason = NULL
+             WHERE company_id = %s
+               AND debt_skip_reason IS NOT NULL
+               AND (move_type != 'out_invoice' OR state != 'posted'
+                    OR payment_state NOT IN %s)
+         RETURNING id
+                """,
+                self.company_id.id,
+                OPEN_PAYMENT_STATES,
+            )
+        )
+        Move.browse([row[0] for row in rows]).invalidate_recordset(["debt_skip_reason"])
 
     def _reset_settled_partners(self, open_partner_ids):
         """Customers with nothing open any more start again from the first rung."""

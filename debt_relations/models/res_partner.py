@@ -8,6 +8,7 @@ class ResPartner(models.Model):
         "debt.policy",
         string="Collection Policy",
         company_dependent=True,
+        check_company=True,
         help="Escalation ladder for this customer; empty: the company's default.",
     )
     debt_stage_id = fields.Many2one(
@@ -21,6 +22,7 @@ class ResPartner(models.Model):
         "res.users",
         string="Collector",
         company_dependent=True,
+        check_company=True,
         help="Who calls this customer; empty: its salesperson.",
     )
     debt_paused_until = fields.Date(
@@ -97,6 +99,12 @@ class ResPartner(models.Model):
     )
     debt_reward_ids = fields.One2many("debt.reward", "partner_id", string="Rewards")
     debt_reward_count = fields.Integer(compute="_compute_debt_reward_count")
+
+    @api.constrains("debt_policy_id", "debt_collector_id")
+    def _check_debt_company(self):
+        # Both are set per company: a policy or collector of another company
+        # would chase the customer by rules that company's run never reads.
+        self._check_company(["debt_policy_id", "debt_collector_id"])
 
     @api.depends("debt_tier_reason")
     @api.depends_context("company")

@@ -21,6 +21,22 @@ class TestCompanyAndAccess(DebtRelationsCase):
         self.assertEqual(policy.stage_ids.company_id, self.company_b)
         self.assertNotEqual(policy, self.policy)
 
+    def test_partner_policy_belongs_to_the_company(self):
+        # assertRaises (not ...Regex) rolls the refused write back.
+        with self.assertRaises(UserError) as refused:
+            self.customer.debt_policy_id = self.company_b.debt_policy_id
+        self.assertIn("Incompatible companies", str(refused.exception))
+        self.env.invalidate_all()
+        self.assertFalse(self.customer.debt_policy_id)
+        self.customer.with_company(
+            self.company_b
+        ).debt_policy_id = self.company_b.debt_policy_id
+        self.assertFalse(self.customer.debt_policy_id)
+        self.assertEqual(
+            self.customer.with_company(self.company_b).debt_policy_id,
+            self.company_b.debt_policy_id,
+        )
+
     def test_runs_are_per_company(self):
         invoice_a = self._create_invoice(self.customer, self.today - timedelta(days=10))
         invoice_b = self._create_invoice(

@@ -45,6 +45,19 @@ class TestVerifyBeforeChase(DebtRelationsCase):
         self.assertEqual(tiny.debt_skip_reason, "below_tolerance")
         self.assertFalse(chased.debt_skip_reason)
 
+    def test_closed_invoice_drops_its_old_skip_reason(self):
+        invoice = self._create_invoice(self.customer, self.today - timedelta(days=10))
+        invoice.write({"debt_excluded": True, "debt_exclusion_reason": "Goodwill"})
+        other = self._create_invoice(self.customer, self.today - timedelta(days=12))
+        other.write({"debt_excluded": True, "debt_exclusion_reason": "Goodwill"})
+        self._run(self.today)
+        self.assertEqual(invoice.debt_skip_reason, "excluded")
+        invoice.button_draft()
+        invoice.button_cancel()
+        self._run(self.today + timedelta(days=1))
+        self.assertFalse(invoice.debt_skip_reason)
+        self.assertEqual(other.debt_skip_reason, "excluded")
+
     def test_exclusion_needs_a_reason(self):
         invoice = self._create_invoice(self.customer, self.today)
         with self.assertRaisesRegex(Exception, "say why"):
