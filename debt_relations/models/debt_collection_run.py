@@ -687,9 +687,31 @@ class DebtCollectionRun(models.Model):
         return Action.browse([row[0] for row in rows])
 
     def _finish(self):
-        """Close a run whose queued actions are all sent: state and figures."""
+        """Close a run whose queued actions are all sent: state and figures.
+
+        Two workers may find the run sent at the same moment: the run's row is
+        locked first, and the one that cannot lock it (the other is closing
+        it, or just did) leaves it alone, instead of failing its transaction.
+        """
         self.ensure_one()
         if self.state == "done":
+            return
+        cr = self.env.cr
+        self.flush_recordset()
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    SQL(
+                        "SELECT id FROM debt_collection_run WHERE id = %s "
+                        "FOR NO KEY UPDATE NOWAIT",
+                        self.id,
+                    ),
+                    log_exceptions=False,
+                )
+        except (
+            psycopg2.errors.LockNotAvailable,
+            psycopg2.errors.SerializationFailure,
+        ):
             return
         now = fields.Datetime.now()
         sending = (now - self.queued_at).total_seconds() if self.queued_at else 0.0

@@ -165,6 +165,28 @@ class TestCollectionRun(DebtRelationsCase):
         self.assertEqual(run._send_next_batch(), 2)
         self.assertEqual(run.state, "done")
 
+    def test_run_closed_by_another_worker_is_left_alone(self):
+        """Two workers finding the run sent at once: the one that cannot lock
+        the run keeps its batch and leaves the closing to the other."""
+        customer = self._create_customer("Closing")
+        self._create_invoice(customer, self.today - timedelta(days=10))
+        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        original = Cursor.execute
+
+        def locked(cr, query, params=None, log_exceptions=True):
+            if "NOWAIT" in str(getattr(query, "code", query)):
+                raise psycopg2.errors.LockNotAvailable("locked by another worker")
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", locked):
+            self.assertEqual(run._send_next_batch(), 1)
+        self.assertEqual(run.state, "running")
+        self.assertEqual(len(self._mails(customer)), 1)
+        self.assertEqual(run.action_ids.state, "done")
+        self.assertEqual(run._send_next_batch(), 0)
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(self._mails(customer)), 1)
+
     def test_run_now_sends_a_batch_and_leaves_the_rest_to_the_sender(self):
         customers = [self._create_customer(f"Now {index}") for index in range(3)]
         for customer in customers:
