@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
@@ -46,6 +47,11 @@ class TestContactLog(DebtRelationsCase):
             log.sudo().unlink()
         with self.assertRaisesRegex(UserError, "cannot be changed"):
             log.sudo().write({"outcome": "x"})
+        # Nor through the invoices it concerns.
+        invoice = self._create_invoice(self.customer, self.today)
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            invoice.write({"debt_contact_log_ids": [Command.link(log.id)]})
+        self.assertFalse(log.move_ids)
 
     def test_log_goes_to_the_commercial_partner(self):
         contact = self.env["res.partner"].create(

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -10,6 +11,21 @@ from odoo.tests import tagged
 from odoo.addons.debt_relations.models.debt_action import DebtAction
 
 from .common import DebtRelationsCase
+
+
+@contextmanager
+def query_fails(marker, error):
+    """The queries containing ``marker`` raise ``error``, as when another
+    worker holds or has just changed the rows they lock."""
+    original = Cursor.execute
+
+    def execute(cr, query, params=None, log_exceptions=True):
+        if marker in str(getattr(query, "code", query)):
+            raise error
+        return original(cr, query, params, log_exceptions)
+
+    with patch.object(Cursor, "execute", execute):
+        yield
 
 
 @tagged("post_install", "-at_install")
@@ -143,14 +159,8 @@ class TestCollectionRun(DebtRelationsCase):
             customer = self._create_customer(f"Raced {index}")
             self._create_invoice(customer, self.today - timedelta(days=10))
         run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
-        original = Cursor.execute
-
-        def lose_the_race(cr, query, params=None, log_exceptions=True):
-            if "SKIP LOCKED" in str(getattr(query, "code", query)):
-                raise psycopg2.errors.SerializationFailure("concurrent update")
-            return original(cr, query, params, log_exceptions)
-
-        with patch.object(Cursor, "execute", lose_the_race):
+        lost = psycopg2.errors.SerializationFailure("concurrent update")
+        with query_fails("SKIP LOCKED", lost):
             self.assertEqual(run._send_next_batch(), 0)
         self.assertEqual(run.state, "running")
         self.assertEqual(set(run.action_ids.mapped("state")), {"queued"})
@@ -171,14 +181,8 @@ class TestCollectionRun(DebtRelationsCase):
         customer = self._create_customer("Closing")
         self._create_invoice(customer, self.today - timedelta(days=10))
         run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
-        original = Cursor.execute
-
-        def locked(cr, query, params=None, log_exceptions=True):
-            if "NOWAIT" in str(getattr(query, "code", query)):
-                raise psycopg2.errors.LockNotAvailable("locked by another worker")
-            return original(cr, query, params, log_exceptions)
-
-        with patch.object(Cursor, "execute", locked):
+        locked = psycopg2.errors.LockNotAvailable("locked by another worker")
+        with query_fails("NOWAIT", locked):
             self.assertEqual(run._send_next_batch(), 1)
         self.assertEqual(run.state, "running")
         self.assertEqual(len(self._mails(customer)), 1)
