@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from .debt_collection_run import SKIP_REASONS
@@ -106,22 +106,13 @@ class AccountMove(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if any("debt_contact_log_ids" in vals for vals in vals_list):
-            self._debt_refuse_log_change()
+            self.env["debt.contact.log"]._refuse_change()
         return super().create(vals_list)
 
     def write(self, vals):
         if "debt_contact_log_ids" in vals:
-            self._debt_refuse_log_change()
+            self.env["debt.contact.log"]._refuse_change()
         return super().write(vals)
-
-    def _debt_refuse_log_change(self):
-        # The contact log is append-only: which invoices an entry concerns is
-        # part of the entry, and is not changed from the invoice either.
-        raise UserError(
-            self.env._(
-                "Contact log entries cannot be changed. Log a new entry to correct one."
-            )
-        )
 
     @api.depends("line_ids.date_maturity", "line_ids.reconciled")
     def _compute_debt_open_due_date(self):

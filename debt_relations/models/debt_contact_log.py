@@ -76,13 +76,18 @@ class DebtContactLog(models.Model):
 
     def write(self, vals):
         if vals:
-            raise UserError(
-                self.env._(
-                    "Contact log entries cannot be changed. Log a new entry to "
-                    "correct one."
-                )
-            )
+            self._refuse_change()
         return super().write(vals)
+
+    @api.model
+    def _refuse_change(self):
+        """The log is append-only: an entry, and the invoices it concerns, are
+        never changed (also refused from the invoice side)."""
+        raise UserError(
+            self.env._(
+                "Contact log entries cannot be changed. Log a new entry to correct one."
+            )
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

@@ -91,6 +91,31 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             as_of=as_of, company=company
         )
 
+    def _assert_run_queries_flat(self, build):
+        """A run's query count does not grow with the ledger: ``build(count,
+        prefix)`` adds ``count`` customers; runs over 10 and over 60 customers
+        (after a warm-up run paying first-time costs) differ by a handful."""
+
+        def count_queries(as_of):
+            self.env.invalidate_all()
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self._run(as_of)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        build(2, "Warm-up")  # first-time costs: template compilation, caches
+        count_queries(self.today - timedelta(days=1))
+        build(10, "Small")
+        small = count_queries(self.today)
+        build(50, "Large")  # the customers before are recently contacted: skipped
+        large = count_queries(self.today + timedelta(days=1))
+        self.assertLessEqual(
+            abs(large - small),
+            8,
+            f"10 customers: {small} queries, 60 customers: {large} queries",
+        )
+
     def _mails(self, partner):
         """Reminder mails queued on the customer's chatter, oldest first."""
         return self.env["mail.mail"].search(

@@ -253,25 +253,7 @@ class TestProfile(DebtRelationsCase):
                 self._history(customer, 2, start=200)
                 self._create_invoice(customer, self.today - timedelta(days=10))
 
-        def count_queries(as_of):
-            self.env.invalidate_all()
-            self.env.flush_all()
-            before = self.env.cr.sql_log_count
-            self._run(as_of)
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
-
-        build(2, "Warm-up")
-        count_queries(self.today - timedelta(days=1))
-        build(10, "Small")
-        small = count_queries(self.today)
-        build(50, "Large")
-        large = count_queries(self.today + timedelta(days=1))
-        self.assertLessEqual(
-            abs(large - small),
-            8,
-            f"10 customers: {small} queries, 60 customers: {large} queries",
-        )
+        self._assert_run_queries_flat(build)
         self.assertEqual(
             self._partner(
                 self.env["res.partner"].search([("name", "=", "Large 49")])

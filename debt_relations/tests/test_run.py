@@ -227,23 +227,5 @@ class TestCollectionRun(DebtRelationsCase):
                 self._create_invoice(customer, self.today - timedelta(days=10))
                 self._create_invoice(customer, self.today - timedelta(days=12))
 
-        def count_queries(as_of):
-            self.env.invalidate_all()
-            self.env.flush_all()
-            before = self.env.cr.sql_log_count
-            self._run(as_of)
-            self.env.flush_all()
-            return self.env.cr.sql_log_count - before
-
         self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 500)
-        build(2, "Warm-up")  # first-time costs: template compilation, caches
-        count_queries(self.today - timedelta(days=1))
-        build(10, "Small")
-        small = count_queries(self.today)
-        build(50, "Large")  # the customers before are recently contacted: skipped
-        large = count_queries(self.today + timedelta(days=1))
-        self.assertLessEqual(
-            abs(large - small),
-            8,
-            f"10 customers: {small} queries, 60 customers: {large} queries",
-        )
+        self._assert_run_queries_flat(build)
