@@ -667,24 +667,35 @@ class DebtCollectionRun(models.Model):
         if not limit:
             return Action
         Action.flush_model(["run_id", "state"])
+        rows = self._lock_rows(
+            SQL(
+                "SELECT id FROM debt_action "
+                "WHERE run_id = %s AND state = 'queued' "
+                "ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
+                self.id,
+                limit,
+            )
+        )
+        if rows is None:
+            return None
+        return Action.browse([row[0] for row in rows])
+
+    @api.model
+    def _lock_rows(self, query):
+        """Rows of ``query``, a ``SELECT ... FOR ... UPDATE`` (``SKIP LOCKED``
+        or ``NOWAIT``), or None when another worker holds them or changed them
+        since this transaction began: a race expected between sending workers,
+        so neither logged as an error nor fatal to the transaction."""
         cr = self.env.cr
         try:
             with cr.savepoint(flush=False):
-                # A lost race is expected here: not an error worth logging.
-                cr.execute(
-                    SQL(
-                        "SELECT id FROM debt_action "
-                        "WHERE run_id = %s AND state = 'queued' "
-                        "ORDER BY id LIMIT %s FOR NO KEY UPDATE SKIP LOCKED",
-                        self.id,
-                        limit,
-                    ),
-                    log_exceptions=False,
-                )
-                rows = cr.fetchall()
-        except psycopg2.errors.SerializationFailure:
+                cr.execute(query, log_exceptions=False)
+                return cr.fetchall()
+        except (
+            psycopg2.errors.LockNotAvailable,
+            psycopg2.errors.SerializationFailure,
+        ):
             return None
-        return Action.browse([row[0] for row in rows])
 
     def _finish(self):
         """Close a run whose queued actions are all sent: state and figures.
@@ -696,22 +707,14 @@ class DebtCollectionRun(models.Model):
         self.ensure_one()
         if self.state == "done":
             return
-        cr = self.env.cr
-        self.flush_recordset()
-        try:
-            with cr.savepoint(flush=False):
-                cr.execute(
-                    SQL(
-                        "SELECT id FROM debt_collection_run WHERE id = %s "
-                        "FOR NO KEY UPDATE NOWAIT",
-                        self.id,
-                    ),
-                    log_exceptions=False,
-                )
-        except (
-            psycopg2.errors.LockNotAvailable,
-            psycopg2.errors.SerializationFailure,
-        ):
+        locked = self._lock_rows(
+            SQL(
+                "SELECT id FROM debt_collection_run WHERE id = %s "
+                "FOR NO KEY UPDATE NOWAIT",
+                self.id,
+            )
+        )
+        if locked is None:
             return
         now = fields.Datetime.now()
         sending = (now - self.queued_at).total_seconds() if self.queued_at else 0.0
