@@ -479,7 +479,7 @@ class DebtAction(models.Model):
             if as_pdf:
                 content, kind = Report._render_qweb_pdf(report, res_ids=action.ids)
             else:
-                content, kind = Report._render_qweb_html(report, res_ids=action.ids)
+                content, kind = Report._render_qweb_html(report, action.ids)
             # What Odoo returned decides: it renders HTML in test mode, too.
             is_pdf = kind == "pdf"
             attachment = self.env["ir.attachment"].create(

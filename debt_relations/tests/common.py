@@ -1,5 +1,7 @@
 from datetime import date, timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -87,9 +89,12 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
         )
 
     def _run(self, as_of, company=None):
-        return self.env["debt.collection.run"]._run_collection(
-            as_of=as_of, company=company
-        )
+        """The run of ``as_of``, made on that day (time frozen to it), as the
+        daily scheduled action makes it: a run dated before today is a replay."""
+        with freeze_time(as_of):
+            return self.env["debt.collection.run"]._run_collection(
+                as_of=as_of, company=company
+            )
 
     def _assert_run_queries_flat(self, build):
         """A run's query count does not grow with the ledger: ``build(count,
