@@ -14,6 +14,8 @@
         "security/debt_relations_security.xml",
         "security/ir.model.access.csv",
         "data/mail_activity_type_data.xml",
+        "report/debt_invoice_table.xml",
+        "data/mail_layout_data.xml",
         "data/mail_template_data.xml",
         "data/debt_policy_data.xml",
         "data/mail_template_incentive_data.xml",

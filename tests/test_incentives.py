@@ -59,6 +59,44 @@ def test_thank_you_rate_limit():
     assert not inc.should_thank([pay(1, 0)], since, True, AS_OF, 0, AS_OF)
 
 
+def test_payment_on_the_day_of_the_last_run():
+    """The last run's day is new when that run cannot have seen the payment:
+    it had no figures for the customer (an invoice issued and paid that day,
+    after the run)."""
+    since = AS_OF - timedelta(days=1)
+    assert not inc.should_thank([pay(1, 1)], since, False, None, 30, AS_OF)
+    assert inc.should_thank(
+        [pay(1, 1)], since, False, None, 30, AS_OF, profiled_before=False
+    )
+    assert inc.should_thank([pay(1, 0)], since, False, None, 30, AS_OF)
+    assert not inc.should_thank(
+        [pay(1, 2)], since, False, None, 30, AS_OF, profiled_before=False
+    )
+    assert not inc.should_thank(
+        [pay(1, 1, 2)], since, False, None, 30, AS_OF, profiled_before=False
+    ), "Paid late: no thanks"
+
+
+def test_is_new_payment_boundaries():
+    since = AS_OF - timedelta(days=3)
+    assert not inc.is_new_payment(pay(1, 3), since, AS_OF)
+    assert inc.is_new_payment(pay(1, 3), since, AS_OF, seen_on_since=False)
+    assert inc.is_new_payment(pay(1, 2), since, AS_OF)
+    assert inc.is_new_payment(pay(1, 0), since, AS_OF)
+    assert not inc.is_new_payment(pay(1, 4), since, AS_OF, seen_on_since=False)
+    assert not inc.is_new_payment(pay(1, -1), since, AS_OF), "Not yet paid"
+
+
+def test_thank_you_interval_boundary():
+    since = AS_OF - timedelta(days=1)
+    thanked = AS_OF - timedelta(days=10)
+    assert inc.should_thank([pay(1, 0)], since, False, thanked, 10, AS_OF)
+    assert not inc.should_thank([pay(1, 0)], since, False, thanked, 11, AS_OF)
+    assert not inc.should_thank([pay(1, 0)], since, True, AS_OF, 1, AS_OF)
+    assert inc.should_thank([], since, False, None, 30, AS_OF, new_on_time=True)
+    assert not inc.should_thank([], since, False, None, 30, AS_OF)
+
+
 TERM = inc.Rule(1, inc.PAYMENT_TERM, streak_length=3, tolerance_days=2)
 CREDIT = inc.Rule(2, inc.CREDIT, streak_length=4)
 BADGE = inc.Rule(3, inc.RECOGNITION, streak_length=2)

@@ -54,7 +54,11 @@ class DebtAgreementMixin(models.AbstractModel):
         """Post ``template`` on the record; it is mailed to the billing contact."""
         self.ensure_one()
         return self.message_post_with_source(
-            template, message_type="comment", subtype_xmlid="mail.mt_comment"
+            template,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            # Plain, like the reminders: no "Powered by Odoo | Unfollow" frame.
+            email_layout_xmlid="debt_relations.mail_layout_debt_plain",
         )
 
     def _debt_log(

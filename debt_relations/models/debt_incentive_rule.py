@@ -147,33 +147,42 @@ class DebtIncentiveRule(models.Model):
         streak_max = max(rules.mapped("streak_length") or [0])
         candidates = [pid for pid, facts in figures.items() if facts.paid_count]
         payments = self._debt_payments(company, as_of, candidates, streak_max + 5)
-        thanks_rule = rules.filtered(lambda r: r.kind == incentives.THANKS)[:1]
-        if thanks_rule:
-            since = self._debt_previous_run_date(company, as_of)
-            thanked = self._debt_last_thanked(company, list(figures))
-            to_thank = []
-            for pid, facts in figures.items():
-                before = previous.get(pid) or {}
-                on_time_before = before.get("debt_on_time_count")
-                if currency.is_zero(facts.overdue_amount) and incentives.should_thank(
-                    payments.get(pid, []),
-                    since,
-                    not currency.is_zero(before.get("debt_overdue_amount") or 0.0),
-                    thanked.get(pid),
-                    thanks_rule.interval_days,
-                    as_of,
-                    new_on_time=on_time_before is not None
-                    and facts.on_time_count > on_time_before,
-                ):
-                    to_thank.append(pid)
-            if to_thank and thanks_rule.mail_template_id:
-                partners = self.env["res.partner"].browse(to_thank)
-                self._debt_send(thanks_rule.mail_template_id, partners, as_of)
-                # sudo: thanking is the run's bookkeeping, not an edit by the user.
-                partners.with_company(company).sudo().write({"debt_thanked_on": as_of})
+        # Rewards first: their announcement thanks the customer already, and
+        # a customer is thanked at most once a day.
         reward_rules = rules.filtered(lambda r: r.kind in incentives.REWARD_KINDS)
         if reward_rules:
             self._debt_decide_rewards(company, as_of, reward_rules, payments)
+        thanks_rule = rules.filtered(lambda r: r.kind == incentives.THANKS)[:1]
+        if not thanks_rule:
+            return
+        since = self._debt_previous_run_date(company, as_of)
+        thanked = self._debt_last_thanked(company, list(figures))
+        to_thank = []
+        for pid, facts in figures.items():
+            before = previous.get(pid) or {}
+            on_time_before = before.get("debt_on_time_count")
+            if currency.is_zero(facts.overdue_amount) and incentives.should_thank(
+                payments.get(pid, []),
+                since,
+                not currency.is_zero(before.get("debt_overdue_amount") or 0.0),
+                thanked.get(pid),
+                thanks_rule.interval_days,
+                as_of,
+                new_on_time=on_time_before is not None
+                and facts.on_time_count > on_time_before,
+                profiled_before=on_time_before is not None,
+            ):
+                to_thank.append(pid)
+        if to_thank and thanks_rule.mail_template_id:
+            partners = self.env["res.partner"].browse(to_thank)
+            # Thanked today already (a reward, a kept promise, a completed
+            # plan, or this day's run made before): no second thank-you.
+            thanked_today = self._debt_courtesy_mailed(company, partners, as_of)
+            self._debt_send(
+                thanks_rule.mail_template_id, partners - thanked_today, as_of
+            )
+            # sudo: thanking is the run's bookkeeping, not an edit by the user.
+            partners.with_company(company).sudo().write({"debt_thanked_on": as_of})
 
     @api.model
     def _debt_decide_rewards(self, company, as_of, rules, payments):
@@ -216,11 +225,17 @@ class DebtIncentiveRule(models.Model):
             Reward.browse(revokes)._debt_revoke(as_of)
         for day, reward_ids in schedules.items():
             Reward.browse(reward_ids)._debt_schedule_revoke(day, as_of)
+        new_rewards = Reward
         for rule in rules:
             if grants.get(rule.id):
-                Reward._debt_grant(
-                    rule, self.env["res.partner"].browse(grants[rule.id]), as_of
+                new_rewards |= Reward._debt_grant(
+                    rule,
+                    self.env["res.partner"].browse(grants[rule.id]),
+                    as_of,
+                    announce=False,
                 )
+        # One message per customer, however many rules rewarded it today.
+        new_rewards._debt_announce()
 
     @api.model
     def _debt_payments(self, company, as_of, partner_ids, limit):
@@ -305,6 +320,27 @@ class DebtIncentiveRule(models.Model):
         )
 
     @api.model
+    def _debt_courtesy_mailed(self, company, partners, as_of):
+        """Those of ``partners`` who had a courtesy mail (thanks, reward,
+        kept promise, completed plan) on ``as_of``."""
+        return self.env["res.partner"].browse(
+            [
+                partner.id
+                for [partner] in self.env["debt.contact.log"]._read_group(
+                    [
+                        ("company_id", "=", company.id),
+                        ("partner_id", "in", partners.ids),
+                        ("date", "=", as_of),
+                        ("courtesy", "=", True),
+                        ("channel", "=", "email"),
+                        ("direction", "=", "outbound"),
+                    ],
+                    ["partner_id"],
+                )
+            ]
+        )
+
+    @api.model
     def _debt_send(self, template, partners, as_of):
         """Mail ``template`` to ``partners`` and log it as a courtesy contact.
 
@@ -318,10 +354,9 @@ class DebtIncentiveRule(models.Model):
         )
         if not partners:
             return
-        # sudo: the run mails customers on behalf of the company.
-        mails = template.sudo().send_mail_batch(
-            partners.ids, email_layout_xmlid="mail.mail_notification_light"
-        )
+        # sudo: the run mails customers on behalf of the company. No layout:
+        # the same plain message as the reminders, no notification frame.
+        mails = template.sudo().send_mail_batch(partners.ids)
         by_partner = {mail.res_id: mail for mail in mails}
         self.env["debt.contact.log"].create(
             [

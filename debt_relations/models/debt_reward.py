@@ -83,8 +83,12 @@ class DebtReward(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _debt_grant(self, rule, partners, as_of):
-        """Grant ``rule``'s reward to ``partners`` (commercial) on ``as_of``."""
+    def _debt_grant(self, rule, partners, as_of, announce=True):
+        """Grant ``rule``'s reward to ``partners`` (commercial) on ``as_of``.
+
+        :param bool announce: tell the customers now; ``False`` when the caller
+            announces the rewards of several rules at once
+        """
         company = rule.company_id
         partners = partners.with_company(company)
         vals_list = []
@@ -115,7 +119,8 @@ class DebtReward(models.Model):
         rewards = self.create(vals_list)
         for reward in rewards:
             reward._debt_apply()
-        rewards._debt_announce(rule.mail_template_id)
+        if announce:
+            rewards._debt_announce()
         return rewards
 
     def _debt_apply(self):
@@ -161,12 +166,23 @@ class DebtReward(models.Model):
                 }
             )
 
-    def _debt_announce(self, template):
-        """Tell the customers about their reward (mail) and log it on them."""
-        if template:
+    def _debt_announce(self):
+        """Tell the customers about their new rewards and note them on them.
+
+        One mail per customer, whatever the number of rewards (the message
+        lists them all): the template of its first rule that has one.
+        """
+        partners_of = {}
+        for partner, rewards in self.grouped("partner_id").items():
+            rules = rewards.rule_id.sorted(lambda r: (r.sequence, r.id))
+            template = rules.mail_template_id[:1]
+            if template:
+                partners_of.setdefault(template, self.env["res.partner"])
+                partners_of[template] |= partner
+        for template, partners in partners_of.items():
             self.env["debt.incentive.rule"].with_company(
                 self.company_id[:1]
-            )._debt_send(template, self.partner_id, self[:1].date)
+            )._debt_send(template, partners, self[:1].date)
         self._debt_note_on_partners(
             lambda reward: self.env._(
                 "Reward granted: %(rule)s. %(note)s",

@@ -70,6 +70,10 @@ class DebtStage(models.Model):
         string="Internal Note",
         help="Shown to collectors on calls and reviews of this stage.",
     )
+    attach_invoice_pdf = fields.Boolean(
+        string="Attach the invoices (PDF)",
+        help="The reminders of this stage carry the PDF of each invoice they list.",
+    )
 
     _sql_constraints = [
         (
@@ -101,3 +105,39 @@ class DebtStage(models.Model):
                         stage=stage.name,
                     )
                 )
+
+    def _debt_invoice_attachments(self, moves):
+        """The PDFs of ``moves`` to attach to a reminder of this stage.
+
+        Nothing unless the stage attaches the invoices. An invoice already sent
+        keeps the PDF the customer received; the others are printed with
+        Odoo's invoice report (HTML in test mode, as Odoo renders it there).
+
+        :return: ``ir.attachment`` records, one per invoice, on the invoices
+        """
+        self.ensure_one()
+        Attachment = self.env["ir.attachment"]
+        if not self.attach_invoice_pdf or not moves:
+            return Attachment
+        # sudo: collectors approving a reminder need not be invoicing users;
+        # the PDF is the invoice the customer was already sent.
+        moves = moves.sudo()
+        Report = self.env["ir.actions.report"].sudo()
+        attachments = moves.invoice_pdf_report_id
+        vals_list = []
+        for move in moves.filtered(lambda m: not m.invoice_pdf_report_id):
+            content, kind = Report._render_qweb_pdf(
+                "account.account_invoices", res_ids=move.ids
+            )
+            is_pdf = kind == "pdf"
+            name = move._get_report_base_filename()
+            vals_list.append(
+                {
+                    "name": f"{name}.pdf" if is_pdf else f"{name}.html",
+                    "raw": content,
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "mimetype": "application/pdf" if is_pdf else "text/html",
+                }
+            )
+        return (attachments | Attachment.sudo().create(vals_list)).sudo(False)

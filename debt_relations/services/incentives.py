@@ -119,24 +119,44 @@ def should_thank(
     interval_days,
     as_of,
     new_on_time=False,
+    profiled_before=True,
 ):
     """True when the customer is to be thanked on ``as_of``.
 
     :param list payments: :class:`Payment` of the customer
-    :param date since: payments made after this day are new (last run)
+    :param date since: the day of the last run (see :func:`is_new_payment`)
     :param bool cleared_overdue: an overdue balance was cleared since then
     :param date last_thanked: the last thank-you, or ``None``
     :param int interval_days: at most one thank-you per this many days
     :param bool new_on_time: more invoices count as paid on time than at the
         previous refresh (a payment booked after the run that would have seen
         it, with an earlier date: bank statements imported late)
+    :param bool profiled_before: the last run had the customer's figures; when
+        it had none, it saw none of its payments
     """
     if last_thanked and (as_of - last_thanked).days < max(interval_days, 1):
         return False
     paid_on_time = any(
-        since < p.paid_date <= as_of and p.days_late <= 0 for p in payments
+        is_new_payment(p, since, as_of, seen_on_since=profiled_before)
+        and p.days_late <= 0
+        for p in payments
     )
     return paid_on_time or new_on_time or cleared_overdue
+
+
+def is_new_payment(payment, since, as_of, seen_on_since=True):
+    """True when ``payment`` is new to the run of ``as_of``.
+
+    The last run, on ``since``, saw the payments booked before it ran; dates
+    are days, so a payment dated ``since`` may have been booked after it (an
+    invoice issued and paid that day, say). Payments after ``since`` are new;
+    those dated ``since`` are new unless that run saw them all
+    (``seen_on_since``: it had the customer's figures, and the count of
+    invoices paid on time has not grown since, which the caller checks).
+    """
+    if payment.paid_date == since:
+        return not seen_on_since
+    return since < payment.paid_date <= as_of
 
 
 def decide_rewards(partner_id, payments, rules, rewards, last_grants, as_of):

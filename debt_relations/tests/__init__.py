@@ -1,5 +1,6 @@
 from . import test_company
 from . import test_contact_log
+from . import test_customer_messages
 from . import test_dispute
 from . import test_escalation
 from . import test_mail_render
