@@ -4,5 +4,6 @@ from . import controllers
 
 
 def post_init_hook(env):
-    """Every company existing at install time gets a default collection policy."""
-    env["res.company"].search([])._debt_ensure_default_policy()
+    """Every company existing at install time gets a default collection policy,
+    the relationship tiers and the incentive rules."""
+    env["res.company"].search([])._debt_ensure_defaults()

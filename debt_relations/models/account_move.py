@@ -1,8 +1,9 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from .debt_collection_run import SKIP_REASONS
+from .debt_collection_run import OPEN_PAYMENT_STATES, SKIP_REASONS
+from .res_partner import POLICY_SOURCES
 
 
 class AccountMove(models.Model):
@@ -78,6 +79,42 @@ class AccountMove(models.Model):
     debt_payment_plan_count = fields.Integer(compute="_compute_debt_agreement_counts")
     debt_promise_count = fields.Integer(compute="_compute_debt_agreement_counts")
     debt_dispute_count = fields.Integer(compute="_compute_debt_agreement_counts")
+    # "Why, and what next": not stored, computed as of today by the run's own
+    # ladder (services.forecast), see res.partner._debt_forecast.
+    debt_policy_in_force_id = fields.Many2one(
+        "debt.policy",
+        string="Policy in Force",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
+    debt_policy_source = fields.Selection(
+        POLICY_SOURCES,
+        string="Policy From",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
+    debt_days_overdue = fields.Integer(
+        string="Days Overdue",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+        help="Days past the oldest unpaid due date.",
+    )
+    debt_next_step = fields.Char(
+        string="Next Step",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+        help="The next reminder listing this invoice, and when, unless paid.",
+    )
+    debt_next_step_date = fields.Date(
+        string="Next Step On",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
+    debt_not_chased_reason = fields.Char(
+        string="Not Chased Today Because",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
 
     @api.depends("debt_contact_log_ids")
     def _compute_debt_contact_log_count(self):
@@ -90,6 +127,52 @@ class AccountMove(models.Model):
             move.debt_payment_plan_count = len(move.debt_payment_plan_ids)
             move.debt_promise_count = len(move.debt_promise_ids)
             move.debt_dispute_count = len(move.debt_dispute_ids)
+
+    @api.depends_context("company")
+    @api.depends("state", "payment_state", "move_type", "commercial_partner_id")
+    def _compute_debt_forecast(self):
+        today = fields.Date.context_today(self)
+        empty = {
+            "debt_policy_in_force_id": False,
+            "debt_policy_source": False,
+            "debt_days_overdue": 0,
+            "debt_next_step": False,
+            "debt_next_step_date": False,
+            "debt_not_chased_reason": False,
+        }
+        forecasts = {}
+        for move in self:
+            move.update(empty)
+            if not (
+                move._origin.id
+                and move.move_type == "out_invoice"
+                and move.state == "posted"
+                and move.payment_state in OPEN_PAYMENT_STATES
+            ):
+                continue
+            key = (move.commercial_partner_id, move.company_id)
+            if key not in forecasts:
+                partner = move.commercial_partner_id.with_company(move.company_id)
+                forecasts[key] = (partner, partner._debt_forecast(today))
+            partner, facts = forecasts[key]
+            found = facts["forecast"]
+            step = found.invoice_steps.get(move._origin.id)
+            move.update(
+                {
+                    "debt_policy_in_force_id": facts["policy"],
+                    "debt_policy_source": facts["source"],
+                    "debt_days_overdue": max(
+                        found.days_overdue.get(move._origin.id, 0), 0
+                    ),
+                    "debt_next_step": step and partner._debt_step_text(found, step),
+                    "debt_next_step_date": step and step.date,
+                    "debt_not_chased_reason": partner._debt_reason_label(
+                        found.reasons[move._origin.id]
+                    )
+                    if move._origin.id in found.reasons
+                    else False,
+                }
+            )
 
     @api.constrains("debt_excluded", "debt_exclusion_reason")
     def _check_debt_exclusion_reason(self):
@@ -113,6 +196,33 @@ class AccountMove(models.Model):
         if "debt_contact_log_ids" in vals:
             self.env["debt.contact.log"]._refuse_change()
         return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_debt_reminded(self):
+        """A reminded invoice is part of what was said to the customer: it can
+        be cancelled (or reset to draft), never deleted."""
+        self.env["debt.contact.log"].flush_model(["move_ids"])
+        self.env["debt.action"].flush_model(["move_ids"])
+        reminded = (
+            self.env["debt.contact.log"]
+            .sudo()
+            .search([("move_ids", "in", self.ids)])
+            .move_ids
+            | self.env["debt.action"]
+            .sudo()
+            .search([("move_ids", "in", self.ids)])
+            .move_ids
+        )
+        reminded &= self
+        if reminded:
+            raise UserError(
+                self.env._(
+                    "Invoice %(invoices)s was mentioned to the customer in a "
+                    "collection reminder or contact: cancel it instead of "
+                    "deleting it, so the contact history keeps it.",
+                    invoices=", ".join(reminded.mapped("display_name")),
+                )
+            )
 
     @api.depends("line_ids.date_maturity", "line_ids.reconciled")
     def _compute_debt_open_due_date(self):

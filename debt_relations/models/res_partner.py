@@ -1,4 +1,15 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_date
+
+from ..services import eligibility, forecast
+from .debt_collection_run import OPEN_PAYMENT_STATES
+
+POLICY_SOURCES = [
+    ("manual", "Set by hand"),
+    ("tier", "From the relationship tier"),
+    ("company", "Company default"),
+]
 
 
 class ResPartner(models.Model):
@@ -99,6 +110,55 @@ class ResPartner(models.Model):
     )
     debt_reward_ids = fields.One2many("debt.reward", "partner_id", string="Rewards")
     debt_reward_count = fields.Integer(compute="_compute_debt_reward_count")
+    debt_email_failing = fields.Boolean(
+        string="Email Failing",
+        readonly=True,
+        copy=False,
+        help="A reminder to this customer could not be delivered for good.",
+    )
+    debt_email_failure = fields.Char(
+        string="Email Failure",
+        readonly=True,
+        copy=False,
+        help="The last permanent delivery error, in plain words.",
+    )
+    # "Why, and what next": not stored, computed as of today from the facts
+    # the collection run reads, by the run's own ladder (services.forecast).
+    debt_policy_in_force_id = fields.Many2one(
+        "debt.policy",
+        string="Policy in Force",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
+    debt_policy_source = fields.Selection(
+        POLICY_SOURCES,
+        string="Policy From",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
+    debt_days_overdue = fields.Integer(
+        string="Days Overdue",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+        help="Days past the oldest unpaid due date of the open invoices.",
+    )
+    debt_next_step = fields.Char(
+        string="Next Step",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+        help="What the collection run does next, and when, unless paid.",
+    )
+    debt_next_step_date = fields.Date(
+        string="Next Step On",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+    )
+    debt_not_chased = fields.Text(
+        string="Not Chased",
+        compute="_compute_debt_forecast",
+        groups="account.group_account_invoice",
+        help="Each open invoice not reminded today, and why.",
+    )
 
     @api.constrains("debt_policy_id", "debt_collector_id")
     def _check_debt_company(self):
@@ -169,6 +229,31 @@ class ResPartner(models.Model):
         for partner in self:
             partner.debt_reward_count = counts.get(partner.commercial_partner_id, 0)
 
+    @api.depends_context("company")
+    def _compute_debt_forecast(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            facts = partner.commercial_partner_id._debt_forecast(today)
+            partner.debt_policy_in_force_id = facts["policy"]
+            partner.debt_policy_source = facts["source"]
+            result = facts["forecast"]
+            ages = [age for age in result.days_overdue.values() if age > 0]
+            partner.debt_days_overdue = max(ages, default=0)
+            partner.debt_next_step = facts["next_step"]
+            partner.debt_next_step_date = (
+                result.next_step.date if result.next_step else False
+            )
+            moves = facts["moves"]
+            partner.debt_not_chased = "\n".join(
+                self.env._(
+                    "%(invoice)s: %(reason)s",
+                    invoice=move.name,
+                    reason=partner._debt_reason_text(result, move.id),
+                )
+                for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
+                if move.id in result.reasons
+            )
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + [
@@ -202,6 +287,153 @@ class ResPartner(models.Model):
             or fallback
             or self.env.user
         )
+
+    def _debt_forecast(self, as_of):
+        """What happens next to this commercial partner in the current company.
+
+        :returns: dict with ``policy`` (in force), ``source`` (see
+            :data:`POLICY_SOURCES`), ``moves`` (its open invoices),
+            ``forecast`` (:class:`~..services.forecast.Forecast`) and
+            ``next_step`` (the next step in plain words, or False)
+        """
+        self.ensure_one()
+        company = self.env.company
+        # sudo: the forecast reads what the run reads (actions, contact log,
+        # agreements) to explain a decision; it shows none of them.
+        Run = self.env["debt.collection.run"].sudo().with_company(company)
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", self.id),
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", OPEN_PAYMENT_STATES),
+                ]
+            )
+        )
+        result = {
+            "policy": self.env["debt.policy"],
+            "source": False,
+            "moves": moves,
+            "forecast": forecast.Forecast(),
+            "next_step": False,
+        }
+        if not self.id:
+            return result
+        partners, policies, offsets = Run._gather_partner_facts(
+            company, [self.id], as_of
+        )
+        policy = next(
+            (policy for policy, ids in policies.items() if self.id in ids),
+            company.debt_policy_id,
+        )
+        partner = self.with_company(company)
+        result["policy"] = policy
+        if policy and policy == partner.debt_policy_id:
+            result["source"] = "manual"
+        elif policy and policy == partner.debt_tier_id.policy_id:
+            result["source"] = "tier"
+        elif policy:
+            result["source"] = "company"
+        if not moves:
+            return result
+        invoices = Run._gather_invoice_facts(company, moves.ids)
+        ladder = Run._policy_ladder(policy) if policy else []
+        found = forecast.forecast_partner(
+            ladder,
+            partners.get(self.id) or eligibility.PartnerFacts(self.id),
+            invoices,
+            as_of,
+            policy.tolerance_amount if policy else 0.0,
+            company.currency_id.rounding,
+            offsets,
+        )
+        result["forecast"] = found
+        result["next_step"] = self._debt_step_text(found)
+        return result
+
+    def _debt_step_text(self, found, step=None):
+        """A step in plain words: "Firm reminder and call on 03/23/2026 unless
+        paid"; False when nothing is due."""
+        step = step or found.next_step
+        if not step:
+            if found.stopped_by == eligibility.PENDING_ACTION:
+                return self.env._("A reminder is waiting for review or sending")
+            if found.stopped_by:
+                return self.env._(
+                    "None: %(reason)s", reason=self._debt_reason_label(found.stopped_by)
+                )
+            return False
+        stage = self.env["debt.stage"].sudo().browse(step.stage_id)
+        day = format_date(self.env, step.date)
+        if stage.is_handoff:
+            what = stage.name
+        else:
+            channels = []
+            if stage.send_email:
+                channels.append(self.env._("reminder"))
+            if stage.send_letter:
+                channels.append(self.env._("letter"))
+            if stage.schedule_call:
+                channels.append(self.env._("call"))
+            tone = dict(stage._fields["tone"]._description_selection(self.env))
+            what = self.env._(
+                "%(tone)s %(channels)s",
+                tone=tone.get(stage.tone, ""),
+                channels=self.env._(" and ").join(channels),
+            )
+        if step.requires_review:
+            return self.env._(
+                "%(step)s on %(date)s unless paid (after review)", step=what, date=day
+            )
+        return self.env._("%(step)s on %(date)s unless paid", step=what, date=day)
+
+    @api.model
+    def _debt_reason_label(self, code):
+        """A reason code (the run's or the forecast's) in plain words."""
+        labels = {
+            forecast.NOT_DUE_YET: self.env._("Not due yet"),
+            forecast.WAITING: self.env._("Waiting for the next step"),
+            forecast.LADDER_END: self.env._(
+                "Last step of the ladder reached: nothing more is sent"
+            ),
+        }
+        if code in labels:
+            return labels[code]
+        Move = self.env["account.move"]
+        return dict(
+            Move._fields["debt_skip_reason"]._description_selection(self.env)
+        ).get(code, code)
+
+    def _debt_reason_text(self, found, move_id):
+        """Why an open invoice is not chased today, with its next step if any."""
+        code = found.reasons.get(move_id)
+        if not code:
+            return False
+        label = self._debt_reason_label(code)
+        step = found.invoice_steps.get(move_id)
+        if step:
+            return self.env._(
+                "%(reason)s (next: %(step)s)",
+                reason=label,
+                step=self._debt_step_text(found, step),
+            )
+        return label
+
+    def action_debt_email_fixed(self):
+        """The customer's address works again: clear the delivery warning."""
+        self.ensure_one()
+        if not self.env.user.has_group("debt_relations.group_debt_user"):
+            raise UserError(
+                self.env._("Only collectors can mark a customer's address as fixed.")
+            )
+        # sudo: collectors may only read customers; these two fields are the
+        # collections' own delivery warning, nothing else is written.
+        self.sudo().write({"debt_email_failing": False, "debt_email_failure": False})
+        return True
 
     def action_view_debt_contact_logs(self):
         self.ensure_one()

@@ -1,3 +1,4 @@
+from . import test_collector_view
 from . import test_company
 from . import test_contact_log
 from . import test_customer_messages

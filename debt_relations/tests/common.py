@@ -19,6 +19,12 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.env.user.groups_id |= cls.env.ref("debt_relations.group_debt_manager")
         cls.company = cls.env.company
+        # A new company gets the shipped tiers and incentive rules (see
+        # res.company._debt_ensure_defaults); tests make the ones they need.
+        for model in ("debt.relationship.tier", "debt.incentive.rule"):
+            cls.env[model].with_context(active_test=False).search(
+                [("company_id", "=", cls.company.id)]
+            ).unlink()
         cls.policy = cls.company.debt_policy_id
         stages = cls.policy._get_ladder_stages()
         (

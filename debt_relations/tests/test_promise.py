@@ -28,8 +28,8 @@ class TestPromise(DebtRelationsCase):
                     }
                 )
             )
-            result = wizard.action_log()
-        log = self.env["debt.contact.log"].browse(result["log_id"])
+            wizard.action_log()
+        log = wizard.log_id
         return self.env["debt.promise"].search([("contact_log_id", "=", log.id)])
 
     def test_promise_from_the_contact_wizard_holds_the_invoices(self):

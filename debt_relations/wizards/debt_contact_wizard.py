@@ -45,6 +45,9 @@ class DebtContactWizard(models.TransientModel):
     promise_currency_id = fields.Many2one(
         "res.currency", compute="_compute_promise_currency_id"
     )
+    log_id = fields.Many2one(
+        "debt.contact.log", string="Logged Entry", readonly=True, copy=False
+    )
 
     @api.depends("move_ids", "company_id")
     def _compute_promise_currency_id(self):
@@ -91,9 +94,43 @@ class DebtContactWizard(models.TransientModel):
                 "company_id": self.company_id.id,
             }
         )
+        self.log_id = log
         if self.is_promise:
             self._create_promise(log)
-        return {"type": "ir.actions.act_window_close", "log_id": log.id}
+        if self.channel == "call":
+            self._close_call_activity()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _close_call_activity(self):
+        """The call logged answers the customer's open collection call: mark
+        that activity done, with the summary as its feedback."""
+        self.ensure_one()
+        call_type = self.env.ref(
+            "debt_relations.mail_activity_type_debt_call", raise_if_not_found=False
+        )
+        if not call_type:
+            return
+        # sudo: the call activity is on the customer, which a collector may
+        # only read; marking it done is what logging the call means. The
+        # feedback is still posted as the current user (sudo keeps the user).
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", self.partner_id.commercial_partner_id.id),
+                    ("activity_type_id", "=", call_type.id),
+                ],
+                order="date_deadline, id",
+            )
+        )
+        if not activities:
+            return
+        mine = activities.filtered(lambda a: a.user_id == self.env.user)
+        (mine or activities)[:1].action_feedback(
+            feedback=self.summary + (f"\n{self.outcome}" if self.outcome else "")
+        )
 
     def _create_promise(self, log):
         """The outcome is a promise to pay: record it on the logged invoices."""
