@@ -11,4 +11,5 @@ from . import test_promise
 from . import test_review
 from . import test_rewards
 from . import test_run
+from . import test_translations
 from . import test_verify
