@@ -1,4 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+TRANSITION = "debt_agreement_transition"
+"""Context key the agreement's own methods set to change what they own."""
 
 
 class DebtAgreementMixin(models.AbstractModel):
@@ -18,6 +22,9 @@ class DebtAgreementMixin(models.AbstractModel):
     """States in which it holds its invoices."""
     _debt_broken_date = None
     """Field holding the date it broke, for agreements that can break."""
+    _debt_protected_fields = ("state",)
+    """Fields only the agreement's methods (and the run) change: users press
+    its buttons, they do not write them, through the screens or JSON-RPC."""
 
     recipient_id = fields.Many2one(
         "res.partner",
@@ -39,12 +46,97 @@ class DebtAgreementMixin(models.AbstractModel):
         # An agreement is with the customer (the commercial partner), whoever
         # of its contacts it was made with.
         Partner = self.env["res.partner"]
+        if not self._debt_may_transition():
+            fnames = {f for vals in vals_list for f in vals}
+            defaults = self.default_get(
+                [f for f in self._debt_protected_fields if f in fnames]
+            )
+            for vals in vals_list:
+                self._debt_check_protected(
+                    [
+                        f
+                        for f in self._debt_protected_fields
+                        if f in vals
+                        and (vals[f] or False) != (defaults.get(f) or False)
+                    ]
+                )
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = Partner.browse(
                     vals["partner_id"]
                 ).commercial_partner_id.id
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._debt_may_transition():
+            self._debt_check_protected(
+                [
+                    f
+                    for f in self._debt_protected_fields
+                    if f in vals and any(r._debt_changes(f, vals[f]) for r in self)
+                ]
+            )
+        return super().write(vals)
+
+    def _debt_changes(self, fname, value):
+        field = self._fields[fname]
+        return (
+            field.convert_to_record(field.convert_to_cache(value, self), self)
+            != (self[fname])
+        )
+
+    def _debt_may_transition(self):
+        """The agreement's own methods (context flag) and the superuser (data
+        files, scripts recording past agreements) change protected fields."""
+        return self.env.su or self.env.context.get(TRANSITION)
+
+    def _debt_check_protected(self, fnames):
+        if not fnames:
+            return
+        labels = ", ".join(
+            self._fields[f]._description_string(self.env) for f in fnames
+        )
+        if not self:
+            raise UserError(
+                self.env._(
+                    "A new %(model)s starts at the beginning: %(fields)s is set "
+                    "by its buttons and the collection run, not when creating it.",
+                    model=self._description,
+                    fields=labels,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "%(model)s %(records)s: %(fields)s is set by its buttons and the "
+                "collection run, not edited directly.",
+                model=self._description,
+                records=", ".join(self.mapped("display_name")),
+                fields=labels,
+            )
+        )
+
+    def _debt_transition(self, vals):
+        """Write fields the agreement owns (its state, dates it records)."""
+        return self.with_context(**{TRANSITION: True}).write(vals)
+
+    @api.model
+    def _debt_invoice_names(self, moves):
+        """The invoices, named so a person finds them, numbered or not."""
+        names = []
+        for move in moves:
+            if move.name and move.name != "/":
+                names.append(move.display_name)
+                continue
+            state = dict(move._fields["state"]._description_selection(self.env))
+            names.append(
+                self.env._(
+                    "%(state)s invoice of %(customer)s for %(amount)s",
+                    state=state.get(move.state, move.state),
+                    customer=move.partner_id.display_name or "?",
+                    amount=move.currency_id.format(move.amount_total),
+                )
+            )
+        return ", ".join(names)
 
     def _debt_moves(self):
         """The invoices concerned."""

@@ -18,6 +18,7 @@ class DebtDispute(models.Model):
     _check_company_auto = True
     _rec_name = "move_id"
     _debt_hold_reason = eligibility.DISPUTED
+    _debt_protected_fields = ("state", "date_done")
 
     move_id = fields.Many2one(
         "account.move",
@@ -102,16 +103,45 @@ class DebtDispute(models.Model):
                     )
                 )
 
+    @api.constrains("move_id", "state")
+    def _check_invoice(self):
+        for dispute in self.filtered(lambda d: d.state == "open"):
+            move = dispute.move_id
+            if move.move_type != "out_invoice" or move.state != "posted":
+                raise ValidationError(
+                    self.env._(
+                        "A dispute is about a posted customer invoice, not "
+                        "%(invoice)s.",
+                        invoice=self._debt_invoice_names(move),
+                    )
+                )
+            if move.payment_state in ("paid", "in_payment", "reversed") or (
+                move.currency_id.is_zero(move.amount_residual)
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Invoice %(invoice)s has nothing left to pay: there is "
+                        "nothing to dispute or to hold.",
+                        invoice=self._debt_invoice_names(move),
+                    )
+                )
+
+    @api.constrains("reason", "state")
+    def _check_reason(self):
+        for dispute in self.filtered(lambda d: d.state == "open"):
+            if not dispute.reason.active:
+                raise ValidationError(
+                    self.env._(
+                        "Dispute reason %(reason)s is archived: choose a reason "
+                        "in use.",
+                        reason=dispute.reason.name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
-        Reason = self.env["debt.dispute.reason"]
         for vals in vals_list:
-            if isinstance(vals.get("reason"), str):
-                # The reason's code is accepted too ("pricing", "quality"...).
-                vals["reason"] = (
-                    Reason.search([("code", "=", vals["reason"])], limit=1).id
-                    or Reason.search([("code", "=", "other")], limit=1).id
-                )
+            self._debt_resolve_reason(vals)
         disputes = super().create(vals_list)
         for dispute in disputes:
             dispute.activity_schedule(
@@ -133,6 +163,30 @@ class DebtDispute(models.Model):
                 channel="note",
             )
         return disputes
+
+    def write(self, vals):
+        self._debt_resolve_reason(vals)
+        return super().write(vals)
+
+    @api.model
+    def _debt_resolve_reason(self, vals):
+        """The reason by id or by code ("pricing", "quality"...); an unknown
+        or archived one is refused by name, not by a database error."""
+        if not vals.get("reason"):
+            return
+        Reason = self.env["debt.dispute.reason"]
+        if isinstance(vals["reason"], str):
+            reason = Reason.search([("code", "=", vals["reason"])], limit=1)
+        else:
+            reason = Reason.browse(vals["reason"]).exists()
+        if not reason:
+            raise ValidationError(
+                self.env._(
+                    "Unknown or archived dispute reason: %(reason)s.",
+                    reason=vals["reason"],
+                )
+            )
+        vals["reason"] = reason.id
 
     # ------------------------------------------------------------------
     # Actions
@@ -172,7 +226,7 @@ class DebtDispute(models.Model):
         return True
 
     def action_reopen(self):
-        self.write({"state": "open", "date_done": False})
+        self._debt_transition({"state": "open", "date_done": False})
         return True
 
     # ------------------------------------------------------------------
@@ -197,7 +251,7 @@ class DebtDispute(models.Model):
             else "debt_relations.mail_template_debt_dispute_rejected"
         )
         today = fields.Date.context_today(self)
-        self.write({"state": state, "date_done": today})
+        self._debt_transition({"state": state, "date_done": today})
         for dispute in self:
             message = dispute._debt_notify_customer(template)
             dispute._debt_log(

@@ -16,6 +16,11 @@ PLAN_STATES = [
 COVERING_STATES = ("proposed", "active")
 """States of a plan that covers its invoices (drafts may be alternatives)."""
 
+AGREED_FIELDS = ("partner_id", "move_ids", "date", "company_id")
+"""What the customer agreed to: fixed once the plan leaves the draft."""
+
+SETTLED_PAYMENT_STATES = ("paid", "in_payment", "reversed")
+
 
 class DebtPaymentPlan(models.Model):
     """An agreed schedule for paying off open invoices of one customer.
@@ -33,6 +38,13 @@ class DebtPaymentPlan(models.Model):
     _debt_hold_reason = eligibility.PAYMENT_PLAN
     _debt_hold_states = ("active",)
     _debt_broken_date = "date_broken"
+    _debt_protected_fields = (
+        "state",
+        "at_risk",
+        "date_checked",
+        "date_broken",
+        "activated_user_id",
+    )
 
     name = fields.Char(
         required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
@@ -168,12 +180,14 @@ class DebtPaymentPlan(models.Model):
             wrong_kind = moves.filtered(
                 lambda m: m.move_type != "out_invoice" or m.state != "posted"
             )
-            if wrong_kind:
+            # A closed plan stays as it was (an invoice cancelled since does
+            # not prevent cancelling the plan).
+            if wrong_kind and plan.state in ("draft", *COVERING_STATES):
                 raise ValidationError(
                     self.env._(
-                        "A payment plan covers posted customer invoices only: "
-                        "%(invoices)s.",
-                        invoices=", ".join(wrong_kind.mapped("display_name")),
+                        "A payment plan covers posted customer invoices only, "
+                        "not %(invoices)s.",
+                        invoices=self._debt_invoice_names(wrong_kind),
                     )
                 )
             partners = moves.commercial_partner_id
@@ -221,12 +235,17 @@ class DebtPaymentPlan(models.Model):
                         self.env._(
                             "An invoice is in one payment plan at a time: "
                             "%(invoices)s already in %(plans)s.",
-                            invoices=", ".join(
-                                (moves & others.move_ids).mapped("display_name")
-                            ),
+                            invoices=self._debt_invoice_names(moves & others.move_ids),
                             plans=", ".join(others.mapped("name")),
                         )
                     )
+
+    @api.constrains("state")
+    def _check_covering_schedule(self):
+        # Whoever makes a plan cover its invoices (the buttons, a data file),
+        # its schedule adds up, in positive amounts, from the plan date on.
+        for plan in self.filtered(lambda p: p.state in COVERING_STATES):
+            plan._check_schedule()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -244,7 +263,70 @@ class DebtPaymentPlan(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code(
                     "debt.payment.plan"
                 ) or self.env._("New")
-        return super().create(vals_list)
+        plans = super().create(vals_list)
+        for plan in plans:
+            plan._check_open_invoices()
+        return plans
+
+    def write(self, vals):
+        if not self._debt_may_transition():
+            agreed = [
+                f
+                for f in AGREED_FIELDS
+                if f in vals
+                and (
+                    f == "move_ids"
+                    or any(plan._debt_changes(f, vals[f]) for plan in self)
+                )
+            ]
+            fixed = self.filtered(lambda p: p.state != "draft")
+            if agreed and fixed:
+                raise UserError(
+                    self.env._(
+                        "Payment plan %(plans)s is no longer a draft: %(fields)s "
+                        "cannot change. Cancel it, or set it back to draft, first.",
+                        plans=", ".join(fixed.mapped("name")),
+                        fields=", ".join(
+                            self._fields[f]._description_string(self.env)
+                            for f in agreed
+                        ),
+                    )
+                )
+        return super().write(vals)
+
+    def _debt_check_schedule_editable(self):
+        """Instalments are edited while the plan is a draft, not after."""
+        if self._debt_may_transition():
+            return
+        fixed = self.filtered(lambda p: p.state != "draft")
+        if fixed:
+            raise UserError(
+                self.env._(
+                    "The instalments of payment plan %(plans)s (%(state)s) cannot "
+                    "be added, changed or deleted: cancel the plan, or set it "
+                    "back to draft, first.",
+                    plans=", ".join(fixed.mapped("name")),
+                    state=", ".join(
+                        dict(self._fields["state"]._description_selection(self.env))[
+                            state
+                        ]
+                        for state in set(fixed.mapped("state"))
+                    ),
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        kept = self.filtered(lambda p: p.state not in ("draft", "cancelled"))
+        if kept:
+            raise UserError(
+                self.env._(
+                    "Only draft or cancelled payment plans can be deleted, not "
+                    "%(plans)s: cancel it first, so its invoices return to the "
+                    "reminders and the history says why.",
+                    plans=", ".join(kept.mapped("name")),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Actions
@@ -260,7 +342,8 @@ class DebtPaymentPlan(models.Model):
                     )
                 )
             plan._check_schedule()
-        self.write({"state": "proposed"})
+            plan._check_not_late()
+        self._debt_transition({"state": "proposed"})
         template = self.env.ref("debt_relations.mail_template_debt_plan_proposal")
         for plan in self:
             message = plan._debt_notify_customer(template)
@@ -281,7 +364,8 @@ class DebtPaymentPlan(models.Model):
                     )
                 )
             plan._check_schedule()
-            plan.write(
+            plan._check_not_late()
+            plan._debt_transition(
                 {
                     "state": "active",
                     "agreed_partner_id": (
@@ -313,7 +397,7 @@ class DebtPaymentPlan(models.Model):
                 )
             )
         active = self.filtered(lambda p: p.state == "active")
-        self.write({"state": "cancelled", "at_risk": False})
+        self._debt_transition({"state": "cancelled", "at_risk": False})
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
         for plan in active:
             # Its invoices go back to the reminders: the history says why (a
@@ -330,7 +414,7 @@ class DebtPaymentPlan(models.Model):
         return True
 
     def action_draft(self):
-        self.filtered(lambda p: p.state in ("proposed", "cancelled")).write(
+        self.filtered(lambda p: p.state in ("proposed", "cancelled"))._debt_transition(
             {"state": "draft"}
         )
         return True
@@ -344,9 +428,52 @@ class DebtPaymentPlan(models.Model):
     # Business methods
     # ------------------------------------------------------------------
 
+    def _check_open_invoices(self):
+        """Refuse a plan on invoices that have nothing left to pay."""
+        self.ensure_one()
+        if self.state not in ("draft", *COVERING_STATES):
+            return
+        settled = self.move_ids.filtered(
+            lambda m: (
+                m.payment_state in SETTLED_PAYMENT_STATES
+                or m.currency_id.is_zero(m.amount_residual)
+            )
+        )
+        if settled:
+            raise ValidationError(
+                self.env._(
+                    "Invoice %(invoices)s has nothing left to pay: a payment "
+                    "plan covers open invoices only.",
+                    invoices=self._debt_invoice_names(settled),
+                )
+            )
+
+    def _check_not_late(self):
+        """Refuse to agree on instalments that are already late (a plan
+        recorded after the fact by a data file or script runs as superuser)."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        late = self.installment_ids.filtered(
+            lambda i: i.date_due < today and not i.currency_id.is_zero(i.amount_due)
+        )
+        if late and not self.env.su:
+            raise ValidationError(
+                self.env._(
+                    "Plan %(plan)s has unpaid instalments due in the past "
+                    "(%(dates)s): date them from today (%(today)s) on.",
+                    plan=self.name,
+                    dates=", ".join(
+                        fields.Date.to_string(d)
+                        for d in sorted(late.mapped("date_due"))
+                    ),
+                    today=fields.Date.to_string(today),
+                )
+            )
+
     def _check_schedule(self):
         """Refuse a schedule that does not add up, or is not positive."""
         self.ensure_one()
+        self._check_open_invoices()
         rounding = self.currency_id.rounding
         lines = [(i.date_due, i.amount) for i in self.installment_ids]
         problems = schedule.check_schedule(
@@ -375,7 +502,7 @@ class DebtPaymentPlan(models.Model):
             ),
         }
         if problems:
-            raise UserError("\n".join(messages[code] for code in problems))
+            raise ValidationError("\n".join(messages[code] for code in problems))
 
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""
@@ -404,7 +531,7 @@ class DebtPaymentPlan(models.Model):
         grace = int(params.get_param("debt_relations.plan_grace_days", 7))
         days_before = int(params.get_param("debt_relations.plan_reminder_days", 3))
         plans = self.search([("company_id", "=", company.id), ("state", "=", "active")])
-        plans.write({"date_checked": as_of})
+        plans._debt_transition({"date_checked": as_of})
         for plan in plans:
             rounding = plan.currency_id.rounding
             status = schedule.plan_status(
@@ -418,7 +545,7 @@ class DebtPaymentPlan(models.Model):
                 if status == schedule.AT_RISK and not plan.at_risk:
                     plan._debt_flag_at_risk(as_of, grace)
                 elif status == schedule.ON_SCHEDULE and plan.at_risk:
-                    plan.at_risk = False
+                    plan._debt_transition({"at_risk": False})
                     plan.activity_unlink(
                         ["debt_relations.mail_activity_type_debt_plan_at_risk"]
                     )
@@ -426,7 +553,7 @@ class DebtPaymentPlan(models.Model):
 
     def _debt_complete(self):
         self.ensure_one()
-        self.write({"state": "completed", "at_risk": False})
+        self._debt_transition({"state": "completed", "at_risk": False})
         template = self.env.ref("debt_relations.mail_template_debt_plan_completed")
         message = self._debt_notify_customer(template)
         self._debt_log(
@@ -438,7 +565,7 @@ class DebtPaymentPlan(models.Model):
 
     def _debt_flag_at_risk(self, as_of, grace):
         self.ensure_one()
-        self.at_risk = True
+        self._debt_transition({"at_risk": True})
         template = self.env.ref("debt_relations.mail_template_debt_plan_at_risk")
         message = self._debt_notify_customer(template)
         self._debt_log(
@@ -461,7 +588,9 @@ class DebtPaymentPlan(models.Model):
     def _debt_break(self, as_of):
         """The plan is broken: its invoices return to the ladder."""
         self.ensure_one()
-        self.write({"state": "broken", "at_risk": False, "date_broken": as_of})
+        self._debt_transition(
+            {"state": "broken", "at_risk": False, "date_broken": as_of}
+        )
         body = self.env._(
             "Payment plan %(plan)s is broken: an instalment is unpaid past the "
             "grace period. Its invoices return to the reminders at the rung they "
@@ -469,7 +598,9 @@ class DebtPaymentPlan(models.Model):
             plan=self.name,
         )
         self.message_post(body=body)
-        self.partner_id.message_post(body=body)
+        # sudo: the run (a collections manager's "Run now" too) writes on the
+        # customer's chatter on its behalf; collectors may not edit customers.
+        self.partner_id.sudo().message_post(body=body)
         # In the contact history too; inbound: the customer's side of the
         # agreement, which must not delay the reminder that acknowledges it.
         self._debt_log(

@@ -4,6 +4,9 @@ from odoo import api, fields, models
 
 from ..services import schedule
 
+SCHEDULE_FIELDS = ("plan_id", "date_due", "amount")
+"""What the customer agreed to: fixed once the plan leaves the draft."""
+
 
 class DebtPaymentPlanInstallment(models.Model):
     """One instalment of a payment plan; what was paid comes from the invoices."""
@@ -76,6 +79,30 @@ class DebtPaymentPlanInstallment(models.Model):
                 installment.plan_id.date_checked,
                 installment.currency_id.rounding or 0.01,
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        plans = self.env["debt.payment.plan"].browse(
+            [vals["plan_id"] for vals in vals_list if vals.get("plan_id")]
+        )
+        plans._debt_check_schedule_editable()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if any(f in vals for f in SCHEDULE_FIELDS):
+            plans = self.plan_id
+            if vals.get("plan_id"):
+                plans |= plans.browse(vals["plan_id"])
+            plans._debt_check_schedule_editable()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft_schedule(self):
+        # A plan deleted as a whole takes its instalments (it is refused
+        # itself unless draft or cancelled).
+        self.plan_id.filtered(
+            lambda p: p.state not in ("draft", "cancelled")
+        )._debt_check_schedule_editable()
 
     def _debt_sorted(self):
         """Oldest first; lines being edited (no date yet) last."""

@@ -1,4 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+LADDER_CHECKED_BY_POLICY = "debt_ladder_checked_by_policy"
+"""Context key: the policy checks its whole ladder once its stages are written."""
 
 
 class DebtPolicy(models.Model):
@@ -46,6 +50,43 @@ class DebtPolicy(models.Model):
     def _compute_stage_count(self):
         for policy in self:
             policy.stage_count = len(policy.stage_ids)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        policies = super(
+            DebtPolicy, self.with_context(**{LADDER_CHECKED_BY_POLICY: True})
+        ).create(vals_list)
+        policies._check_ladder_order()
+        return policies.with_env(self.env)
+
+    def write(self, vals):
+        result = super(
+            DebtPolicy, self.with_context(**{LADDER_CHECKED_BY_POLICY: True})
+        ).write(vals)
+        self._check_ladder_order()
+        return result
+
+    def _check_ladder_order(self):
+        """Days after due never decrease up the ladder: a rung above another
+        applies no earlier than it."""
+        for policy in self:
+            stages = policy._get_ladder_stages()
+            for lower, upper in zip(stages, stages[1:], strict=False):
+                if upper.offset_days < lower.offset_days:
+                    raise ValidationError(
+                        self.env._(
+                            "On ladder %(policy)s, stage %(upper)s (%(upper_days)s "
+                            "days after due) comes after stage %(lower)s "
+                            "(%(lower_days)s days): days after due cannot "
+                            "decrease up the ladder. Reorder the stages or change "
+                            "their days.",
+                            policy=policy.name,
+                            upper=upper.name,
+                            upper_days=upper.offset_days,
+                            lower=lower.name,
+                            lower_days=lower.offset_days,
+                        )
+                    )
 
     def _get_ladder_stages(self):
         """The policy's stages in climbing order."""

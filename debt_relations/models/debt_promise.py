@@ -23,6 +23,7 @@ class DebtPromise(models.Model):
     _debt_hold_reason = eligibility.PROMISED
     _debt_hold_states = ("open",)
     _debt_broken_date = "date_done"
+    _debt_protected_fields = ("state", "date_done", "residual_start")
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -48,7 +49,15 @@ class DebtPromise(models.Model):
     currency_id = fields.Many2one(
         "res.currency", compute="_compute_currency_id", store=True, precompute=True
     )
-    amount = fields.Monetary(required=True, tracking=True)
+    amount = fields.Monetary(
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        tracking=True,
+        help="By default what the invoices still owe.",
+    )
     date = fields.Date(
         string="Promised On", required=True, default=fields.Date.context_today
     )
@@ -84,15 +93,69 @@ class DebtPromise(models.Model):
                 promise.move_ids[:1].currency_id or promise.company_id.currency_id
             )
 
+    @api.depends("move_ids")
+    def _compute_amount(self):
+        # A default, not a link: an amount already set stays as it was.
+        for promise in self:
+            if not promise.amount:
+                promise.amount = sum(promise.move_ids.mapped("amount_residual"))
+
     @api.depends("residual_start", "move_ids.amount_residual")
     def _compute_amount_paid(self):
         for promise in self:
             residual = sum(promise.move_ids.mapped("amount_residual"))
             promise.amount_paid = max(promise.residual_start - residual, 0.0)
 
+    @api.constrains("amount")
+    def _check_amount(self):
+        for promise in self:
+            if promise.currency_id.compare_amounts(promise.amount, 0.0) <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay is a positive amount, not %(amount)s "
+                        "(customer %(customer)s).",
+                        amount=promise.currency_id.format(promise.amount),
+                        customer=promise.partner_id.display_name,
+                    )
+                )
+
+    @api.constrains("date", "date_promised")
+    def _check_dates(self):
+        today = fields.Date.context_today(self)
+        for promise in self:
+            if promise.date > today:
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay is recorded when it is made, not ahead "
+                        "(%(date)s is after today, %(today)s).",
+                        date=fields.Date.to_string(promise.date),
+                        today=fields.Date.to_string(today),
+                    )
+                )
+            if promise.date_promised < promise.date:
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay by %(pay_by)s cannot be due before the "
+                        "day it is made (%(date)s).",
+                        pay_by=fields.Date.to_string(promise.date_promised),
+                        date=fields.Date.to_string(promise.date),
+                    )
+                )
+
     @api.constrains("partner_id", "move_ids")
     def _check_moves(self):
         for promise in self:
+            wrong_kind = promise.move_ids.filtered(
+                lambda m: m.move_type != "out_invoice" or m.state != "posted"
+            )
+            if wrong_kind and promise.state == "open":
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay covers posted customer invoices only, "
+                        "not %(invoices)s.",
+                        invoices=self._debt_invoice_names(wrong_kind),
+                    )
+                )
             others = promise.move_ids.commercial_partner_id - (
                 promise.partner_id.commercial_partner_id
             )
@@ -111,15 +174,61 @@ class DebtPromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._debt_check_values(vals)
         promises = super().create(vals_list)
         promises._debt_set_residual_start()
         return promises
 
     def write(self, vals):
+        self._debt_check_values(vals)
         result = super().write(vals)
         if "move_ids" in vals:
             self._debt_set_residual_start()
         return result
+
+    def _debt_check_values(self, vals):
+        """Refuse what the database or the run would choke on, clearly.
+
+        The amount is checked before the database's own check turns it into
+        a bare constraint violation. A new pay-by date is from today on: a
+        promise due in the past would hold the invoices for nothing (data
+        files recording past promises run as superuser).
+        """
+        if "move_ids" in vals:
+            moves = self.new({"move_ids": vals["move_ids"]}).move_ids._origin
+            settled = moves.filtered(
+                lambda m: (
+                    m.state == "posted" and m.currency_id.is_zero(m.amount_residual)
+                )
+            )
+            if settled:
+                raise ValidationError(
+                    self.env._(
+                        "Invoice %(invoices)s has nothing left to pay: a promise "
+                        "to pay covers open invoices only.",
+                        invoices=self._debt_invoice_names(settled),
+                    )
+                )
+        if "amount" in vals and (vals["amount"] or 0.0) <= 0.0:
+            raise ValidationError(
+                self.env._(
+                    "A promise to pay is a positive amount, not %(amount)s.",
+                    amount=vals["amount"] or 0.0,
+                )
+            )
+        if vals.get("date_promised") and not self.env.su:
+            pay_by = fields.Date.to_date(vals["date_promised"])
+            today = fields.Date.context_today(self)
+            if pay_by < today:
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay cannot be due in the past (%(pay_by)s, "
+                        "today is %(today)s).",
+                        pay_by=fields.Date.to_string(pay_by),
+                        today=fields.Date.to_string(today),
+                    )
+                )
 
     def _debt_set_residual_start(self):
         """What the invoices owe when promised: payments after it count."""
@@ -134,7 +243,7 @@ class DebtPromise(models.Model):
                         owed=promise.currency_id.format(owed),
                     )
                 )
-            promise.residual_start = owed
+            promise._debt_transition({"residual_start": owed})
 
     # ------------------------------------------------------------------
     # Business methods
@@ -164,7 +273,7 @@ class DebtPromise(models.Model):
 
     def _debt_keep(self, as_of):
         self.ensure_one()
-        self.write({"state": "kept", "date_done": as_of})
+        self._debt_transition({"state": "kept", "date_done": as_of})
         template = self.env.ref("debt_relations.mail_template_debt_promise_kept")
         message = self._debt_notify_customer(template)
         self._debt_log(
@@ -176,7 +285,7 @@ class DebtPromise(models.Model):
 
     def _debt_break(self, as_of):
         self.ensure_one()
-        self.write({"state": "broken", "date_done": as_of})
+        self._debt_transition({"state": "broken", "date_done": as_of})
         body = self.env._(
             "Promise to pay %(amount)s by %(date)s was not kept. The next reminder "
             "acknowledges it rather than climbing the ladder.",
@@ -184,7 +293,9 @@ class DebtPromise(models.Model):
             date=fields.Date.to_string(self.date_promised),
         )
         self.message_post(body=body)
-        self.partner_id.message_post(body=body)
+        # sudo: the run (a collections manager's "Run now" too) writes on the
+        # customer's chatter on its behalf; collectors may not edit customers.
+        self.partner_id.sudo().message_post(body=body)
         # Inbound: the customer's side; it must not delay the reminder that
         # acknowledges the broken promise.
         self._debt_log(

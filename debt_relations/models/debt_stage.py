@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .debt_policy import LADDER_CHECKED_BY_POLICY
+
+LADDER_FIELDS = ("policy_id", "sequence", "offset_days")
+
 
 class DebtStage(models.Model):
     """One rung of a collection policy."""
@@ -82,6 +86,22 @@ class DebtStage(models.Model):
             "The minimum gap of a collection stage cannot be negative.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        if not self.env.context.get(LADDER_CHECKED_BY_POLICY):
+            stages.policy_id._check_ladder_order()
+        return stages
+
+    def write(self, vals):
+        policies = self.policy_id
+        result = super().write(vals)
+        if any(f in vals for f in LADDER_FIELDS) and not self.env.context.get(
+            LADDER_CHECKED_BY_POLICY
+        ):
+            (policies | self.policy_id)._check_ladder_order()
+        return result
 
     @api.constrains("send_email", "send_letter", "schedule_call")
     def _check_channel(self):

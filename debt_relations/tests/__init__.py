@@ -1,3 +1,5 @@
+from . import test_agreement_buttons
+from . import test_agreement_rights
 from . import test_collector_view
 from . import test_company
 from . import test_contact_log
@@ -12,4 +14,5 @@ from . import test_review
 from . import test_rewards
 from . import test_run
 from . import test_translations
+from . import test_validation
 from . import test_verify

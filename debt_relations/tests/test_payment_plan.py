@@ -25,19 +25,21 @@ class TestPaymentPlan(DebtRelationsCase):
 
     def _plan_from_wizard(self, moves, **values):
         action = moves[:1].action_debt_offer_plan()
-        wizard = (
-            self.env["debt.payment.plan.wizard"]
-            .with_context(**action["context"])
-            .create(
-                {
-                    "move_ids": [Command.set(moves.ids)],
-                    "date": self.today,
-                    "first_date": self.today + timedelta(days=7),
-                    **values,
-                }
+        # Offered on the day the test is about: a plan is not dated in the past.
+        with freeze_time(self.today):
+            wizard = (
+                self.env["debt.payment.plan.wizard"]
+                .with_context(**action["context"])
+                .create(
+                    {
+                        "move_ids": [Command.set(moves.ids)],
+                        "date": self.today,
+                        "first_date": self.today + timedelta(days=7),
+                        **values,
+                    }
+                )
             )
-        )
-        result = wizard.action_create_plan()
+            result = wizard.action_create_plan()
         return self.env["debt.payment.plan"].browse(result["res_id"])
 
     def _active_plan(self, moves, **values):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..services import schedule
 
@@ -89,6 +89,31 @@ class DebtPaymentPlanWizard(models.TransientModel):
 
     def _prepare_plan_vals(self):
         self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date < today:
+            raise ValidationError(
+                self.env._(
+                    "A payment plan offered now cannot be dated in the past "
+                    "(%(date)s): date it today (%(today)s) or later.",
+                    date=fields.Date.to_string(self.date),
+                    today=fields.Date.to_string(today),
+                )
+            )
+        Plan = self.env["debt.payment.plan"]
+        settled = self.move_ids.filtered(
+            lambda m: (
+                m.payment_state in ("paid", "in_payment", "reversed")
+                or m.currency_id.is_zero(m.amount_residual)
+            )
+        )
+        if settled:
+            raise ValidationError(
+                self.env._(
+                    "Invoice %(invoices)s has nothing left to pay: a payment "
+                    "plan covers open invoices only.",
+                    invoices=Plan._debt_invoice_names(settled),
+                )
+            )
         if self.first_date < self.date:
             raise UserError(
                 self.env._(
