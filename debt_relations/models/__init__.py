@@ -18,3 +18,4 @@ from . import debt_relationship_tier
 from . import debt_incentive_rule
 from . import debt_reward
 from . import mail_template
+from . import mail_mail

@@ -1,15 +1,25 @@
 import json
+import logging
+from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, email_normalize, split_every
 
 from odoo.addons.mail.models.mail_message import _image_dataurl
 
 from ..services import eligibility, escalation
+from .debt_contact_log import DELIVERY_STATES
+
+_logger = logging.getLogger(__name__)
 
 ANALYZE_AFTER = 1000
 """Actions created at once from which their tables' statistics are refreshed."""
+
+USER_FIELDS = frozenset({"review_note"})
+"""The only field of an action a user writes; the run owns every other one."""
 
 
 class DebtAction(models.Model):
@@ -78,11 +88,47 @@ class DebtAction(models.Model):
             ("done", "Sent"),
             ("skipped", "Skipped"),
             ("cancelled", "Cancelled"),
+            ("failed", "Failed"),
+            ("stale", "Stale"),
         ],
         required=True,
         default="queued",
         index=True,
         readonly=True,
+        help="Failed: it could not be rendered or delivered (see the note); the "
+        "customer was not reached. Stale: it waited for review too long; the "
+        "next run decides again with that day's figures.",
+    )
+    decided_date = fields.Date(
+        readonly=True,
+        help="The day the run prepared it; the As of date is the day it is sent.",
+    )
+    waiting_days = fields.Integer(
+        string="Waiting (days)",
+        compute="_compute_waiting_days",
+        help="Days since the run prepared it.",
+    )
+    delivery_state = fields.Selection(
+        DELIVERY_STATES,
+        readonly=True,
+        help="Delivery of its email, as the mail queue reports it.",
+    )
+    preview_body = fields.Html(
+        string="Message",
+        compute="_compute_preview_body",
+        sanitize=False,
+        help="The email exactly as it will be sent, with today's figures.",
+    )
+    partner_log_ids = fields.Many2many(
+        "debt.contact.log",
+        string="Recent Contacts",
+        compute="_compute_partner_log_ids",
+        help="The customer's last contacts, in and out.",
+    )
+    stages_moved = fields.Boolean(
+        readonly=True,
+        help="The customer and its invoices climbed to this action's rung: "
+        "when its email was delivered, or its letter or call made.",
     )
     send_email = fields.Boolean(related="stage_id.send_email")
     send_letter = fields.Boolean(related="stage_id.send_letter")
@@ -100,10 +146,73 @@ class DebtAction(models.Model):
         for action in self:
             action.recipient_id = action.partner_id._debt_billing_contact()
 
+    @api.depends("decided_date", "date", "state")
+    def _compute_waiting_days(self):
+        today = fields.Date.context_today(self)
+        for action in self:
+            start = action.decided_date or action.date
+            end = today if action.state == "to_review" else action.date
+            action.waiting_days = max((end - start).days, 0) if start and end else 0
+
+    @api.depends("stage_id.mail_template_id", "move_ids", "date", "state")
+    def _compute_preview_body(self):
+        self.preview_body = False
+        waiting = self.filtered(
+            lambda a: a.id and a.state in ("to_review", "queued") and a.send_email
+        )
+        for template, actions in waiting.grouped(
+            lambda a: a.stage_id.mail_template_id
+        ).items():
+            if not template:
+                continue
+            # Rendered as the run renders it (the sent body is this one).
+            bodies = template.sudo()._render_field("body_html", actions.ids)
+            for action in actions:
+                action.preview_body = bodies.get(action.id)
+
+    @api.depends("partner_id")
+    def _compute_partner_log_ids(self):
+        Log = self.env["debt.contact.log"]
+        for action in self:
+            action.partner_log_ids = Log.search(
+                [
+                    ("partner_id", "=", action.partner_id.commercial_partner_id.id),
+                    ("company_id", "=", action.company_id.id),
+                ],
+                limit=10,
+            )
+
     @api.depends("move_ids.amount_residual")
     def _compute_amount_due(self):
         for action in self:
             action.amount_due = sum(action.move_ids.mapped("amount_residual_signed"))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise UserError(
+                self.env._(
+                    "Collection actions are prepared by the collection run only."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        owned = set(vals) - USER_FIELDS
+        if owned and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "%(fields)s of a collection action are set by the collection "
+                    "run: use Approve or Skip.",
+                    fields=", ".join(
+                        self._fields[name].get_description(self.env)["string"]
+                        for name in sorted(owned)
+                        if name in self._fields
+                    )
+                    or ", ".join(sorted(owned)),
+                )
+            )
+        return super().write(vals)
 
     @api.model
     def _create_prepared(self, run, decisions):
@@ -125,10 +234,10 @@ class DebtAction(models.Model):
             SQL(
                 """
             INSERT INTO debt_action (
-                run_id, company_id, date, partner_id, stage_id, partner_stage_id,
-                state, move_stages, agreement_broken,
+                run_id, company_id, date, decided_date, partner_id, stage_id,
+                partner_stage_id, state, move_stages, agreement_broken,
                 create_uid, create_date, write_uid, write_date)
-            SELECT %(run)s, %(company)s, %(date)s, d.partner_id, d.stage_id,
+            SELECT %(run)s, %(company)s, %(date)s, %(date)s, d.partner_id, d.stage_id,
                    d.partner_stage_id, d.state, d.move_stages::jsonb,
                    d.agreement_broken,
                    %(uid)s, NOW() AT TIME ZONE 'UTC',
@@ -189,22 +298,105 @@ class DebtAction(models.Model):
     # ------------------------------------------------------------------
 
     def action_approve(self):
-        """Approve prepared actions: they are verified again, sent and logged."""
+        """Approve prepared actions: they are verified again with today's
+        figures, sent, dated and logged today. The run that prepared them
+        keeps the figures it decided."""
         self._check_reviewable()
-        self.write({"state": "queued", "reviewed_by_id": self.env.uid})
+        # sudo: the state and reviewer are the run's bookkeeping, written only
+        # here once the rights and the state were checked.
+        self.sudo().write({"state": "queued", "reviewed_by_id": self.env.uid})
         self._execute()
-        # sudo: a run's figures are bookkeeping collectors may not edit by hand.
-        for run in self.run_id.sudo():
-            run._write_stage_lines()
         return True
+
+    def action_preview_letter(self):
+        """The letter of this action, as it will be printed."""
+        self.ensure_one()
+        return self.env.ref("debt_relations.action_report_debt_letter").report_action(
+            self
+        )
+
+    @api.model
+    def _refresh_waiting(self, company, as_of):
+        """Actions waiting for review show the figures of the latest run's
+        day: their reviewer reads what would be sent."""
+        waiting = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "to_review"),
+                ("date", "<", as_of),
+            ]
+        )
+        waiting.write({"date": as_of})
+        return waiting
 
     def action_skip(self):
         """Do not send these prepared actions; the customer stays on its rung."""
         self._check_reviewable()
-        self.write({"state": "skipped", "reviewed_by_id": self.env.uid})
+        # sudo: see action_approve.
+        self.sudo().write({"state": "skipped", "reviewed_by_id": self.env.uid})
         return True
 
+    @api.model
+    def _stale_after_days(self):
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("debt_relations.review_stale_days")
+            or 0
+        )
+
+    @api.model
+    def _mark_stale(self, company, as_of):
+        """Actions waiting for review longer than the configured days are
+        stale: not sent; the next run decides again with that day's facts."""
+        days = self._stale_after_days()
+        if days <= 0:
+            return self.browse()
+        stale = self.sudo().search(
+            [
+                ("company_id", "=", company.id),
+                ("state", "=", "to_review"),
+                ("decided_date", "<", as_of - timedelta(days=days)),
+            ]
+        )
+        stale.write(
+            {
+                "state": "stale",
+                "note": self.env._(
+                    "Not sent: it waited for review more than %(days)s days; the "
+                    "collection run decides again with the figures of its day.",
+                    days=days,
+                ),
+            }
+        )
+        return stale
+
     def _check_reviewable(self):
+        if not self.env.user.has_group("debt_relations.group_debt_user"):
+            raise UserError(
+                self.env._("Only collectors can approve or skip collection actions.")
+            )
+        today = fields.Date.context_today(self)
+        days = self._stale_after_days()
+        stale = self.filtered(
+            lambda a: (
+                a.state == "stale"
+                or (
+                    days > 0
+                    and a.state == "to_review"
+                    and (today - (a.decided_date or a.date)).days > days
+                )
+            )
+        )
+        if stale:
+            raise UserError(
+                self.env._(
+                    "These actions waited too long to be sent as prepared: "
+                    "%(customers)s. The next collection run prepares them again "
+                    "with today's figures.",
+                    customers=", ".join(stale.partner_id.mapped("display_name")),
+                )
+            )
         not_waiting = self.filtered(lambda a: a.state != "to_review")
         if not_waiting:
             raise UserError(
@@ -237,11 +429,27 @@ class DebtAction(models.Model):
             )
         return lines
 
-    def _execute(self):
-        """Verify, send and log queued actions; move customers and invoices up."""
+    def _execute(self, today=None):
+        """Verify, send and log queued actions; move customers and invoices up.
+
+        Runs as the company's collection run (``sudo``): the actions, the mail
+        queue and the customers' rungs are its bookkeeping, whoever approved.
+        Everything is dated on the day it is sent, whatever day the action was
+        prepared: the customer reads today's figures.
+
+        :param today: the day of sending (default: today; see
+            ``debt.collection.run._run_collection``)
+        """
+        today = fields.Date.to_date(today) or fields.Date.context_today(self)
         for company, actions in (
-            self.filtered(lambda a: a.state == "queued").grouped("company_id").items()
+            self.sudo()
+            .filtered(lambda a: a.state == "queued")
+            .grouped("company_id")
+            .items()
         ):
+            late = actions.filtered(lambda a: a.date != today)
+            if late:
+                late.write({"date": today})
             actions.with_company(company)._execute_company()
 
     def _execute_company(self):
@@ -297,21 +505,134 @@ class DebtAction(models.Model):
             to_send |= action
         if not to_send:
             return
+        try:
+            with self.env.cr.savepoint():
+                to_send._send_and_log()
+        except psycopg2.Error:
+            # The database, not this customer's data: the whole batch is
+            # retried in a new transaction (nothing was sent).
+            raise
+        except Exception:  # noqa: BLE001 - contained, recorded, one by one below
+            # One customer's message (a template failing on its data, a letter
+            # that cannot be printed) must not cost the others theirs: send one
+            # by one, and record what fails on its action.
+            self.env.invalidate_all()
+            for action in to_send:
+                try:
+                    with self.env.cr.savepoint():
+                        action._send_and_log()
+                except psycopg2.Error:
+                    raise
+                except Exception as error:  # noqa: BLE001
+                    self.env.invalidate_all()
+                    _logger.warning(
+                        "Collection action %s (customer %s) could not be sent: %s",
+                        action.id,
+                        action.partner_id.id,
+                        _plain_error(error),
+                    )
+                    action.write(
+                        {
+                            "state": "failed",
+                            "note": self.env._(
+                                "Not sent: %(error)s", error=_plain_error(error)
+                            ),
+                        }
+                    )
+
+    def _send_and_log(self):
+        """Send the actions by their stages' channels, log each contact, and
+        move the rungs of those whose contact is made (a letter printed, a call
+        scheduled); an email moves them once delivered."""
         logs = []
+        emailed = self.filtered(lambda a: a.send_email and a._debt_email_ok())
         for template, actions in (
             # A stage that also writes or calls still reaches a customer
-            # without an email address, by those channels only.
-            to_send.filtered(lambda a: a.send_email and a.recipient_id.email)
-            .grouped(lambda a: a.stage_id.mail_template_id)
-            .items()
+            # without a working email address, by those channels only.
+            emailed.grouped(lambda a: a.stage_id.mail_template_id).items()
         ):
             logs += actions._send_emails(template)
-        logs += to_send.filtered("send_letter")._print_letters()
-        logs += to_send.filtered("schedule_call")._schedule_calls()
-        logs += to_send.filtered("stage_id.is_handoff")._hand_off()
+        other_channel = self.filtered(
+            lambda a: a.send_letter or a.schedule_call or a.stage_id.is_handoff
+        )
+        logs += self.filtered("send_letter")._print_letters()
+        logs += self.filtered("schedule_call")._schedule_calls()
+        logs += self.filtered("stage_id.is_handoff")._hand_off()
         self.env["debt.contact.log"].create(logs)
-        to_send._move_stages()
-        to_send.write({"state": "done"})
+        unreachable = self - emailed - other_channel
+        unreachable.write(
+            {
+                "state": "failed",
+                "note": self.env._(
+                    "Not sent: the billing contact has no valid email address "
+                    "and the stage neither writes nor calls."
+                ),
+            }
+        )
+        other_channel._move_stages()
+        (emailed | other_channel).write({"state": "done"})
+        (emailed - other_channel).write({"delivery_state": "queued"})
+
+    def _debt_email_ok(self):
+        """The billing contact has an address Odoo can send to, and it has
+        not failed for good."""
+        self.ensure_one()
+        recipient = self.recipient_id
+        return bool(email_normalize(recipient.email or "")) and not (
+            self.partner_id.commercial_partner_id.debt_email_failing
+        )
+
+    def _debt_on_delivered(self):
+        """The mail server accepted the reminder: the customer was reached."""
+        actions = self.sudo()
+        actions.write({"delivery_state": "sent"})
+        actions.filtered(lambda a: not a.stages_moved)._move_stages()
+
+    def _debt_on_delivery_failed(self, error):
+        """The reminder could not be delivered, for good: the address is
+        marked failing, the collector is told, and the stage's letter goes out
+        instead when the stage says so."""
+        for action in self.sudo():
+            action = action.with_company(action.company_id)
+            partner = action.partner_id.commercial_partner_id
+            partner.write({"debt_email_failing": True, "debt_email_failure": error})
+            partner.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.context_today(self),
+                summary=self.env._("Reminder not delivered"),
+                note=self.env._(
+                    "The %(stage)s reminder could not be delivered to %(email)s: "
+                    "%(error)s",
+                    stage=action.stage_id.name,
+                    email=action.recipient_id.email or "",
+                    error=error,
+                ),
+                user_id=partner._debt_collector(action.stage_id.policy_id).id,
+            )
+            values = {"delivery_state": "failed"}
+            if action.stages_moved:
+                pass  # a letter or a call of the stage reached the customer
+            elif action.stage_id.letter_fallback and not action.send_letter:
+                letters = action._print_letters()
+                for letter in letters:
+                    # Printed today, however long ago the email was queued.
+                    letter["date"] = fields.Date.context_today(self)
+                self.env["debt.contact.log"].create(letters)
+                action._move_stages()
+                values["note"] = self.env._(
+                    "The email could not be delivered (%(error)s): a letter was "
+                    "printed instead.",
+                    error=error,
+                )
+            else:
+                values.update(
+                    state="failed",
+                    note=self.env._(
+                        "Not delivered: %(error)s The customer was not reached.",
+                        error=error,
+                    ),
+                )
+            action.write(values)
 
     def _log_vals(self, channel, summary, **extra):
         self.ensure_one()
@@ -321,13 +642,23 @@ class DebtAction(models.Model):
             "date": self.date,
             "channel": channel,
             "direction": "outbound",
+            "delivery_state": "queued" if channel == "email" else "not_applicable",
             "stage_id": self.stage_id.id,
             "summary": summary,
-            "user_id": (self.reviewed_by_id or self.env.user).id,
+            "user_id": self._debt_log_user().id,
             "company_id": self.company_id.id,
             "action_id": self.id,
             **extra,
         }
+
+    def _debt_log_user(self):
+        """Who the contact is logged by: the reviewer, else the user sending;
+        for the scheduled action (OdooBot), the customer's collector."""
+        self.ensure_one()
+        user = self.reviewed_by_id or self.env.user
+        if user._is_superuser() or not user._is_internal():
+            user = self.partner_id._debt_collector(self.stage_id.policy_id)
+        return user
 
     def _send_emails(self, template):
         """Render ``template`` for every action and queue one mail per customer.
@@ -372,7 +703,10 @@ class DebtAction(models.Model):
                         ],
                         "attachment_ids": [
                             fields.Command.link(aid)
-                            for aid in values.get("attachment_ids") or []
+                            for aid in (values.get("attachment_ids") or [])
+                            + action.stage_id._debt_invoice_attachments(
+                                action.move_ids
+                            ).ids
                         ],
                         "model": "res.partner",
                         "res_id": action.partner_id.id,
@@ -393,6 +727,8 @@ class DebtAction(models.Model):
                         "email",
                         mail.subject or action.stage_id.name,
                         message_id=mail.mail_message_id.id,
+                        mail_id=mail.id,
+                        body=mail.body_html,
                     )
                 )
         return logs
@@ -566,4 +902,17 @@ class DebtAction(models.Model):
         for stage, actions in self.grouped("partner_stage_id").items():
             # sudo: the rung reached is bookkeeping of the run; collectors who
             # approve a reminder need not be allowed to edit customers.
-            actions.partner_id.sudo().write({"debt_stage_id": stage.id})
+            actions.partner_id.sudo().with_company(actions.company_id[:1]).write(
+                {"debt_stage_id": stage.id}
+            )
+        self.sudo().write({"stages_moved": True})
+
+
+def _plain_error(error):
+    """The innermost cause of ``error`` in one line, without the template's
+    source that Odoo's rendering errors carry."""
+    root = error
+    while root.__cause__ is not None:
+        root = root.__cause__
+    text = " ".join(str(root).split())[:300]
+    return f"{type(root).__name__}: {text}" if text else type(root).__name__

@@ -1,11 +1,12 @@
 import logging
 import time
+from datetime import timedelta
 
 import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize, format_date
 
 from ..services import eligibility, escalation
 
@@ -22,12 +23,27 @@ SKIP_REASONS = [
     (eligibility.DO_NOT_CONTACT, "Do not contact"),
     (eligibility.NO_POLICY, "No collection policy"),
     (eligibility.NO_CHANNEL, "No way to reach the customer"),
+    (eligibility.INVALID_EMAIL, "Email address invalid or failing"),
     (eligibility.RECENTLY_CONTACTED, "Contacted recently"),
     (eligibility.PENDING_ACTION, "Action already pending"),
     (eligibility.PAYMENT_PLAN, "Under payment plan"),
     (eligibility.PROMISED, "Promised to pay"),
     (eligibility.DISPUTED, "Disputed"),
 ]
+
+DECIDE_LOCK = 0x64656274  # "debt": advisory lock class of deciding a company's run
+"""Deciding is serialised per company (key: this class, the company id): two
+runs of one company never write the same customers' profiles at once."""
+
+RETRY_FAILED_AFTER = timedelta(minutes=30)
+"""A company whose daily run failed is tried again this much later, that day."""
+
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.UniqueViolation,
+)
+"""What meeting another worker deciding the same company looks like."""
 
 # Invoices a run examines: open in Odoo's eyes. Paid and reversed ones are
 # only looked at again when a prepared action is about to be sent.
@@ -61,11 +77,33 @@ class DebtCollectionRun(models.Model):
         "res.users", readonly=True, default=lambda self: self.env.user
     )
     state = fields.Selection(
-        [("running", "Running"), ("done", "Done")],
+        [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
         default="running",
         required=True,
         readonly=True,
+        help="Failed: deciding failed (see the error); the scheduled action "
+        "tries again later that day.",
     )
+    replay = fields.Boolean(
+        readonly=True,
+        help="A run dated before the day it was made: it decided as of its date, "
+        "with the ledger as it stood then, and recorded its figures, but "
+        "contacted no one and moved no rung.",
+    )
+    error = fields.Text(readonly=True, help="Why deciding failed.")
+    retry_at = fields.Datetime(readonly=True)
+    amount_chased = fields.Monetary(
+        readonly=True,
+        currency_field="currency_id",
+        help="Open amount of the invoices listed in the reminders it prepared.",
+    )
+    contact_count = fields.Integer(
+        string="Customers to Contact",
+        readonly=True,
+        help="Customers the run decided to contact (sent, waiting for review, or, "
+        "for a replay, that would have been contacted).",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
     duration = fields.Float(
         string="Duration (s)",
         readonly=True,
@@ -88,6 +126,7 @@ class DebtCollectionRun(models.Model):
         string="Waiting for Review", compute="_compute_counts"
     )
     queued_count = fields.Integer(string="Still to Send", compute="_compute_counts")
+    failed_count = fields.Integer(string="Failed", compute="_compute_counts")
     skip_count = fields.Integer(string="Invoices Skipped", readonly=True)
     line_ids = fields.One2many("debt.collection.run.line", "run_id", readonly=True)
     action_ids = fields.One2many("debt.action", "run_id", readonly=True)
@@ -101,10 +140,11 @@ class DebtCollectionRun(models.Model):
     ]
 
     @api.depends("date", "company_id")
+    @api.depends_context("lang")
     def _compute_name(self):
         for run in self:
             run.name = self.env._(
-                "Collection run of %(date)s", date=fields.Date.to_string(run.date)
+                "Collection run of %(date)s", date=format_date(self.env, run.date)
             )
 
     @api.depends("action_ids.state")
@@ -119,42 +159,130 @@ class DebtCollectionRun(models.Model):
             run.reminder_count = data.get((run.id, "done"), 0)
             run.review_count = data.get((run.id, "to_review"), 0)
             run.queued_count = data.get((run.id, "queued"), 0)
+            run.failed_count = data.get((run.id, "failed"), 0)
 
     # ------------------------------------------------------------------
     # Entry points
     # ------------------------------------------------------------------
 
     @api.model
-    def _run_collection(self, as_of=None, company=None):
+    def _run_collection(self, as_of=None, company=None, today=None):
         """Perform a whole collection run for ``as_of`` and return it.
 
         Running again for the same date continues the same run: customers already
         reminded are not reminded again, actions left queued by a crash are sent.
+        A date before today is a replay: figures only, nobody is contacted.
+
+        :param today: the day the run is made (default: today). Only for
+            building a history, as the demo does: the run of each past day made
+            as that day's own run. Not reachable from the client.
         """
         company = company or self.env.company
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
-        run = self._prepare_run(as_of, company)
-        while run._send_next_batch():
+        run = self._prepare_run(as_of, company, today=fields.Date.to_date(today))
+        while run._send_next_batch(today=today):
             pass
         return run
 
     @api.model
     def _cron_run_collection(self):
-        """Daily run for every company, one bounded batch of reminders per call.
+        """Daily run: each call decides ONE company (its own transaction, the
+        cron runner commits between calls), then sends one bounded batch.
 
-        Deciding wakes the sending scheduled action (see :meth:`_prepare_run`),
-        so that a second cron worker sends batches alongside this one.
+        A company whose deciding fails is recorded as a failed run, the others
+        go on, and it is tried again later that day; a company another worker
+        is deciding right now ("Run now") is simply left to it. The scheduled
+        action itself does not fail. Deciding wakes the sending scheduled
+        action, so that a second cron worker sends beside this one.
         """
         today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search(
-            [("debt_policy_id", "!=", False)]
-        ):
-            self._prepare_run(today, company)
-        self._cron_send_reminders()
+        todo = self._companies_to_decide(today)
+        if todo:
+            # Deciding only: the runner commits it before any sending starts.
+            self._decide_contained(today, todo[0])
+            done = 1
+            todo = self._companies_to_decide(today)
+        else:
+            done = self._send_some()
+        remaining = len(todo) + self.env["debt.action"].search_count(
+            [("run_id.state", "=", "running"), ("state", "=", "queued")]
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _companies_to_decide(self, today):
+        """Companies with a policy and no run decided today (or a failed one
+        due for another try)."""
+        companies = self.env["res.company"].search([("debt_policy_id", "!=", False)])
+        runs = self.search([("date", "=", today), ("company_id", "in", companies.ids)])
+        now = fields.Datetime.now()
+        waiting = runs.filtered(
+            lambda r: r.state != "failed" or (r.retry_at and r.retry_at > now)
+        )
+        return companies - waiting.company_id
+
+    @api.model
+    def _decide_contained(self, as_of, company):
+        """Decide ``company``'s run; a failure costs that company only."""
+        try:
+            with self.env.cr.savepoint():
+                return self._prepare_run(as_of, company)
+        except CONCURRENCY_ERRORS:
+            # Another worker is deciding this company ("Run now", or a second
+            # cron worker): its run is the one; look again in a minute.
+            self.env.invalidate_all()
+            self._retry_cron_at(fields.Datetime.now() + timedelta(minutes=1))
+            return self.browse()
+        except Exception as error:  # noqa: BLE001 - contained, recorded, retried
+            self.env.invalidate_all()
+            _logger.exception("Collection run of %s for %s failed", as_of, company.name)
+            return self._record_failure(as_of, company, error)
+
+    def _record_failure(self, as_of, company, error):
+        retry_at = fields.Datetime.now() + RETRY_FAILED_AFTER
+        detail = f"{type(error).__name__}: {error}"[:500]
+        values = {
+            "state": "failed",
+            "error": self.env._(
+                "Deciding failed: %(error)s. It is tried again at %(at)s.",
+                error=detail,
+                at=fields.Datetime.to_string(retry_at),
+            ),
+            "retry_at": retry_at,
+        }
+        # sudo: the run's own bookkeeping, written by the scheduled action.
+        run = self.sudo().search(
+            [("date", "=", as_of), ("company_id", "=", company.id)], limit=1
+        )
+        if run:
+            run.write(values)
+        else:
+            run = self.sudo().create(
+                {"date": as_of, "company_id": company.id, **values}
+            )
+        self._retry_cron_at(retry_at)
+        return run
+
+    @api.model
+    def _retry_cron_at(self, at):
+        cron = self.sudo().env.ref(
+            "debt_relations.ir_cron_debt_collection_run", raise_if_not_found=False
+        )
+        if cron and cron.active:
+            cron._trigger(at=at)
 
     @api.model
     def _cron_send_reminders(self):
         """Send one bounded batch of what the running runs have queued."""
+        done = self._send_some()
+        remaining = self.env["debt.action"].search_count(
+            [("run_id.state", "=", "running"), ("state", "=", "queued")]
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _send_some(self):
+        """Send up to one batch of the running runs' queued actions."""
         runs = self.search([("state", "=", "running")], order="date, id")
         batch_size = self._batch_size()
         done = 0
@@ -162,19 +290,17 @@ class DebtCollectionRun(models.Model):
             done += run._send_next_batch(limit=max(batch_size - done, 0))
             if done >= batch_size:
                 break
-        remaining = self.env["debt.action"].search_count(
-            [("run_id", "in", runs.ids), ("state", "=", "queued")]
-        )
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
 
     @api.model
     def _wake_senders(self):
         """Have the sending scheduled action start now (it runs in its own worker)."""
-        cron = self.env.ref(
+        # sudo: scheduled actions are technical records collectors cannot read.
+        cron = self.sudo().env.ref(
             "debt_relations.ir_cron_debt_send_reminders", raise_if_not_found=False
         )
         if cron and cron.active:
-            cron.sudo()._trigger()
+            cron._trigger()
 
     def action_open_reviews(self):
         self.ensure_one()
@@ -184,17 +310,22 @@ class DebtCollectionRun(models.Model):
         action["domain"] = [("run_id", "=", self.id)]
         return action
 
-    @api.model
     def action_run_now(self):
-        """Run today's collection for the current company (managers' button).
+        """Run today's collection for the current company (managers' button,
+        in the runs list's header: called with the selected runs, or none).
 
         The run is decided and its first batch sent at once; a larger run goes
-        on in the background, in the sending scheduled action.
+        on in the background, in the sending scheduled action. Pressed again
+        the same day, it contacts the customers that became due since (an
+        invoice posted later that day), never one already contacted today.
         """
         if not self.env.user.has_group("debt_relations.group_debt_manager"):
             raise UserError(self.env._("Only collection managers can start a run."))
         today = fields.Date.context_today(self)
-        run = self._prepare_run(today, self.env.company)
+        # sudo: deciding writes bookkeeping (profiles, rungs, the mail queue) a
+        # manager need not be allowed to write by hand; rights were checked.
+        Run = self.browse().sudo().with_company(self.env.company)
+        run = Run._prepare_run(today, self.env.company, redecide=True)
         run._send_next_batch()
         return {
             "type": "ir.actions.act_window",
@@ -216,18 +347,34 @@ class DebtCollectionRun(models.Model):
         )
 
     @api.model
-    def _prepare_run(self, as_of, company):
+    def _prepare_run(self, as_of, company, redecide=False, today=None):
         """Find or create the run of ``company`` for ``as_of`` and decide it.
 
         Deciding is set-based: a fixed number of queries whatever the number
         of invoices; the decisions themselves are taken by the services. When
         reminders are queued, the sending scheduled action is woken to send
         them beside whoever decided.
+
+        :param redecide: decide again a run of today already decided ("Run
+            now" pressed twice): customers that became due since are added;
+            anyone contacted today is not contacted again.
+        :raises UserError: for a date in the future
+        :raises psycopg2.errors.LockNotAvailable: another worker is deciding
+            this company right now (the web client's request is retried)
         """
+        today = today or fields.Date.context_today(self)
+        if as_of > today:
+            raise UserError(
+                self.env._(
+                    "A collection run cannot be dated in the future (%(date)s): "
+                    "nobody can be reminded on a day that has not come.",
+                    date=format_date(self.env, as_of),
+                )
+            )
         run = self.search(
             [("date", "=", as_of), ("company_id", "=", company.id)], limit=1
         )
-        if run:
+        if run and run.state != "failed" and not (redecide and as_of == today):
             # Decided already: a second call only goes on sending what is queued.
             return run
         if not company.debt_policy_id:
@@ -238,11 +385,18 @@ class DebtCollectionRun(models.Model):
                     company=company.name,
                 )
             )
+        self._lock_company(company)
         started = time.monotonic()
-        run = self.create({"date": as_of, "company_id": company.id})
+        run = run or self._create_run(as_of, company)
         run = run.with_company(company)
-        run._settle_agreements()
-        invoices = self._gather_invoice_facts(company)
+        replay = as_of < today
+        if replay:
+            run.write({"replay": True})
+        else:
+            self.env["debt.action"]._mark_stale(company, as_of)
+            self.env["debt.action"]._refresh_waiting(company, as_of)
+            run._settle_agreements()
+        invoices = self._gather_invoice_facts(company, as_of=as_of if replay else None)
         partners, ladders, offsets = self._gather_partner_facts(
             company, {inv.partner_id for inv in invoices}, as_of
         )
@@ -262,15 +416,68 @@ class DebtCollectionRun(models.Model):
                 offsets,
             )
         run._record_decisions(decisions, invoices, partners)
-        run.write(
-            {
-                "duration": time.monotonic() - started,
-                "queued_at": fields.Datetime.now(),
-            }
-        )
-        if any(d.stage_id and not d.requires_review for d in decisions):
+        values = {
+            "duration": time.monotonic() - started,
+            "queued_at": fields.Datetime.now(),
+            "error": False,
+            "retry_at": False,
+        }
+        if replay or run.state == "failed":
+            values["state"] = "done" if replay else "running"
+        run.write(values)
+        if not replay and any(d.stage_id and not d.requires_review for d in decisions):
             self._wake_senders()
         return run
+
+    @api.model
+    def _lock_company(self, company):
+        """Take the lock of deciding ``company`` for this transaction, waiting a
+        few seconds at most for another worker deciding it.
+
+        :raises psycopg2.errors.LockNotAvailable: still held by the other one
+        """
+        cr = self.env.cr
+        # Inside a savepoint: on failure, its rollback also undoes the timeout.
+        with cr.savepoint(flush=False):
+            cr.execute(SQL("SET LOCAL lock_timeout = '5s'"))
+            cr.execute(
+                SQL("SELECT pg_advisory_xact_lock(%s, %s)", DECIDE_LOCK, company.id),
+                log_exceptions=False,
+            )
+        cr.execute(SQL("SET LOCAL lock_timeout = DEFAULT"))
+
+    @api.model
+    def _create_run(self, as_of, company):
+        """The run record of ``company`` for ``as_of``, created now.
+
+        The row is inserted directly so that a run another worker committed
+        since this transaction began (invisible to it) ends this one with a
+        serialisation failure, which the web client retries and the scheduled
+        action defers, instead of a duplicate-key error.
+        """
+        self.flush_model()
+        uid = self.env.uid
+        rows = self.env.execute_query(
+            SQL(
+                """
+            INSERT INTO debt_collection_run (
+                date, company_id, user_id, state, create_uid, create_date,
+                write_uid, write_date)
+            VALUES (%(date)s, %(company)s, %(uid)s, 'running', %(uid)s,
+                    NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC')
+            ON CONFLICT (date, company_id) DO NOTHING
+            RETURNING id
+                """,
+                date=as_of,
+                company=company.id,
+                uid=uid,
+            )
+        )
+        if not rows:
+            raise psycopg2.errors.SerializationFailure(
+                "another worker created this collection run"
+            )
+        return self.browse(rows[0][0])
 
     def _settle_agreements(self):
         """Bring agreements up to date as of the run's date, before deciding.
@@ -324,8 +531,53 @@ class DebtCollectionRun(models.Model):
         )
 
     @api.model
-    def _gather_invoice_facts(self, company, move_ids=None):
-        """:class:`InvoiceFacts` of the company's open invoices (or of ``move_ids``)."""
+    def _open_invoice_query_as_of(self, company, as_of):
+        """Like :meth:`_open_invoice_query`, for the ledger as it stood on
+        ``as_of`` (a replay): invoices dated by then, less the payments matched
+        with them by then (a reconciliation counts from the later of the two
+        entries' dates, as in Odoo's aged receivable)."""
+        return SQL(
+            """
+            WITH due AS (
+                SELECT l.move_id, l.date_maturity,
+                       l.balance
+                       - COALESCE((SELECT SUM(p.amount)
+                                     FROM account_partial_reconcile p
+                                    WHERE p.debit_move_id = l.id
+                                      AND p.max_date <= %(as_of)s), 0)
+                       + COALESCE((SELECT SUM(p.amount)
+                                     FROM account_partial_reconcile p
+                                    WHERE p.credit_move_id = l.id
+                                      AND p.max_date <= %(as_of)s), 0) AS residual
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                 WHERE l.display_type = 'payment_term'
+                   AND m.company_id = %(company)s
+                   AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted'
+                   AND m.invoice_date <= %(as_of)s
+            )
+            SELECT m.id, m.commercial_partner_id,
+                   CASE WHEN SUM(d.residual) < SUM(m.amount_total_signed)
+                        THEN 'partial' ELSE 'not_paid' END,
+                   COALESCE(m.debt_excluded, FALSE), NULL::int,
+                   MIN(d.date_maturity) FILTER (WHERE d.residual > 0),
+                   SUM(d.residual), NULL::varchar
+              FROM due d
+              JOIN account_move m ON m.id = d.move_id
+          GROUP BY m.id
+            HAVING SUM(d.residual) > 0
+            """,
+            company=company.id,
+            as_of=as_of,
+        )
+
+    @api.model
+    def _gather_invoice_facts(self, company, move_ids=None, as_of=None):
+        """:class:`InvoiceFacts` of the company's open invoices (or of ``move_ids``).
+
+        :param as_of: for a replay, the ledger as it stood on that day
+        """
         self.env["account.move"].flush_model(
             [
                 "commercial_partner_id",
@@ -347,7 +599,16 @@ class DebtCollectionRun(models.Model):
                 "amount_residual",
             ]
         )
-        rows = self.env.execute_query(self._open_invoice_query(company, move_ids))
+        if as_of:
+            self.env["account.partial.reconcile"].flush_model()
+            self.env["account.move.line"].flush_model(["balance"])
+            self.env["account.move"].flush_model(
+                ["invoice_date", "amount_total_signed"]
+            )
+            query = self._open_invoice_query_as_of(company, as_of)
+        else:
+            query = self._open_invoice_query(company, move_ids)
+        rows = self.env.execute_query(query)
         holds = self._get_hold_reasons(company, move_ids)
         return [
             eligibility.InvoiceFacts(
@@ -409,6 +670,8 @@ class DebtCollectionRun(models.Model):
                 "parent_id",
                 "type",
                 "active",
+                "complete_name",
+                "debt_email_failing",
             ]
         )
         cid = str(company.id)
@@ -419,11 +682,14 @@ class DebtCollectionRun(models.Model):
                    (p.debt_stage_id ->> %(cid)s)::int,
                    (p.debt_policy_id ->> %(cid)s)::int,
                    (p.debt_tier_id ->> %(cid)s)::int,
-                   COALESCE(p.email, '') != '' OR EXISTS (
-                       SELECT 1 FROM res_partner c
+                   COALESCE((
+                       SELECT c.email FROM res_partner c
                         WHERE c.parent_id = p.id AND c.type = 'invoice'
                           AND c.active AND COALESCE(c.email, '') != ''
-                   )
+                     ORDER BY c.complete_name, c.id DESC
+                        LIMIT 1
+                   ), p.email),
+                   COALESCE(p.debt_email_failing, FALSE)
               FROM res_partner p
              WHERE p.id = ANY(%(ids)s)
                 """,
@@ -457,7 +723,9 @@ class DebtCollectionRun(models.Model):
         )
         policy_partners = {policy: [] for policy in policies}
         partners = {}
-        for pid, paused, dnc, stage_id, policy_id, tier_id, has_email in rows:
+        for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
+            # Odoo's own normalisation decides what it can send to.
+            valid = bool(email and email_normalize(email))
             policy = policies.browse(policy_id) if policy_id in policies.ids else None
             tier = tiers.browse(tier_id) if tier_id in tiers.ids else None
             policy_partners[
@@ -470,7 +738,8 @@ class DebtCollectionRun(models.Model):
                 last_contact=last_contacts.get(pid),
                 stage_id=stage_id,
                 pending_action=pid in pending,
-                has_email=has_email,
+                has_email=valid and not failing,
+                email_invalid=bool(email) and (failing or not valid),
                 agreement_broken=pid in broken,
             )
         offsets = {
@@ -518,20 +787,33 @@ class DebtCollectionRun(models.Model):
     def _gather_last_contacts(self, company, partner_ids, as_of):
         """Partner id -> date of its last outbound contact or prepared action.
 
-        Only the recent past matters (the longest gap of any stage), and any
-        contact on or after ``as_of`` (a run simulated for an earlier day).
+        Only the recent past matters (the longest gap of any stage); nothing
+        after ``as_of`` (a replay decides as things stood that day). An email
+        that could not be delivered, an action never sent, are no contact.
         """
         since = fields.Date.subtract(as_of, days=self._max_gap_days(company) + 1)
         last = {}
         for model, domain in (
             (
                 "debt.contact.log",
-                [("direction", "=", "outbound"), ("courtesy", "=", False)],
+                [
+                    ("direction", "=", "outbound"),
+                    ("courtesy", "=", False),
+                    ("delivery_state", "!=", "failed"),
+                ],
             ),
-            ("debt.action", [("state", "not in", ("cancelled",))]),
+            (
+                "debt.action",
+                [("state", "not in", ("cancelled", "failed", "stale"))],
+            ),
         ):
             for partner, day in self.env[model]._read_group(
-                domain + [("company_id", "=", company.id), ("date", ">=", since)],
+                domain
+                + [
+                    ("company_id", "=", company.id),
+                    ("date", ">=", since),
+                    ("date", "<=", as_of),
+                ],
                 ["partner_id"],
                 ["date:max"],
             ):
@@ -555,29 +837,54 @@ class DebtCollectionRun(models.Model):
         ]
 
     def _record_decisions(self, decisions, invoices, partners):
-        """Write what the decisions say: actions to send or review, skip reasons."""
+        """Write what the decisions say: actions to send or review, skip
+        reasons, and the run's figures. A replay writes its figures only."""
         self.ensure_one()
         skipped = {}
         for decision in decisions:
             skipped.update(decision.skipped)
-        self._write_skip_reasons(invoices, skipped)
-        self._reset_settled_partners(set(partners))
-
-        self.env["debt.action"]._create_prepared(
-            self, [decision for decision in decisions if decision.stage_id]
+        contacting = [decision for decision in decisions if decision.stage_id]
+        residual = {inv.move_id: inv.residual for inv in invoices}
+        chased = sum(
+            residual.get(move_id, 0.0)
+            for decision in contacting
+            for move_id in decision.move_ids
         )
+        if self.replay:
+            contact_count = len(contacting)
+        else:
+            self._write_skip_reasons(invoices, skipped)
+            self._reset_settled_partners(set(partners))
+            self.env["debt.action"]._create_prepared(self, contacting)
+            contact_count = len(self.action_ids)
+            # Deciding again the same day (Run now twice) adds to what was
+            # already prepared: count those invoices once.
+            chased += self.amount_chased
 
-        counts = {}
-        for reason in skipped.values():
+        counts, amounts = {}, {}
+        for move_id, reason in skipped.items():
             counts[reason] = counts.get(reason, 0) + 1
+            amounts[reason] = amounts.get(reason, 0.0) + residual.get(move_id, 0.0)
         self.write(
             {
                 "partner_count": len(partners),
                 "invoice_count": len(invoices),
                 "skip_count": len(skipped),
+                "contact_count": contact_count,
+                "amount_chased": self.currency_id.round(chased),
                 "line_ids": [
+                    fields.Command.unlink(line.id)
+                    for line in self.line_ids
+                    if line.kind == "skip"
+                ]
+                + [
                     fields.Command.create(
-                        {"kind": "skip", "reason": reason, "count": count}
+                        {
+                            "kind": "skip",
+                            "reason": reason,
+                            "count": count,
+                            "amount": self.currency_id.round(amounts[reason]),
+                        }
                     )
                     for reason, count in sorted(counts.items())
                 ],
@@ -634,7 +941,7 @@ class DebtCollectionRun(models.Model):
     # Sending phase
     # ------------------------------------------------------------------
 
-    def _send_next_batch(self, limit=None):
+    def _send_next_batch(self, limit=None, today=None):
         """Send one batch of queued actions; return how many were processed.
 
         Several workers may send the same run at once (the daily run and the
@@ -649,7 +956,7 @@ class DebtCollectionRun(models.Model):
         if actions is None:
             # Another worker sent some of them since this transaction began.
             return 0
-        actions._execute()
+        actions._execute(today=today)
         if limit and not self.env["debt.action"].search_count(
             [("run_id", "=", self.id), ("state", "=", "queued")], limit=1
         ):

@@ -20,3 +20,8 @@ class DebtCollectionRunLine(models.Model):
     stage_id = fields.Many2one("debt.stage", ondelete="set null")
     reason = fields.Selection(SKIP_REASONS)
     count = fields.Integer()
+    currency_id = fields.Many2one(related="run_id.company_id.currency_id")
+    amount = fields.Monetary(
+        currency_field="currency_id",
+        help="Open amount of the invoices skipped for this reason.",
+    )

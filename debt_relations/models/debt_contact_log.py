@@ -1,5 +1,20 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
+
+from .mail_mail import is_permanent
+
+DELIVERY_STATES = [
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+    ("not_applicable", "Not Applicable"),
+]
+DELIVERY_FIELDS = frozenset(
+    {"delivery_state", "delivery_attempts", "delivery_error", "first_failure_at"}
+)
+"""What the mail queue writes on an entry (through :meth:`_write_delivery`)."""
 
 CHANNELS = [
     ("email", "Email"),
@@ -64,6 +79,59 @@ class DebtContactLog(models.Model):
         help="A thank-you or reward notice, not a collection contact: it does "
         "not delay the next reminder.",
     )
+    invoice_snapshot = fields.Json(
+        readonly=True,
+        help="The invoices the contact was about, as they stood then (number, "
+        "due date, open amount): kept even if an invoice is later changed.",
+    )
+    body = fields.Html(
+        string="What Was Said",
+        readonly=True,
+        sanitize=False,
+        help="The message as the customer received it: kept even if the chatter "
+        "message is deleted.",
+    )
+    invoice_summary = fields.Text(
+        string="Invoices Mentioned", compute="_compute_invoice_summary"
+    )
+    # Delivery of an email: the ladder follows delivery, not queueing.
+    delivery_state = fields.Selection(
+        DELIVERY_STATES,
+        default="not_applicable",
+        required=True,
+        readonly=True,
+        index=True,
+        help="Queued: the email waits in the outgoing queue (or for a retry). "
+        "Sent: the mail server accepted it. Failed: it could not be delivered; "
+        "the customer was not reached by email.",
+    )
+    mail_id = fields.Many2one(
+        "mail.mail", string="Email", readonly=True, ondelete="set null", index=True
+    )
+    delivery_attempts = fields.Integer(readonly=True)
+    delivery_error = fields.Char(readonly=True)
+    first_failure_at = fields.Datetime(readonly=True)
+
+    @api.depends("invoice_snapshot")
+    def _compute_invoice_summary(self):
+        for log in self:
+            log.invoice_summary = "\n".join(
+                "{name} ({due}): {amount}".format(**line)
+                for line in log.invoice_snapshot or []
+            )
+
+    @api.constrains("date")
+    def _check_date(self):
+        today = fields.Date.context_today(self)
+        for log in self:
+            if log.date > today:
+                raise ValidationError(
+                    self.env._(
+                        "A contact cannot be logged in the future (%(date)s): log "
+                        "it on the day it happens.",
+                        date=fields.Date.to_string(log.date),
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -72,12 +140,107 @@ class DebtContactLog(models.Model):
             if vals.get("partner_id"):
                 partner = Partner.browse(vals["partner_id"])
                 vals["partner_id"] = partner.commercial_partner_id.id
-        return super().create(vals_list)
+        logs = super().create(vals_list)
+        logs._store_invoice_snapshot()
+        return logs
+
+    def _store_invoice_snapshot(self):
+        """Keep what each entry said of its invoices, so the history survives
+        a later change of them."""
+        # sudo: the snapshot is written once, at creation, by the entry itself.
+        for log in self.sudo():
+            if log.move_ids and not log.invoice_snapshot:
+                snapshot = [
+                    {
+                        "id": move.id,
+                        "name": move.name,
+                        "due": fields.Date.to_string(
+                            move.debt_open_due_date or move.invoice_date_due
+                        ),
+                        "residual": move.amount_residual,
+                        "amount": move.currency_id.format(move.amount_residual),
+                    }
+                    for move in log.move_ids.sorted("id")
+                ]
+                log._write_own({"invoice_snapshot": snapshot})
 
     def write(self, vals):
         if vals:
             self._refuse_change()
         return super().write(vals)
+
+    def _write_delivery(self, vals):
+        """What the mail queue learns of an email's delivery: the only change
+        an entry accepts, and only from the run's own code (``sudo``)."""
+        if set(vals) - DELIVERY_FIELDS or not self.env.su:
+            self._refuse_change()
+        return self._write_own(vals)
+
+    def _write_own(self, vals):
+        """Write what the model itself maintains, past the append-only rule."""
+        return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Delivery (called by mail.mail once the queue tried to send)
+    # ------------------------------------------------------------------
+
+    def _debt_delivered(self):
+        self.sudo()._write_delivery({"delivery_state": "sent", "delivery_error": False})
+        self.action_id._debt_on_delivered()
+
+    def _debt_delivery_failed(self, failure_type, failure_reason):
+        """A failed attempt: retried with back-off while the failure may heal
+        and the retry window lasts; otherwise the email has failed for good."""
+        now = fields.Datetime.now()
+        window = timedelta(hours=self._debt_retry_hours())
+        for log in self.sudo():
+            error = self._debt_plain_delivery_error(failure_type, failure_reason)
+            attempts = log.delivery_attempts + 1
+            first = log.first_failure_at or now
+            if not is_permanent(failure_type, failure_reason) and now < first + window:
+                log._write_delivery(
+                    {
+                        "delivery_attempts": attempts,
+                        "first_failure_at": first,
+                        "delivery_error": error,
+                    }
+                )
+                log.mail_id._debt_retry_later(attempts)
+                continue
+            log._write_delivery(
+                {
+                    "delivery_state": "failed",
+                    "delivery_attempts": attempts,
+                    "first_failure_at": first,
+                    "delivery_error": error,
+                }
+            )
+            log.action_id._debt_on_delivery_failed(error)
+
+    @api.model
+    def _debt_retry_hours(self):
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("debt_relations.mail_retry_hours")
+            or 0
+        )
+
+    @api.model
+    def _debt_plain_delivery_error(self, failure_type, failure_reason):
+        """The failure in words a collector understands."""
+        if failure_type == "mail_email_invalid":
+            return self.env._("The email address is not valid.")
+        if failure_type == "mail_email_missing":
+            return self.env._("The customer has no email address.")
+        detail = " ".join((failure_reason or "").split())[:300]
+        if is_permanent(failure_type, failure_reason):
+            return self.env._(
+                "The mail server refused the email: %(detail)s", detail=detail
+            )
+        return self.env._(
+            "The mail server could not take the email: %(detail)s", detail=detail
+        )
 
     @api.model
     def _refuse_change(self):

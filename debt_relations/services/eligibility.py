@@ -24,6 +24,7 @@ PAUSED = "paused"
 DO_NOT_CONTACT = "do_not_contact"
 NO_POLICY = "no_policy"
 NO_CHANNEL = "no_channel"
+INVALID_EMAIL = "invalid_email"
 RECENTLY_CONTACTED = "recently_contacted"
 PENDING_ACTION = "pending_action"
 # Held by an agreement with the customer (see InvoiceFacts.hold_reason).
@@ -39,6 +40,7 @@ PARTNER_REASONS = (
     DO_NOT_CONTACT,
     NO_POLICY,
     NO_CHANNEL,
+    INVALID_EMAIL,
     RECENTLY_CONTACTED,
     PENDING_ACTION,
 )
@@ -85,6 +87,9 @@ class PartnerFacts:
     pending_action: bool = False
     """An action waits for review or sending."""
     has_email: bool = True
+    """The billing contact has an email address Odoo can send to."""
+    email_invalid: bool = False
+    """It has one, but not valid, or it failed for good when last used."""
     agreement_broken: bool = False
     """A payment plan or promise broke since the last outbound contact."""
 
@@ -120,3 +125,8 @@ def partner_skip_reason(partner, as_of):
     if partner.pending_action:
         return PENDING_ACTION
     return None
+
+
+def no_channel_reason(partner):
+    """Why a customer no stage channel reaches is not contacted."""
+    return INVALID_EMAIL if partner.email_invalid else NO_CHANNEL

@@ -1,8 +1,10 @@
+import json
 from datetime import date, timedelta
 
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.tests import HttpCase
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -36,7 +38,21 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             cls.stage_handoff,
         ) = stages
         cls.customer = cls._create_customer("Azure Interior")
+        # The demo's queued mail is not these tests' business: each test class
+        # starts with an empty outgoing queue.
+        cls.env["mail.mail"].search([("state", "=", "outgoing")]).write(
+            {"state": "cancel"}
+        )
         cls.today = date(2026, 3, 2)
+
+    def setUp(self):
+        super().setUp()
+        # Each test happens on its ``today``, as the daily scheduled action
+        # runs on its own day: a run dated before the day it is made is a
+        # replay, which contacts no one.
+        freezer = freeze_time(self.today, tick=True)
+        freezer.start()
+        self.addCleanup(freezer.stop)
 
     @classmethod
     def _create_customer(cls, name, email=True, **values):
@@ -97,10 +113,17 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
     def _run(self, as_of, company=None):
         """The run of ``as_of``, made on that day (time frozen to it), as the
         daily scheduled action makes it: a run dated before today is a replay."""
-        with freeze_time(as_of):
-            return self.env["debt.collection.run"]._run_collection(
+        with freeze_time(as_of, tick=True):
+            run = self.env["debt.collection.run"]._run_collection(
                 as_of=as_of, company=company
             )
+            self._deliver_mail()
+        return run
+
+    def _deliver_mail(self):
+        """Odoo's mail queue sends what is queued (in tests the SMTP step is
+        skipped and the mail counts as sent): the rungs follow delivery."""
+        self.env["mail.mail"].process_email_queue()
 
     def _assert_run_queries_flat(self, build):
         """A run's query count does not grow with the ledger: ``build(count,
@@ -111,7 +134,9 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             self.env.invalidate_all()
             self.env.flush_all()
             before = self.env.cr.sql_log_count
-            self._run(as_of)
+            # The run's own queries: the mail queue delivers afterwards.
+            with freeze_time(as_of, tick=True):
+                self.env["debt.collection.run"]._run_collection(as_of=as_of)
             self.env.flush_all()
             return self.env.cr.sql_log_count - before
 
@@ -140,3 +165,46 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             + [(key, "=", value) for key, value in domain.items()],
             order="id",
         )
+
+
+class DebtHttpCase(DebtRelationsCase, HttpCase):
+    """Buttons pressed the way the web client presses them."""
+
+    def _press(self, user, model, method, ids, context=None):
+        """POST ``/web/dataset/call_button`` as ``user`` (password = login).
+
+        :returns: (result, error) — ``error`` is None, or the error's
+            ``{"name": ..., "message": ...}`` as the client receives it
+        """
+        return self._rpc(
+            user,
+            "/web/dataset/call_button",
+            {
+                "model": model,
+                "method": method,
+                "args": [ids],
+                "kwargs": {"context": context or {}},
+            },
+        )
+
+    def _call_kw(self, user, model, method, args, kwargs=None):
+        """The ORM through JSON-RPC, as any script of ``user`` reaches it."""
+        return self._rpc(
+            user,
+            f"/web/dataset/call_kw/{model}/{method}",
+            {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        )
+
+    def _rpc(self, user, route, params):
+        self.authenticate(user.login, user.login)
+        response = self.url_open(
+            route,
+            data=json.dumps(
+                {"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        response.raise_for_status()
+        body = response.json()
+        error = body.get("error")
+        return body.get("result"), error and error["data"]

@@ -25,8 +25,8 @@ class TestReview(DebtRelationsCase):
         self.assertFalse(self._mails(self.customer), "Nothing sent before approval")
         self.assertEqual(invoice.debt_stage_id, self.stage_formal)
 
-        # A second run does not prepare it twice.
-        self._run(self.today + timedelta(days=20))
+        # A second run, while it still waits, does not prepare it twice.
+        self._run(self.today + timedelta(days=10))
         self.assertEqual(
             self.env["debt.action"].search_count(
                 [("partner_id", "=", self.customer.id)]

@@ -82,12 +82,13 @@ class TestCollectionRun(DebtRelationsCase):
 
         def crash(actions, template):
             original(actions, template)
-            raise RuntimeError("mail server down")
+            raise psycopg2.OperationalError("server closed the connection")
 
-        # The second batch fails half-way: its transaction is rolled back.
+        # The second batch dies half-way (the database connection is lost, the
+        # server killed): its transaction is rolled back.
         with (
             patch.object(DebtAction, "_send_emails", crash),
-            self.assertRaises(RuntimeError),
+            self.assertRaises(psycopg2.OperationalError),
             self.env.cr.savepoint(),
         ):
             run._send_next_batch()
@@ -100,7 +101,17 @@ class TestCollectionRun(DebtRelationsCase):
             self.assertEqual(len(self._mails(customer)), 1, customer.name)
             self.assertEqual(len(self._logs(customer)), 1, customer.name)
 
+    def _only_this_company_runs(self):
+        """The scheduled action runs every company with a policy: leave the
+        others (and their demo ledgers) out of these counts."""
+        self.env["res.company"].search([("id", "!=", self.company.id)]).write(
+            {"debt_policy_id": False}
+        )
+
     def test_cron_works_in_batches(self):
+        """One call decides (committed by the cron runner before any sending),
+        the next calls send bounded batches."""
+        self._only_this_company_runs()
         customers = [self._create_customer(f"Cron {index}") for index in range(3)]
         for customer in customers:
             self._create_invoice(customer, self.today - timedelta(days=10))
@@ -110,15 +121,18 @@ class TestCollectionRun(DebtRelationsCase):
         progress = self.env["ir.cron.progress"].create(
             {"cron_id": self.env.ref("debt_relations.ir_cron_debt_collection_run").id}
         )
-        with freeze_time(self.today):
-            Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
-            self.assertEqual((progress.done, progress.remaining), (2, 1))
-            run = Run.search(
-                [("date", "=", self.today), ("company_id", "=", self.company.id)]
-            )
-            self.assertEqual(run.state, "running")
-            Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
-            self.assertEqual((progress.done, progress.remaining), (1, 0))
+        Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
+        self.assertEqual((progress.done, progress.remaining), (1, 3))
+        run = Run.search(
+            [("date", "=", self.today), ("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(run.state, "running")
+        self.assertEqual(run.queued_count, 3)
+        self.assertFalse(self._mails(customers[0]), "deciding sends nothing")
+        Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
+        self.assertEqual((progress.done, progress.remaining), (2, 1))
+        Run.with_context(ir_cron_progress_id=progress.id)._cron_run_collection()
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
         self.assertEqual(run.state, "done")
         for customer in customers:
             self.assertEqual(len(self._mails(customer)), 1)
@@ -126,6 +140,7 @@ class TestCollectionRun(DebtRelationsCase):
     def test_cron_wakes_the_sending_worker(self):
         """Deciding wakes the sending scheduled action, which sends batches of
         the running runs alongside the daily run."""
+        self._only_this_company_runs()
         customers = [self._create_customer(f"Woken {index}") for index in range(3)]
         for customer in customers:
             self._create_invoice(customer, self.today - timedelta(days=10))
@@ -137,13 +152,14 @@ class TestCollectionRun(DebtRelationsCase):
             {"cron_id": self.env.ref("debt_relations.ir_cron_debt_collection_run").id}
         )
         sending = self.env["ir.cron.progress"].create({"cron_id": sender.id})
-        with freeze_time(self.today):
-            Run.with_context(ir_cron_progress_id=daily.id)._cron_run_collection()
-            self.assertTrue(Trigger.search([("cron_id", "=", sender.id)]))
-            self.assertEqual((daily.done, daily.remaining), (1, 2))
-            Run.with_context(ir_cron_progress_id=sending.id)._cron_send_reminders()
-            self.assertEqual((sending.done, sending.remaining), (1, 1))
-            Run.with_context(ir_cron_progress_id=sending.id)._cron_send_reminders()
+        Run.with_context(ir_cron_progress_id=daily.id)._cron_run_collection()
+        self.assertTrue(Trigger.search([("cron_id", "=", sender.id)]))
+        self.assertEqual((daily.done, daily.remaining), (1, 3))
+        Run.with_context(ir_cron_progress_id=sending.id)._cron_send_reminders()
+        self.assertEqual((sending.done, sending.remaining), (1, 2))
+        Run.with_context(ir_cron_progress_id=daily.id)._cron_run_collection()
+        self.assertEqual((daily.done, daily.remaining), (1, 1))
+        Run.with_context(ir_cron_progress_id=sending.id)._cron_send_reminders()
         run = Run.search(
             [("date", "=", self.today), ("company_id", "=", self.company.id)]
         )
@@ -216,8 +232,10 @@ class TestCollectionRun(DebtRelationsCase):
         self.assertEqual(invoice.debt_last_contact_date, as_of)
         self.assertEqual(invoice.debt_stage_date, as_of)
         self.assertEqual(self._logs(self.customer).date, as_of)
-        # A run for an earlier day does not contact again.
-        self._run(self.today)
+        # A run for an earlier day, made later (a replay), contacts no one.
+        with freeze_time(as_of):
+            replay = self.env["debt.collection.run"]._run_collection(as_of=self.today)
+        self.assertTrue(replay.replay)
         self.assertEqual(len(self._mails(self.customer)), 1)
 
     def test_query_count_does_not_grow_with_invoices(self):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
@@ -455,3 +456,26 @@ class TestValidation(DebtRelationsCase):
         plan.installment_ids[-1].amount = 1.0
         with freeze_time(self.today):
             self._refused(plan.action_propose, "add up to", error=UserError)
+
+    # ------------------------------------------------------------------
+    # The dispute dialog
+    # ------------------------------------------------------------------
+
+    def test_dispute_dialog_asks_only_what_opens_one(self):
+        """A new dispute shows the invoice, the reason and the customer's
+        words; owner, dates, resolution and the buttons come once it exists."""
+        arch = self.env["debt.dispute"].get_views([(False, "form")])["views"]["form"][
+            "arch"
+        ]
+        form = etree.fromstring(arch)
+        self.assertEqual(form.find("header").get("invisible"), "not id")
+        shown_when_new = {
+            node.get("name")
+            for node in form.iter("field")
+            if not any(
+                (ancestor.get("invisible") or "") not in ("", "False")
+                for ancestor in [node, *node.iterancestors()]
+                if ancestor.tag != "form"
+            )
+        }
+        self.assertEqual(shown_when_new, {"move_id", "reason", "description"})
