@@ -10,6 +10,36 @@ Rules (each one a promise to the customer):
   outbound contact, and never twice on the same day.
 * One message per customer per run, listing every open, overdue invoice.
 
+The tone of a contact (the rung it is sent at) follows from these, in order:
+
+1. Each invoice that may be reminded has its *candidate*: the rung after the
+   one it reached, once that rung's offset is reached (:func:`next_rung`).
+   Without any candidate there is no contact.
+2. A *pre-due note* is a contact whose every candidate is a "before due" rung
+   (negative offset). It lists only the invoices not yet due (due today or
+   later) that have a candidate, and is sent at the highest of their
+   candidates: overdue invoices wait for their own rung, they are not listed
+   and do not make the note jump. The customer keeps its rung.
+3. Any other contact is an *overdue reminder*. It lists every overdue invoice
+   and every invoice with a candidate, and is sent at the highest of:
+   the candidates, the highest rung a listed invoice already reached, and the
+   customer's own rung (tone never falls back: a customer who had a firm
+   reminder about invoice A never gets a friendly one listing A again because
+   a new invoice B reached the friendly rung; it gets a firm one).
+4. The ceiling: never more than one rung above the customer's own (the next
+   rung after it whose offset the oldest overdue invoice has reached, skipping
+   "before due" rungs for an overdue invoice), and no higher than the
+   customer's own rung when the reminder acknowledges a broken plan or promise.
+   The customer's own rung is the highest rung it was contacted at since it
+   last settled everything (or, unknown, the highest rung its invoices
+   reached), so between two consecutive overdue reminders the rung rises by
+   at most one, and a listed invoice's rung never exceeds it. Only when the
+   facts disagree (an invoice left above its customer's rung, e.g. set by
+   hand) do 3 and 4 meet: the ceiling wins.
+5. Listed invoices climb to their candidate, never above the contact's rung;
+   the customer's rung becomes the contact's rung, never lower than before.
+   A customer with nothing open any more starts again from the first rung.
+
 Pure Python: facts in, decisions out. Nothing here imports Odoo.
 """
 
@@ -101,24 +131,31 @@ def _channel_available(rung, has_email):
     return (rung.send_email and has_email) or rung.send_letter or rung.schedule_call
 
 
-def _remind_at_reached_rung(partner, eligible, climbing, current, ages):
+def _remind_at_reached_rung(ladder, partner, eligible, climbing, current, ages):
     """After a broken plan or promise, overdue invoices are reminded again at
     the rung they had reached, even when their next rung is not due yet."""
     if not partner.agreement_broken:
         return
     for inv in eligible:
+        reached = current[inv.move_id]
         if (
             inv.move_id not in climbing
-            and current[inv.move_id] is not None
+            and reached is not None
             and ages[inv.move_id] > 0
+            # A "before due" rung no longer applies to an overdue invoice.
+            and ladder[reached].offset_days >= 0
         ):
-            climbing[inv.move_id] = current[inv.move_id]
+            climbing[inv.move_id] = reached
 
 
 def _partner_cap(ladder, partner, partner_current, oldest_age):
     """Highest rung the customer may be contacted at: one above its own, or its
     own when the reminder acknowledges a broken plan or promise."""
-    if partner.agreement_broken and partner_current is not None:
+    if (
+        partner.agreement_broken
+        and partner_current is not None
+        and ladder[partner_current].offset_days >= 0
+    ):
         return partner_current
     cap = next_rung(ladder, partner_current, oldest_age)
     if cap is None:
@@ -169,7 +206,7 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
         candidate = next_rung(ladder, current[inv.move_id], ages[inv.move_id])
         if candidate is not None:
             climbing[inv.move_id] = candidate
-    _remind_at_reached_rung(partner, eligible, climbing, current, ages)
+    _remind_at_reached_rung(ladder, partner, eligible, climbing, current, ages)
     if not climbing:
         return decision  # nothing is due yet: no contact, nothing skipped
 
@@ -177,10 +214,17 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
     partner_current = rung_index(ladder, partner.stage_id, offsets)
     if partner_current is None:
         # Unknown for the customer: as high as its invoices went.
-        known = [index for index in current.values() if index is not None]
-        partner_current = max(known, default=None)
+        partner_current = max(
+            (index for index in current.values() if index is not None), default=None
+        )
     cap = _partner_cap(ladder, partner, partner_current, max(ages.values()))
-    target = min(max(climbing.values()), cap)
+    target, listed = _contact_rung(ladder, climbing, current, ages, partner_current)
+    target = min(target, cap)
+    if ladder[target].offset_days < 0:
+        # A note before due (also when the ceiling keeps a contact there).
+        listed = [move_id for move_id in climbing if ages[move_id] <= 0]
+        if not listed:
+            return decision
     rung = ladder[target]
 
     if partner.last_contact:
@@ -193,23 +237,53 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
             decision.reason = eligibility.RECENTLY_CONTACTED
             return decision
     if not _channel_available(rung, partner.has_email):
-        return _skip_all(eligibility.NO_CHANNEL)
+        return _skip_all(eligibility.no_channel_reason(partner))
 
     decision.stage_id = rung.stage_id
     decision.requires_review = rung.requires_review
     decision.agreement_broken = partner.agreement_broken
     reached = target if partner_current is None else max(target, partner_current)
     decision.partner_stage_id = ladder[reached].stage_id
-    for move_id, candidate in climbing.items():
-        reached = min(candidate, target)
-        if current[move_id] is None or reached > current[move_id]:
-            decision.move_stages[move_id] = ladder[reached].stage_id
-    decision.move_ids = sorted(
-        inv.move_id
-        for inv in eligible
-        if inv.move_id in climbing or ages[inv.move_id] > 0
-    )
+    decision.move_stages = _climbs(ladder, listed, climbing, current, target)
+    decision.move_ids = sorted(listed)
     return decision
+
+
+def _climbs(ladder, listed, climbing, current, target):
+    """Listed invoices climb to their candidate, never above the contact's rung.
+
+    :returns: dict move id -> new stage id
+    """
+    stages = {}
+    for move_id in listed:
+        if move_id not in climbing:
+            continue
+        reached = min(climbing[move_id], target)
+        if current[move_id] is None or reached > current[move_id]:
+            stages[move_id] = ladder[reached].stage_id
+    return stages
+
+
+def _contact_rung(ladder, climbing, current, ages, partner_current):
+    """The rung a contact is wanted at, before the ceiling, and what it lists.
+
+    A pre-due note (every candidate a "before due" rung) lists the invoices
+    not yet due that climb, at their highest candidate. An overdue reminder
+    lists every overdue or climbing invoice, at the highest of their
+    candidates, the rungs they already reached and the customer's own rung.
+
+    :returns: (rung index, list of listed move ids)
+    """
+    wanted = max(climbing.values())
+    if all(ladder[index].offset_days < 0 for index in climbing.values()):
+        return wanted, [move_id for move_id in climbing if ages[move_id] <= 0]
+    listed = [
+        move_id for move_id in current if move_id in climbing or ages[move_id] > 0
+    ]
+    floors = [current[move_id] for move_id in listed if current[move_id] is not None]
+    if partner_current is not None:
+        floors.append(partner_current)
+    return max([wanted, *floors]), listed
 
 
 def decide_run(ladders, partners, invoices, as_of, tolerance, rounding, offsets=None):

@@ -16,3 +16,4 @@ from . import test_run
 from . import test_translations
 from . import test_validation
 from . import test_verify
+from . import test_year_simulation

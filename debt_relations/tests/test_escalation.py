@@ -150,3 +150,65 @@ class TestEscalation(DebtRelationsCase):
         self._pay(invoice)
         self._run(self.today + timedelta(days=1))
         self.assertFalse(self.customer.with_company(self.company).debt_stage_id)
+
+    def _reminders(self):
+        """(stage, invoices) of each email reminder to the customer, in order."""
+        return [
+            (log.stage_id, log.move_ids)
+            for log in self._logs(self.customer, channel="email", direction="outbound")
+        ]
+
+    def test_grouped_reminder_keeps_the_tone_a_listed_invoice_reached(self):
+        old = self._create_invoice(self.customer, self.today - timedelta(days=8))
+        new = self._create_invoice(self.customer, self.today + timedelta(days=16))
+        self._run(self.today)  # old: friendly
+        self._run(self.today + timedelta(days=13))  # old: firm, new: note before due
+        self.assertEqual(old.debt_stage_id, self.stage_firm)
+        self.assertEqual(new.debt_stage_id, self.stage_before)
+
+        # New reaches the friendly rung while old waits for the formal one: the
+        # reminder listing both stays firm (it used to fall back to friendly),
+        # and waits firm's 10 days since the last contact, not friendly's 5.
+        self._run(self.today + timedelta(days=22))
+        self.assertEqual(len(self._reminders()), 2, "Firm's gap not reached yet")
+        self._run(self.today + timedelta(days=23))
+        self.assertEqual(self._reminders()[-1], (self.stage_firm, old | new))
+        self.assertEqual(new.debt_stage_id, self.stage_friendly, "Its own next rung")
+        self.assertEqual(old.debt_stage_id, self.stage_firm)
+        partner = self.customer.with_company(self.company)
+        self.assertEqual(partner.debt_stage_id, self.stage_firm)
+
+        # Then one rung up: formal for old, firm for new.
+        self._run(self.today + timedelta(days=37))
+        self.assertEqual(
+            [stage for stage, _moves in self._reminders()],
+            [self.stage_friendly, self.stage_firm, self.stage_firm, self.stage_formal],
+        )
+        self.assertEqual(old.debt_stage_id, self.stage_formal)
+        self.assertEqual(new.debt_stage_id, self.stage_firm)
+        self.assertEqual(partner.debt_stage_id, self.stage_formal)
+
+    def test_note_before_due_lists_only_invoices_not_yet_due(self):
+        overdue = self._create_invoice(self.customer, self.today - timedelta(days=8))
+        soon = self._create_invoice(self.customer, self.today + timedelta(days=8))
+        self._run(self.today)
+        self.assertEqual(self._reminders(), [(self.stage_friendly, overdue)])
+
+        # Soon is 3 days before due; overdue waits for its firm rung.
+        self._run(self.today + timedelta(days=5))
+        self.assertEqual(self._reminders()[-1], (self.stage_before, soon))
+        self.assertEqual(soon.debt_stage_id, self.stage_before)
+        self.assertEqual(overdue.debt_stage_id, self.stage_friendly)
+        self.assertEqual(
+            self.customer.with_company(self.company).debt_stage_id,
+            self.stage_friendly,
+            "The note does not lower the customer's rung",
+        )
+        mail = self._logs(self.customer, channel="email")[-1].message_id
+        self.assertIn(soon.name, mail.body)
+        self.assertNotIn(overdue.name, mail.body)
+
+        # Firm's 10 days after the note: overdue is firm, soon friendly.
+        self._run(self.today + timedelta(days=15))
+        self.assertEqual(self._reminders()[-1], (self.stage_firm, overdue | soon))
+        self.assertEqual(soon.debt_stage_id, self.stage_friendly)
