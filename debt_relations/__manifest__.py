@@ -21,6 +21,7 @@
         "data/mail_template_incentive_data.xml",
         "data/debt_tier_data.xml",
         "data/ir_cron_data.xml",
+        "data/debt_sending_config_data.xml",
         "data/debt_agreement_config_data.xml",
         "data/debt_agreement_activity_data.xml",
         "data/debt_dispute_reason_data.xml",

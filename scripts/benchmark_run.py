@@ -387,7 +387,7 @@ def reset_previous_runs(env, fresh_profiles=False):
 
 
 def count_open_invoices(env, company):
-    query = env["debt.collection.run"]._open_invoice_query(company)
+    query = env["debt.collection.facts"]._open_invoice_query(company)
     [(invoices, partners)] = env.execute_query(
         SQL(
             "SELECT COUNT(*), COUNT(DISTINCT q.commercial_partner_id) FROM (%s) q",
@@ -459,7 +459,7 @@ def measure_debt_relations(env, company, as_of, args):
         with Meter(cr) as decide, decide_sql if args.profile else nullcontext():
             if decide_profiler:
                 decide_profiler.enable()
-            run = Run._prepare_run(as_of, company)
+            run = Run._prepare_run(company, as_of)
             env.flush_all()
             if decide_profiler:
                 decide_profiler.disable()

@@ -1,5 +1,6 @@
 from . import debt_policy
 from . import debt_stage
+from . import debt_collection_facts
 from . import debt_collection_run
 from . import debt_collection_run_line
 from . import debt_action

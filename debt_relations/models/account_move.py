@@ -2,7 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from .debt_collection_run import OPEN_PAYMENT_STATES, SKIP_REASONS
+from ..services.eligibility import SKIP_REASONS
+from .debt_collection_facts import OPEN_PAYMENT_STATES
 from .res_partner import POLICY_SOURCES
 
 

@@ -8,8 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, email_normalize, split_every
 
-from odoo.addons.mail.models.mail_message import _image_dataurl
-
+from .. import fastpath
 from ..services import eligibility, escalation
 from .debt_contact_log import DELIVERY_STATES
 
@@ -287,7 +286,7 @@ class DebtAction(models.Model):
             # Thousands of rows arrived at once: without fresh statistics the
             # planner keeps believing the tables small, and the sending phase's
             # updates of these actions fall back to scanning them all.
-            self.env.execute_query(SQL("ANALYZE debt_action, debt_action_move_rel"))
+            fastpath.analyze(self.env, "debt_action", "debt_action_move_rel")
         run.invalidate_recordset(
             ["action_ids", "reminder_count", "review_count", "queued_count"]
         )
@@ -454,10 +453,10 @@ class DebtAction(models.Model):
 
     def _execute_company(self):
         company = self.env.company
-        Run = self.env["debt.collection.run"]
+        Facts = self.env["debt.collection.facts"]
         facts = {
             inv.move_id: inv
-            for inv in Run._gather_invoice_facts(company, self.move_ids.ids)
+            for inv in Facts._gather_invoice_facts(company, self.move_ids.ids)
         }
         to_send = self.browse()
         for action in self:
@@ -756,47 +755,8 @@ class DebtAction(models.Model):
     @api.model
     def _create_mails(self, values_list):
         """Create the ``mail.mail`` of ``values_list``, their chatter body
-        being each one's ``body_html``.
-
-        Odoo sanitizes a message body three times on ``create`` (into the
-        column, into the cache, and again into the mail's cache of the
-        inherited field), a third of the cost of queueing a reminder. The
-        mails are created by the ORM (every override and default applies) with
-        an empty body; the bodies, sanitized once with the body field's own
-        rules, are then written with one ``UPDATE``. A body with an embedded
-        image goes through ``create`` itself, which turns the image into an
-        attachment.
-        """
-        Message = self.env["mail.message"]
-        body_field = Message._fields["body"]
-        late_bodies = []
-        for values in values_list:
-            body = values.get("body_html") or ""
-            if _image_dataurl.search(body):
-                values["body"] = body
-                late_bodies.append(None)
-            else:
-                late_bodies.append(body)
-        # sudo: the mail queue is written by the run on behalf of the company.
-        mails = self.env["mail.mail"].sudo().create(values_list)
-        late = [
-            (mail.mail_message_id.id, body_field.convert_to_column(body, Message))
-            for mail, body in zip(mails, late_bodies, strict=True)
-            if body
-        ]
-        if late:
-            self.env.execute_query(
-                SQL(
-                    "UPDATE mail_message SET body = d.body "
-                    "FROM UNNEST(%s::int[], %s::text[]) AS d(id, body) "
-                    "WHERE mail_message.id = d.id",
-                    [row[0] for row in late],
-                    [row[1] for row in late],
-                )
-            )
-            mails.mail_message_id.invalidate_recordset(["body"])
-            mails.invalidate_recordset(["body"])
-        return mails
+        being each one's ``body_html`` (see :func:`..fastpath.create_mails`)."""
+        return fastpath.create_mails(self.env, values_list)
 
     def _print_letters(self):
         """Print one letter (PDF) per action, kept on the action and the log."""

@@ -6,30 +6,13 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, email_normalize, format_date
+from odoo.tools import SQL, format_date
 
-from ..services import eligibility, escalation
+from ..services import escalation
+from .debt_collection_facts import OPEN_PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
 
-SKIP_REASONS = [
-    (eligibility.PAID, "Paid"),
-    (eligibility.IN_PAYMENT, "In payment"),
-    (eligibility.REVERSED, "Reversed"),
-    (eligibility.BLOCKED, "Payment blocked"),
-    (eligibility.EXCLUDED, "Excluded by hand"),
-    (eligibility.BELOW_TOLERANCE, "Below tolerance"),
-    (eligibility.PAUSED, "Customer paused"),
-    (eligibility.DO_NOT_CONTACT, "Do not contact"),
-    (eligibility.NO_POLICY, "No collection policy"),
-    (eligibility.NO_CHANNEL, "No way to reach the customer"),
-    (eligibility.INVALID_EMAIL, "Email address invalid or failing"),
-    (eligibility.RECENTLY_CONTACTED, "Contacted recently"),
-    (eligibility.PENDING_ACTION, "Action already pending"),
-    (eligibility.PAYMENT_PLAN, "Under payment plan"),
-    (eligibility.PROMISED, "Promised to pay"),
-    (eligibility.DISPUTED, "Disputed"),
-]
 
 DECIDE_LOCK = 0x64656274  # "debt": advisory lock class of deciding a company's run
 """Deciding is serialised per company (key: this class, the company id): two
@@ -44,10 +27,6 @@ CONCURRENCY_ERRORS = (
     psycopg2.errors.UniqueViolation,
 )
 """What meeting another worker deciding the same company looks like."""
-
-# Invoices a run examines: open in Odoo's eyes. Paid and reversed ones are
-# only looked at again when a prepared action is about to be sent.
-OPEN_PAYMENT_STATES = ("not_paid", "partial", "in_payment", "blocked")
 
 
 class DebtCollectionRun(models.Model):
@@ -179,7 +158,7 @@ class DebtCollectionRun(models.Model):
         """
         company = company or self.env.company
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
-        run = self._prepare_run(as_of, company, today=fields.Date.to_date(today))
+        run = self._prepare_run(company, as_of, today=fields.Date.to_date(today))
         while run._send_next_batch(today=today):
             pass
         return run
@@ -199,7 +178,7 @@ class DebtCollectionRun(models.Model):
         todo = self._companies_to_decide(today)
         if todo:
             # Deciding only: the runner commits it before any sending starts.
-            self._decide_contained(today, todo[0])
+            self._decide_contained(todo[0], today)
             done = 1
             todo = self._companies_to_decide(today)
         else:
@@ -222,11 +201,11 @@ class DebtCollectionRun(models.Model):
         return companies - waiting.company_id
 
     @api.model
-    def _decide_contained(self, as_of, company):
+    def _decide_contained(self, company, as_of):
         """Decide ``company``'s run; a failure costs that company only."""
         try:
             with self.env.cr.savepoint():
-                return self._prepare_run(as_of, company)
+                return self._prepare_run(company, as_of)
         except CONCURRENCY_ERRORS:
             # Another worker is deciding this company ("Run now", or a second
             # cron worker): its run is the one; look again in a minute.
@@ -236,9 +215,9 @@ class DebtCollectionRun(models.Model):
         except Exception as error:  # noqa: BLE001 - contained, recorded, retried
             self.env.invalidate_all()
             _logger.exception("Collection run of %s for %s failed", as_of, company.name)
-            return self._record_failure(as_of, company, error)
+            return self._record_failure(company, as_of, error)
 
-    def _record_failure(self, as_of, company, error):
+    def _record_failure(self, company, as_of, error):
         retry_at = fields.Datetime.now() + RETRY_FAILED_AFTER
         detail = f"{type(error).__name__}: {error}"[:500]
         values = {
@@ -325,7 +304,7 @@ class DebtCollectionRun(models.Model):
         # sudo: deciding writes bookkeeping (profiles, rungs, the mail queue) a
         # manager need not be allowed to write by hand; rights were checked.
         Run = self.browse().sudo().with_company(self.env.company)
-        run = Run._prepare_run(today, self.env.company, redecide=True)
+        run = Run._prepare_run(self.env.company, today, redecide=True)
         run._send_next_batch()
         return {
             "type": "ir.actions.act_window",
@@ -347,7 +326,7 @@ class DebtCollectionRun(models.Model):
         )
 
     @api.model
-    def _prepare_run(self, as_of, company, redecide=False, today=None):
+    def _prepare_run(self, company, as_of, redecide=False, today=None):
         """Find or create the run of ``company`` for ``as_of`` and decide it.
 
         Deciding is set-based: a fixed number of queries whatever the number
@@ -387,7 +366,7 @@ class DebtCollectionRun(models.Model):
             )
         self._lock_company(company)
         started = time.monotonic()
-        run = run or self._create_run(as_of, company)
+        run = run or self._create_run(company, as_of)
         run = run.with_company(company)
         replay = as_of < today
         if replay:
@@ -396,14 +375,15 @@ class DebtCollectionRun(models.Model):
             self.env["debt.action"]._mark_stale(company, as_of)
             self.env["debt.action"]._refresh_waiting(company, as_of)
             run._settle_agreements()
-        invoices = self._gather_invoice_facts(company, as_of=as_of if replay else None)
-        partners, ladders, offsets = self._gather_partner_facts(
-            company, {inv.partner_id for inv in invoices}, as_of
+        Facts = self.env["debt.collection.facts"].with_company(company)
+        invoices = Facts._gather_invoice_facts(company, as_of=as_of if replay else None)
+        partners, ladders, offsets = Facts._gather_partner_facts(
+            company, as_of, {inv.partner_id for inv in invoices}
         )
         rounding = company.currency_id.rounding
         decisions = []
         for policy, partner_ids in ladders.items():
-            ladder = self._policy_ladder(policy)
+            ladder = Facts._policy_ladder(policy)
             tolerance = policy.tolerance_amount
             policy_partners = set(partner_ids)
             decisions += escalation.decide_run(
@@ -447,7 +427,7 @@ class DebtCollectionRun(models.Model):
         cr.execute(SQL("SET LOCAL lock_timeout = DEFAULT"))
 
     @api.model
-    def _create_run(self, as_of, company):
+    def _create_run(self, company, as_of):
         """The run record of ``company`` for ``as_of``, created now.
 
         The row is inserted directly so that a run another worker committed
@@ -499,342 +479,6 @@ class DebtCollectionRun(models.Model):
         self.env["debt.incentive.rule"]._debt_run_incentives(
             self.company_id, self.date, figures, previous
         )
-
-    @api.model
-    def _open_invoice_query(self, company, move_ids=None):
-        """SQL giving one row per customer invoice with its open amount.
-
-        Amounts and due dates come from the receivable (payment term) lines: an
-        invoice paid in instalments is as late as its oldest unpaid instalment.
-        """
-        if move_ids is None:
-            where = SQL("m.payment_state IN %s", OPEN_PAYMENT_STATES)
-        else:
-            where = SQL("m.id = ANY(%s)", list(move_ids))
-        return SQL(
-            """
-            SELECT m.id, m.commercial_partner_id, m.payment_state,
-                   COALESCE(m.debt_excluded, FALSE), m.debt_stage_id,
-                   MIN(l.date_maturity) FILTER (WHERE NOT l.reconciled),
-                   COALESCE(SUM(l.amount_residual), 0), m.debt_skip_reason
-              FROM account_move m
-              JOIN account_move_line l
-                ON l.move_id = m.id AND l.display_type = 'payment_term'
-             WHERE m.company_id = %(company)s
-               AND m.move_type = 'out_invoice'
-               AND m.state = 'posted'
-               AND %(where)s
-          GROUP BY m.id
-            """,
-            company=company.id,
-            where=where,
-        )
-
-    @api.model
-    def _open_invoice_query_as_of(self, company, as_of):
-        """Like :meth:`_open_invoice_query`, for the ledger as it stood on
-        ``as_of`` (a replay): invoices dated by then, less the payments matched
-        with them by then (a reconciliation counts from the later of the two
-        entries' dates, as in Odoo's aged receivable)."""
-        return SQL(
-            """
-            WITH due AS (
-                SELECT l.move_id, l.date_maturity,
-                       l.balance
-                       - COALESCE((SELECT SUM(p.amount)
-                                     FROM account_partial_reconcile p
-                                    WHERE p.debit_move_id = l.id
-                                      AND p.max_date <= %(as_of)s), 0)
-                       + COALESCE((SELECT SUM(p.amount)
-                                     FROM account_partial_reconcile p
-                                    WHERE p.credit_move_id = l.id
-                                      AND p.max_date <= %(as_of)s), 0) AS residual
-                  FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                 WHERE l.display_type = 'payment_term'
-                   AND m.company_id = %(company)s
-                   AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted'
-                   AND m.invoice_date <= %(as_of)s
-            )
-            SELECT m.id, m.commercial_partner_id,
-                   CASE WHEN SUM(d.residual) < SUM(m.amount_total_signed)
-                        THEN 'partial' ELSE 'not_paid' END,
-                   COALESCE(m.debt_excluded, FALSE), NULL::int,
-                   MIN(d.date_maturity) FILTER (WHERE d.residual > 0),
-                   SUM(d.residual), NULL::varchar
-              FROM due d
-              JOIN account_move m ON m.id = d.move_id
-          GROUP BY m.id
-            HAVING SUM(d.residual) > 0
-            """,
-            company=company.id,
-            as_of=as_of,
-        )
-
-    @api.model
-    def _gather_invoice_facts(self, company, move_ids=None, as_of=None):
-        """:class:`InvoiceFacts` of the company's open invoices (or of ``move_ids``).
-
-        :param as_of: for a replay, the ledger as it stood on that day
-        """
-        self.env["account.move"].flush_model(
-            [
-                "commercial_partner_id",
-                "payment_state",
-                "debt_excluded",
-                "debt_stage_id",
-                "debt_skip_reason",
-                "company_id",
-                "move_type",
-                "state",
-            ]
-        )
-        self.env["account.move.line"].flush_model(
-            [
-                "move_id",
-                "display_type",
-                "date_maturity",
-                "reconciled",
-                "amount_residual",
-            ]
-        )
-        if as_of:
-            self.env["account.partial.reconcile"].flush_model()
-            self.env["account.move.line"].flush_model(["balance"])
-            self.env["account.move"].flush_model(
-                ["invoice_date", "amount_total_signed"]
-            )
-            query = self._open_invoice_query_as_of(company, as_of)
-        else:
-            query = self._open_invoice_query(company, move_ids)
-        rows = self.env.execute_query(query)
-        holds = self._get_hold_reasons(company, move_ids)
-        return [
-            eligibility.InvoiceFacts(
-                move_id=move_id,
-                partner_id=partner_id,
-                payment_state=payment_state,
-                excluded=excluded,
-                stage_id=stage_id,
-                date_due=date_due,
-                residual=residual,
-                hold_reason=holds.get(move_id),
-                skip_reason=skip_reason,
-            )
-            for (
-                move_id,
-                partner_id,
-                payment_state,
-                excluded,
-                stage_id,
-                date_due,
-                residual,
-                skip_reason,
-            ) in rows
-        ]
-
-    @api.model
-    def _get_hold_reasons(self, company, move_ids=None):
-        """Move id -> reason code, for invoices held by an agreement.
-
-        :param move_ids: the invoices to look at; ``None``: every invoice of
-            ``company`` (a whole run: agreements are far fewer than invoices,
-            so they are looked up by state rather than by invoice)
-
-        Extension point: payment plans, promises and disputes add their holds.
-        """
-        holds = {}
-        # Weakest first, so the strongest hold (eligibility.HOLD_REASONS) wins.
-        for model in ("debt.promise", "debt.payment.plan", "debt.dispute"):
-            holds.update(self.env[model]._debt_hold_reasons(company, move_ids))
-        return holds
-
-    @api.model
-    def _gather_partner_facts(self, company, partner_ids, as_of):
-        """Facts of the customers, their policies and every stage's offset.
-
-        :returns: (partner id -> PartnerFacts, policy -> partner ids,
-                   stage id -> offset)
-        """
-        partner_ids = list(partner_ids)
-        Partner = self.env["res.partner"]
-        Partner.flush_model(
-            [
-                "debt_paused_until",
-                "debt_do_not_contact",
-                "debt_stage_id",
-                "debt_policy_id",
-                "debt_tier_id",
-                "email",
-                "parent_id",
-                "type",
-                "active",
-                "complete_name",
-                "debt_email_failing",
-            ]
-        )
-        cid = str(company.id)
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT p.id, p.debt_paused_until, COALESCE(p.debt_do_not_contact, FALSE),
-                   (p.debt_stage_id ->> %(cid)s)::int,
-                   (p.debt_policy_id ->> %(cid)s)::int,
-                   (p.debt_tier_id ->> %(cid)s)::int,
-                   COALESCE((
-                       SELECT c.email FROM res_partner c
-                        WHERE c.parent_id = p.id AND c.type = 'invoice'
-                          AND c.active AND COALESCE(c.email, '') != ''
-                     ORDER BY c.complete_name, c.id DESC
-                        LIMIT 1
-                   ), p.email),
-                   COALESCE(p.debt_email_failing, FALSE)
-              FROM res_partner p
-             WHERE p.id = ANY(%(ids)s)
-                """,
-                cid=cid,
-                ids=partner_ids,
-            )
-        )
-        last_contacts = self._gather_last_contacts(company, partner_ids, as_of)
-        broken = self._get_broken_agreements(company, partner_ids, as_of, last_contacts)
-        pending = {
-            partner.id
-            for [partner] in self.env["debt.action"]._read_group(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "in", ("to_review", "queued")),
-                ],
-                ["partner_id"],
-            )
-        }
-        default_policy = company.debt_policy_id
-        policy_ids = {row[4] for row in rows if row[4]}
-        tiers = (
-            self.env["debt.relationship.tier"]
-            .browse({row[5] for row in rows if row[5]})
-            .exists()
-        )
-        policies = (
-            self.env["debt.policy"].browse(policy_ids).exists()
-            | tiers.policy_id
-            | default_policy
-        )
-        policy_partners = {policy: [] for policy in policies}
-        partners = {}
-        for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
-            # Odoo's own normalisation decides what it can send to.
-            valid = bool(email and email_normalize(email))
-            policy = policies.browse(policy_id) if policy_id in policies.ids else None
-            tier = tiers.browse(tier_id) if tier_id in tiers.ids else None
-            policy_partners[
-                self._partner_policy(pid, policy, tier) or default_policy
-            ].append(pid)
-            partners[pid] = eligibility.PartnerFacts(
-                partner_id=pid,
-                paused_until=paused,
-                do_not_contact=dnc,
-                last_contact=last_contacts.get(pid),
-                stage_id=stage_id,
-                pending_action=pid in pending,
-                has_email=valid and not failing,
-                email_invalid=bool(email) and (failing or not valid),
-                agreement_broken=pid in broken,
-            )
-        offsets = {
-            stage.id: stage.offset_days
-            for stage in self.env["debt.stage"].search(
-                [("company_id", "=", company.id)]
-            )
-        }
-        return partners, policy_partners, offsets
-
-    @api.model
-    def _partner_policy(self, partner_id, policy, tier=None):
-        """The policy chasing ``partner_id``: the one set on it by hand, else its
-        relationship tier's, else ``None`` (the company's default)."""
-        return policy or (tier and tier.policy_id) or None
-
-    @api.model
-    def _get_broken_agreements(self, company, partner_ids, as_of, last_contacts):
-        """Partners whose payment plan or promise broke since their last contact.
-
-        Their next reminder acknowledges it at their current rung, no higher.
-        Only breaks within the longest gap of any stage matter, as for contacts.
-        """
-        since = fields.Date.subtract(as_of, days=self._max_gap_days(company) + 1)
-        broken = set()
-        for model in ("debt.payment.plan", "debt.promise"):
-            for pid, day in (
-                self.env[model]._debt_broken_since(company, partner_ids, since).items()
-            ):
-                last = last_contacts.get(pid)
-                if last is None or day > last:
-                    broken.add(pid)
-        return broken
-
-    @api.model
-    def _max_gap_days(self, company):
-        return max(
-            self.env["debt.stage"]
-            .search([("company_id", "=", company.id)])
-            .mapped("min_gap_days")
-            or [0]
-        )
-
-    @api.model
-    def _gather_last_contacts(self, company, partner_ids, as_of):
-        """Partner id -> date of its last outbound contact or prepared action.
-
-        Only the recent past matters (the longest gap of any stage); nothing
-        after ``as_of`` (a replay decides as things stood that day). An email
-        that could not be delivered, an action never sent, are no contact.
-        """
-        since = fields.Date.subtract(as_of, days=self._max_gap_days(company) + 1)
-        last = {}
-        for model, domain in (
-            (
-                "debt.contact.log",
-                [
-                    ("direction", "=", "outbound"),
-                    ("courtesy", "=", False),
-                    ("delivery_state", "!=", "failed"),
-                ],
-            ),
-            (
-                "debt.action",
-                [("state", "not in", ("cancelled", "failed", "stale"))],
-            ),
-        ):
-            for partner, day in self.env[model]._read_group(
-                domain
-                + [
-                    ("company_id", "=", company.id),
-                    ("date", ">=", since),
-                    ("date", "<=", as_of),
-                ],
-                ["partner_id"],
-                ["date:max"],
-            ):
-                if partner.id not in last or last[partner.id] < day:
-                    last[partner.id] = day
-        return last
-
-    @api.model
-    def _policy_ladder(self, policy):
-        return [
-            escalation.Rung(
-                stage_id=stage.id,
-                offset_days=stage.offset_days,
-                min_gap_days=stage.min_gap_days,
-                requires_review=stage.requires_review,
-                send_email=stage.send_email,
-                send_letter=stage.send_letter,
-                schedule_call=stage.schedule_call,
-            )
-            for stage in policy._get_ladder_stages()
-        ]
 
     def _record_decisions(self, decisions, invoices, partners):
         """Write what the decisions say: actions to send or review, skip

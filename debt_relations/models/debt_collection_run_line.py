@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .debt_collection_run import SKIP_REASONS
+from ..services.eligibility import SKIP_REASONS
 
 
 class DebtCollectionRunLine(models.Model):

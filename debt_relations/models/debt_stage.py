@@ -66,6 +66,12 @@ class DebtStage(models.Model):
         help="Actions of this stage are prepared by the run and wait until a "
         "collector approves or skips them.",
     )
+    letter_fallback = fields.Boolean(
+        string="Letter if the Email Fails",
+        default=True,
+        help="When the email of this stage cannot be delivered (the address is "
+        "refused or invalid), print the stage's letter instead.",
+    )
     is_handoff = fields.Boolean(
         string="Hand-off",
         help="Mediation or collection agency step: the file leaves the ladder.",

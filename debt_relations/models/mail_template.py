@@ -1,12 +1,11 @@
 import logging
 import traceback
 
-from lxml import html
-from markupsafe import Markup
-
 from odoo import api, models
 from odoo.exceptions import UserError
 from odoo.tools import safe_eval
+
+from .. import fastpath
 
 _logger = logging.getLogger(__name__)
 
@@ -26,8 +25,9 @@ class MailTemplate(models.Model):
         compiling costs more than rendering. With ``debt_render_batch`` in the
         context (set by the run's batch sender only) the body is compiled once
         and the compiled code renders every record, with the same variables,
-        options and errors as Odoo's own loop. Restricted renderers (users who
-        may not edit templates) keep Odoo's path and its checks.
+        options and errors as Odoo's own loop (see :mod:`..fastpath`).
+        Restricted renderers (users who may not edit templates) keep Odoo's
+        path and its checks.
         """
         restricted = (
             not self._unrestricted_rendering
@@ -36,6 +36,7 @@ class MailTemplate(models.Model):
         )
         if (
             not self.env.context.get("debt_render_batch")
+            or not fastpath.enabled(self.env)
             or restricted
             or len(res_ids) < 2
             or not template_src
@@ -48,21 +49,10 @@ class MailTemplate(models.Model):
         if add_context:
             variables.update(**add_context)
         safe_eval.check_values(variables)
-        qweb = (
-            self.env["ir.qweb"]
-            .with_context(**(options or {}))
-            ._prepare_environment(variables)
-        )
-        results = {}
         try:
-            functions, name = qweb._compile(
-                html.fragment_fromstring(template_src, create_parent="div")
+            results = fastpath.render_qweb_batch(
+                self, template_src, model, res_ids, variables, options
             )
-            render = functions[name]
-            for record in self.env[model].browse(res_ids):
-                values = dict(variables, object=record)
-                # Drop the <div> wrapped around the body to compile it.
-                results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
         except Exception as error:
             _logger.info("Failed to render template: %s", template_src, exc_info=True)
             raise UserError(

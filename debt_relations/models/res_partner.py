@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date
 
 from ..services import eligibility, forecast
-from .debt_collection_run import OPEN_PAYMENT_STATES
+from .debt_collection_facts import OPEN_PAYMENT_STATES
 
 POLICY_SOURCES = [
     ("manual", "Set by hand"),
@@ -300,7 +300,7 @@ class ResPartner(models.Model):
         company = self.env.company
         # sudo: the forecast reads what the run reads (actions, contact log,
         # agreements) to explain a decision; it shows none of them.
-        Run = self.env["debt.collection.run"].sudo().with_company(company)
+        Facts = self.env["debt.collection.facts"].sudo().with_company(company)
         moves = (
             self.env["account.move"]
             .sudo()
@@ -323,8 +323,8 @@ class ResPartner(models.Model):
         }
         if not self.id:
             return result
-        partners, policies, offsets = Run._gather_partner_facts(
-            company, [self.id], as_of
+        partners, policies, offsets = Facts._gather_partner_facts(
+            company, as_of, [self.id]
         )
         policy = next(
             (policy for policy, ids in policies.items() if self.id in ids),
@@ -340,8 +340,8 @@ class ResPartner(models.Model):
             result["source"] = "company"
         if not moves:
             return result
-        invoices = Run._gather_invoice_facts(company, moves.ids)
-        ladder = Run._policy_ladder(policy) if policy else []
+        invoices = Facts._gather_invoice_facts(company, moves.ids)
+        ladder = Facts._policy_ladder(policy) if policy else []
         found = forecast.forecast_partner(
             ladder,
             partners.get(self.id) or eligibility.PartnerFacts(self.id),

@@ -130,3 +130,24 @@ def partner_skip_reason(partner, as_of):
 def no_channel_reason(partner):
     """Why a customer no stage channel reaches is not contacted."""
     return INVALID_EMAIL if partner.email_invalid else NO_CHANNEL
+
+
+SKIP_REASONS = [
+    # (code, label): the models translate the labels (selection values).
+    (PAID, "Paid"),
+    (IN_PAYMENT, "In payment"),
+    (REVERSED, "Reversed"),
+    (BLOCKED, "Payment blocked"),
+    (EXCLUDED, "Excluded by hand"),
+    (BELOW_TOLERANCE, "Below tolerance"),
+    (PAUSED, "Customer paused"),
+    (DO_NOT_CONTACT, "Do not contact"),
+    (NO_POLICY, "No collection policy"),
+    (NO_CHANNEL, "No way to reach the customer"),
+    (INVALID_EMAIL, "Email address invalid or failing"),
+    (RECENTLY_CONTACTED, "Contacted recently"),
+    (PENDING_ACTION, "Action already pending"),
+    (PAYMENT_PLAN, "Under payment plan"),
+    (PROMISED, "Promised to pay"),
+    (DISPUTED, "Disputed"),
+]

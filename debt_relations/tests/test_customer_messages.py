@@ -110,7 +110,7 @@ class TestCustomerMessages(DebtRelationsCase):
     def test_every_reminder_template_lists_the_invoices_and_how_to_pay(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=9))
         invoice.payment_reference = "INV-REF-4242"
-        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         action = run.action_ids
         templates = (
             self.stage_friendly
@@ -309,7 +309,7 @@ class TestCustomerMessages(DebtRelationsCase):
     def test_letter_carries_the_letterhead_and_how_to_pay(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=9))
         invoice.payment_reference = "RF18 5390 0754 7034"
-        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(
             "debt_relations.action_report_debt_letter", run.action_ids.ids
         )

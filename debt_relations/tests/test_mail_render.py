@@ -16,7 +16,7 @@ class TestMailRender(DebtRelationsCase):
         own = self._create_invoice(self.customer, overdue, 120.0)
         theirs = self._create_invoice(other, overdue - timedelta(days=2), 480.0)
         soon = self._create_invoice(other, self.today + timedelta(days=3), 75.0)
-        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         actions = run.action_ids.sorted("id")
         self.assertEqual(actions.partner_id, self.customer | other)
         for template in (

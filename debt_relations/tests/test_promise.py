@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import DebtRelationsCase
 
@@ -177,3 +177,18 @@ class TestPromise(DebtRelationsCase):
         promise.move_ids = [Command.link(other.id)]
         self.assertEqual(promise.residual_start, 200.0)
         self.assertEqual(promise.amount_paid, 0.0)
+
+    def test_wizard_promise_amount_defaults_to_what_is_owed(self):
+        first = self._create_invoice(self.customer, self.today - timedelta(days=8))
+        second = self._create_invoice(
+            self.customer, self.today - timedelta(days=9), amount=250.0
+        )
+        self._pay(second, amount=50.0)
+        action = first.action_debt_log_contact()
+        wizard = Form(self.env["debt.contact.wizard"].with_context(**action["context"]))
+        wizard.move_ids.add(second)
+        wizard.summary = "Will pay both"
+        wizard.is_promise = True
+        self.assertEqual(wizard.promise_amount, 300.0)
+        wizard.promise_amount = 120.0
+        self.assertEqual(wizard.promise_amount, 120.0, "an amount typed stays")

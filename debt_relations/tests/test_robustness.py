@@ -49,6 +49,7 @@ class TestRobustness(DebtHttpCase):
                 "name": "Reminder failing on one customer's data",
                 "model_id": self.env["ir.model"]._get_id("debt.action"),
                 "subject": "About your invoices",
+                "email_from": "collections@example.com",
                 "partner_to": "{{ object.recipient_id.id }}",
                 "body_html": "<div><p>Dear <t t-out='object.partner_id.name'/>,</p>"
                 + BROKEN_LINE
@@ -171,7 +172,7 @@ class TestRobustness(DebtHttpCase):
             self.assertRaises(psycopg2.errors.SerializationFailure),
             self.env.cr.savepoint(),
         ):
-            self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+            self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         self.assertFalse(
             self.env["debt.collection.run"].search([("date", "=", self.today)])
         )
@@ -327,18 +328,26 @@ class TestRobustness(DebtHttpCase):
         customers = [self._create_customer(f"Many {index}") for index in range(3)]
         for customer in customers:
             self._create_invoice(customer, self.today - timedelta(days=10))
-        actions = self._run(self.today).action_ids
-        self.assertEqual(set(actions.mapped("state")), {"to_review"})
+        run = self._run(self.today)
+        actions = [
+            run.action_ids.filtered(lambda a, c=customer: a.partner_id == c)
+            for customer in customers
+        ]
+        self.assertEqual([a.state for a in actions], ["to_review"] * 3)
         _result, error = self._press(
-            self.collector, "debt.action", "action_approve", actions[:2].ids
+            self.collector,
+            "debt.action",
+            "action_approve",
+            (actions[0] | actions[1]).ids,
         )
         self.assertIsNone(error)
         _result, error = self._press(
-            self.collector, "debt.action", "action_skip", actions[2:].ids
+            self.collector, "debt.action", "action_skip", actions[2].ids
         )
         self.assertIsNone(error)
         self.env.invalidate_all()
-        self.assertEqual(actions.mapped("state"), ["done", "done", "skipped"])
+        self.assertEqual([a.state for a in actions], ["done", "done", "skipped"])
+        actions = run.action_ids
         self.assertEqual(actions.reviewed_by_id, self.collector)
         self._deliver_mail()
         for customer in customers[:2]:

@@ -75,7 +75,7 @@ class TestCollectionRun(DebtRelationsCase):
             self._create_invoice(customer, self.today - timedelta(days=10))
         self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 2)
         Run = self.env["debt.collection.run"]
-        run = Run._prepare_run(self.today, self.company)
+        run = Run._prepare_run(self.company, self.today)
         self.assertEqual(run._send_next_batch(), 2)
 
         original = DebtAction._send_emails
@@ -174,7 +174,7 @@ class TestCollectionRun(DebtRelationsCase):
         for index in range(2):
             customer = self._create_customer(f"Raced {index}")
             self._create_invoice(customer, self.today - timedelta(days=10))
-        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         lost = psycopg2.errors.SerializationFailure("concurrent update")
         with query_fails("SKIP LOCKED", lost):
             self.assertEqual(run._send_next_batch(), 0)
@@ -196,7 +196,7 @@ class TestCollectionRun(DebtRelationsCase):
         the run keeps its batch and leaves the closing to the other."""
         customer = self._create_customer("Closing")
         self._create_invoice(customer, self.today - timedelta(days=10))
-        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         locked = psycopg2.errors.LockNotAvailable("locked by another worker")
         with query_fails("NOWAIT", locked):
             self.assertEqual(run._send_next_batch(), 1)

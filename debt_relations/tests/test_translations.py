@@ -80,7 +80,7 @@ class TestTranslations(DebtRelationsCase):
 
     def test_french_letter(self):
         invoice = self._create_invoice(self.french, self.today - timedelta(days=9))
-        run = self.env["debt.collection.run"]._prepare_run(self.today, self.company)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(
             "debt_relations.action_report_debt_letter", run.action_ids.ids
         )

@@ -39,7 +39,13 @@ class DebtContactWizard(models.TransientModel):
         "the promised date (plus a grace period).",
     )
     promise_amount = fields.Monetary(
-        string="Promised Amount", currency_field="promise_currency_id"
+        string="Promised Amount",
+        currency_field="promise_currency_id",
+        compute="_compute_promise_amount",
+        store=True,
+        readonly=False,
+        help="What the customer promises to pay: by default, what the chosen "
+        "invoices still owe.",
     )
     promise_date = fields.Date(string="Promised By")
     promise_currency_id = fields.Many2one(
@@ -48,6 +54,12 @@ class DebtContactWizard(models.TransientModel):
     log_id = fields.Many2one(
         "debt.contact.log", string="Logged Entry", readonly=True, copy=False
     )
+
+    @api.depends("move_ids", "is_promise")
+    def _compute_promise_amount(self):
+        for wizard in self:
+            if wizard.is_promise and not wizard.promise_amount:
+                wizard.promise_amount = sum(wizard.move_ids.mapped("amount_residual"))
 
     @api.depends("move_ids", "company_id")
     def _compute_promise_currency_id(self):

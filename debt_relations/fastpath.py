@@ -1,0 +1,110 @@
+"""Shortcuts through Odoo internals, fenced off in one place.
+
+A collection run queues tens of thousands of reminders at once. Three steps
+of Odoo's generic path cost more than the rest of the run together, and are
+shortened here, each with the ORM path beside it:
+
+* **Compiling a mail template once per batch** (:func:`render_qweb_batch`).
+  Odoo compiles a template's QWeb body again for every record (the source is
+  not a view: nothing caches the compiled code). The shortcut calls the
+  private ``ir.qweb._compile`` once and renders every record with it.
+* **Writing the reminders' chatter bodies once** (:func:`create_mails`).
+  Odoo sanitises a message body three times on ``create``; the shortcut
+  creates the mails with an empty body, then writes the bodies, sanitised
+  once with the field's own rules, in one ``UPDATE mail_message``.
+* **Refreshing the planner's statistics** (:func:`analyze`) after thousands of
+  actions arrive at once, so that the sending phase's updates use indexes.
+
+``ENABLED`` is the switch: set it to ``False`` (or call with the context key
+``debt_fastpath=False``, which only ever turns the shortcuts off) and every
+step takes Odoo's own path. ``tests/test_fastpath.py`` keeps comparing both
+paths' results, so a fix in Odoo's stable branch that changes the internals
+shows up as a failing test, and the switch makes the addon safe at once.
+"""
+
+from lxml import html
+from markupsafe import Markup
+
+from odoo.tools import SQL
+
+from odoo.addons.mail.models.mail_message import _image_dataurl
+
+ENABLED = True
+
+
+def enabled(env):
+    return ENABLED and env.context.get("debt_fastpath", True)
+
+
+def render_qweb_batch(template, template_src, model, res_ids, variables, options):
+    """Render ``template_src`` for ``res_ids``, compiled once (shortcut only).
+
+    :returns: record id -> rendered Markup, as
+        ``mail.render.mixin._render_template_qweb`` returns it
+    """
+    qweb = template.env["ir.qweb"].with_context(**(options or {}))
+    qweb = qweb._prepare_environment(variables)
+    functions, name = qweb._compile(
+        html.fragment_fromstring(template_src, create_parent="div")
+    )
+    render = functions[name]
+    results = {}
+    for record in template.env[model].browse(res_ids):
+        values = dict(variables, object=record)
+        # Drop the <div> wrapped around the body to compile it.
+        results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
+    return results
+
+
+def create_mails(env, values_list):
+    """Create the ``mail.mail`` of ``values_list``, each one's chatter body
+    being its ``body_html``.
+
+    The mails are created by the ORM (every override and default applies).
+    Shortcut: with an empty body, the bodies then written with one
+    ``UPDATE``; a body with an embedded image still goes through ``create``,
+    which turns the image into an attachment. ORM path: ``create`` with the
+    bodies.
+    """
+    Mail = env["mail.mail"].sudo()
+    if not enabled(env):
+        for values in values_list:
+            values["body"] = values.get("body_html") or ""
+        return Mail.create(values_list)
+    Message = env["mail.message"]
+    body_field = Message._fields["body"]
+    late_bodies = []
+    for values in values_list:
+        body = values.get("body_html") or ""
+        if _image_dataurl.search(body):
+            values["body"] = body
+            late_bodies.append(None)
+        else:
+            late_bodies.append(body)
+    mails = Mail.create(values_list)
+    late = [
+        (mail.mail_message_id.id, body_field.convert_to_column(body, Message))
+        for mail, body in zip(mails, late_bodies, strict=True)
+        if body
+    ]
+    if late:
+        env.execute_query(
+            SQL(
+                "UPDATE mail_message SET body = d.body "
+                "FROM UNNEST(%s::int[], %s::text[]) AS d(id, body) "
+                "WHERE mail_message.id = d.id",
+                [row[0] for row in late],
+                [row[1] for row in late],
+            )
+        )
+        mails.mail_message_id.invalidate_recordset(["body"])
+        mails.invalidate_recordset(["body"])
+    return mails
+
+
+def analyze(env, *tables):
+    """Refresh the planner's statistics of ``tables`` (shortcut only)."""
+    if enabled(env):
+        env.execute_query(
+            SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(t) for t in tables))
+        )
