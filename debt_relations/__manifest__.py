@@ -48,8 +48,7 @@
     ],
     "demo": [
         "demo/debt_relations_demo.xml",
-        "demo/debt_agreements_demo.xml",
-        "demo/debt_tiers_demo.xml",
+        "demo/debt_history_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
 }
