@@ -437,7 +437,8 @@ class DebtCollectionRun(models.Model):
         """
         self.flush_model()
         uid = self.env.uid
-        rows = self.env.execute_query(
+        # Not logged as a failed query: meeting another worker is expected.
+        self.env.cr.execute(
             SQL(
                 """
             INSERT INTO debt_collection_run (
@@ -451,8 +452,10 @@ class DebtCollectionRun(models.Model):
                 date=as_of,
                 company=company.id,
                 uid=uid,
-            )
+            ),
+            log_exceptions=False,
         )
+        rows = self.env.cr.fetchall()
         if not rows:
             raise psycopg2.errors.SerializationFailure(
                 "another worker created this collection run"
