@@ -73,3 +73,12 @@ def test_partner_reasons():
     assert el.partner_skip_reason(paused, date(2026, 3, 3)) is None
     pending = el.PartnerFacts(1, pending_action=True)
     assert el.partner_skip_reason(pending, AS_OF) == el.PENDING_ACTION
+
+
+def test_handed_off_customer_is_left_to_the_mediator():
+    handed = el.PartnerFacts(partner_id=1, handed_off=True)
+    assert el.partner_skip_reason(handed, date(2026, 3, 2)) == el.HANDED_OFF
+    # Do not contact still says what it says.
+    both = el.PartnerFacts(partner_id=1, handed_off=True, do_not_contact=True)
+    assert el.partner_skip_reason(both, date(2026, 3, 2)) == el.DO_NOT_CONTACT
+    assert el.partner_skip_reason(el.PartnerFacts(1), date(2026, 3, 2)) is None

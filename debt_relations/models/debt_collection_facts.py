@@ -246,6 +246,8 @@ class DebtCollectionFacts(models.AbstractModel):
             | default_policy
         )
         policy_partners = {policy: [] for policy in policies}
+        stages = self.env["debt.stage"].search([("company_id", "=", company.id)])
+        handoff = set(stages.filtered("is_handoff").ids)
         partners = {}
         for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
             # Odoo's own normalisation decides what it can send to.
@@ -265,13 +267,9 @@ class DebtCollectionFacts(models.AbstractModel):
                 has_email=valid and not failing,
                 email_invalid=bool(email) and (failing or not valid),
                 agreement_broken=pid in broken,
+                handed_off=stage_id in handoff,
             )
-        offsets = {
-            stage.id: stage.offset_days
-            for stage in self.env["debt.stage"].search(
-                [("company_id", "=", company.id)]
-            )
-        }
+        offsets = {stage.id: stage.offset_days for stage in stages}
         return partners, policy_partners, offsets
 
     @api.model

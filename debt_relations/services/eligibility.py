@@ -27,6 +27,9 @@ NO_CHANNEL = "no_channel"
 INVALID_EMAIL = "invalid_email"
 RECENTLY_CONTACTED = "recently_contacted"
 PENDING_ACTION = "pending_action"
+HANDED_OFF = "handed_off"
+"""The file left the ladder for mediation or an agency: the run no longer
+chases the customer until everything it owed is settled."""
 # Held by an agreement with the customer (see InvoiceFacts.hold_reason).
 PAYMENT_PLAN = "payment_plan"
 PROMISED = "promised"
@@ -43,6 +46,7 @@ PARTNER_REASONS = (
     INVALID_EMAIL,
     RECENTLY_CONTACTED,
     PENDING_ACTION,
+    HANDED_OFF,
 )
 
 # payment_state values of account.move that mean "nothing left to chase".
@@ -92,6 +96,8 @@ class PartnerFacts:
     """It has one, but not valid, or it failed for good when last used."""
     agreement_broken: bool = False
     """A payment plan or promise broke since the last outbound contact."""
+    handed_off: bool = False
+    """The customer's rung is a hand-off (mediation, agency) stage."""
 
 
 def invoice_skip_reason(invoice, tolerance, rounding):
@@ -120,6 +126,8 @@ def partner_skip_reason(partner, as_of):
     """Why ``partner`` must not be contacted at all on ``as_of``, or ``None``."""
     if partner.do_not_contact:
         return DO_NOT_CONTACT
+    if partner.handed_off:
+        return HANDED_OFF
     if partner.paused_until and partner.paused_until >= as_of:
         return PAUSED
     if partner.pending_action:
@@ -147,6 +155,7 @@ SKIP_REASONS = [
     (INVALID_EMAIL, "Email address invalid or failing"),
     (RECENTLY_CONTACTED, "Contacted recently"),
     (PENDING_ACTION, "Action already pending"),
+    (HANDED_OFF, "Handed over to mediation"),
     (PAYMENT_PLAN, "Under payment plan"),
     (PROMISED, "Promised to pay"),
     (DISPUTED, "Disputed"),

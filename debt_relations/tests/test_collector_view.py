@@ -96,7 +96,7 @@ class TestWhyAndWhatNext(DebtRelationsCase):
 
     def test_top_of_the_ladder_still_has_a_reason(self):
         # 70 days overdue, already handed off: the run decides no contact and,
-        # before, recorded no reason either.
+        # before, recorded no reason either. The file is the mediator's now.
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
         invoice.debt_stage_id = self.stage_handoff
         self.customer.with_company(
@@ -106,17 +106,13 @@ class TestWhyAndWhatNext(DebtRelationsCase):
         self.assertFalse(self._mails(self.customer))
         with freeze_time(self.today):
             invoice.invalidate_recordset()
-            self.assertEqual(
-                invoice.debt_not_chased_reason,
-                "Last step of the ladder reached: nothing more is sent",
-            )
+            self.assertEqual(invoice.debt_not_chased_reason, "Handed over to mediation")
             self.assertEqual(invoice.debt_days_overdue, 70)
             self.assertFalse(invoice.debt_next_step)
             self.customer.invalidate_recordset()
             self.assertEqual(
                 self.customer.debt_not_chased,
-                f"{invoice.name}: Last step of the ladder reached: nothing more "
-                "is sent",
+                f"{invoice.name}: Handed over to mediation",
             )
 
     def test_broken_plan_invoice_has_a_reason_and_a_next_step(self):

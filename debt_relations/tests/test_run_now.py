@@ -160,3 +160,23 @@ class TestRunNow(DebtHttpCase):
             (mail.attachment_ids.res_model, mail.attachment_ids.res_id),
             ("account.move", invoice.id),
         )
+
+    def test_handed_off_customer_is_left_to_the_mediator(self):
+        """Once the file left the ladder (hand-off), new overdue invoices do
+        not start another round of reminders nor another hand-off."""
+        old = self._create_invoice(self.customer, self.today - timedelta(days=90))
+        old.debt_stage_id = self.stage_handoff
+        self.customer.with_company(
+            self.company
+        ).sudo().debt_stage_id = self.stage_handoff
+        new = self._create_invoice(self.customer, self.today - timedelta(days=10))
+        run = self._run(self.today)
+        self.assertFalse(run.action_ids)
+        self.assertFalse(self._mails(self.customer))
+        self.assertEqual(new.debt_skip_reason, "handed_off")
+        self.assertEqual(old.debt_skip_reason, "handed_off")
+        # Everything settled: the customer starts again from the first rung.
+        self._pay(old, pay_date=self.today)
+        self._pay(new, pay_date=self.today)
+        self._run(self.today + timedelta(days=1))
+        self.assertFalse(self.customer.with_company(self.company).debt_stage_id)
