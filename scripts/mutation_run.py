@@ -110,11 +110,6 @@ EQUIVALENT = {
         "services.forecast.x_forecast_partner",
         "if steps >= MAX_STEPS or chaseable < set(result.invoice_steps):",
     ): "only stops the simulation later: first steps are kept, none added",
-    (
-        "services.forecast.x__change_days",
-        "days.add(invoice.date_due - timedelta(days=1))",
-    ): "one more day looked at (the day before due), a decision rung offsets "
-    "already cover",
 }
 
 
