@@ -6,6 +6,8 @@
 # functions. The two things that take thought are here:
 #   find_odoo        locate an installed Odoo 18.0 (never downloads or builds one)
 #   ensure_postgres  use a PostgreSQL server that answers, or start our own cluster
+# The rest of the logic (finding Odoo, the test run) is Python:
+# tools/debt_relations_dev.py.
 
 # --- settings (environment overrides) --------------------------------------
 
@@ -54,21 +56,10 @@ find_python() {
     fi
 }
 
-# odoo_release_series FILE: print the major series ("18.0") of an odoo/release.py.
-odoo_release_series() {
-    "$PYTHON" - "$1" <<'PY'
-import sys
-
-ns = {}
-with open(sys.argv[1], encoding="utf-8") as fh:
-    exec(fh.read(), ns)  # release.py only assigns constants
-print(ns.get("serie") or ns.get("series") or ns.get("major_version") or "?")
-PY
-}
-
 # find_odoo: set ODOO_TREE, ODOO_SERIES, ODOO_CMD (array), ODOO_ADDONS_PATH and
 # ODOO_HOW. Returns 1 with ODOO_NOT_FOUND (one line) when there is no usable
-# Odoo 18.0. Order: $ODOO_PATH (a source tree), then an importable `odoo`.
+# Odoo 18.0. Order: $ODOO_PATH (a source tree), then an importable `odoo`
+# (tools/debt_relations_dev.py odoo-info does the looking).
 find_odoo() {
     ODOO_TREE=""
     ODOO_SERIES=""
@@ -76,58 +67,10 @@ find_odoo() {
     ODOO_ADDONS_PATH=""
     ODOO_HOW=""
     ODOO_NOT_FOUND=""
-    local pkg_dir=""
-
-    if [ -n "${ODOO_PATH:-}" ]; then
-        if [ ! -f "$ODOO_PATH/odoo/release.py" ]; then
-            ODOO_NOT_FOUND="ODOO_PATH=$ODOO_PATH is not an Odoo source tree (no odoo/release.py)"
-            return 1
-        fi
-        ODOO_TREE="$(cd "$ODOO_PATH" && pwd)"
-        ODOO_HOW="ODOO_PATH"
-    else
-        # find_spec locates the package without importing it (fast).
-        pkg_dir="$("$PYTHON" -c '
-import importlib.util, os
-spec = importlib.util.find_spec("odoo")
-if spec and spec.submodule_search_locations:
-    print(os.path.realpath(list(spec.submodule_search_locations)[0]))
-' 2>/dev/null || true)"
-        if [ -z "$pkg_dir" ] || [ ! -f "$pkg_dir/release.py" ]; then
-            ODOO_NOT_FOUND="Odoo 18 not found (no importable odoo in $PYTHON, no ODOO_PATH)"
-            return 1
-        fi
-        ODOO_TREE="$(dirname "$pkg_dir")"
-        ODOO_HOW="importable odoo in $PYTHON"
-    fi
-
-    ODOO_SERIES="$(odoo_release_series "$ODOO_TREE/odoo/release.py" 2>/dev/null || echo '?')"
-    if [ "$ODOO_SERIES" != "18.0" ]; then
-        ODOO_NOT_FOUND="Odoo at $ODOO_TREE is series $ODOO_SERIES, debt_relations needs 18.0"
-        return 1
-    fi
-
-    # How to start it: odoo-bin when the tree has one (a source checkout), else
-    # the package's own entry point (`python -m odoo`, a pip install). odoo-bin
-    # sets TZ=UTC itself; do the same for `-m odoo`.
-    if [ -f "$ODOO_TREE/odoo-bin" ]; then
-        ODOO_CMD=(env TZ=UTC "$PYTHON" "$ODOO_TREE/odoo-bin")
-    elif [ -n "${ODOO_PATH:-}" ]; then
-        ODOO_CMD=(env TZ=UTC "PYTHONPATH=$ODOO_TREE${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m odoo)
-    else
-        ODOO_CMD=(env TZ=UTC "$PYTHON" -m odoo)
-    fi
-
-    # Addons path: the core addons dirs that exist, then this repository.
-    local dir paths=()
-    for dir in "$ODOO_TREE/addons" "$ODOO_TREE/odoo/addons"; do
-        if [ -f "$dir/base/__manifest__.py" ] || [ -d "$dir/web" ] || [ -d "$dir/account" ]; then
-            paths+=("$dir")
-        fi
-    done
-    paths+=("$REPO_ROOT")
-    ODOO_ADDONS_PATH="$(IFS=,; echo "${paths[*]}")"
-    return 0
+    local assignments rc=0
+    assignments="$("$PYTHON" "$REPO_ROOT/tools/debt_relations_dev.py" odoo-info)" || rc=$?
+    eval "$assignments"
+    return "$rc"
 }
 
 # The connection options for Odoo.
@@ -136,21 +79,12 @@ ODOO_DB_ARGS=(--db_host="$PGHOST" --db_port="$PGPORT"
 
 # free_tcp_port: print a TCP port nobody listens on right now.
 free_tcp_port() {
-    "$PYTHON" -c '
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+    "$PYTHON" "$REPO_ROOT/tools/debt_relations_dev.py" free-port
 }
 
 # tcp_port_busy PORT: true if something listens on localhost:PORT.
 tcp_port_busy() {
-    "$PYTHON" -c '
-import socket, sys
-s = socket.socket()
-s.settimeout(1)
-sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+    "$PYTHON" "$REPO_ROOT/tools/debt_relations_dev.py" port-busy "$1"
 }
 
 # --- PostgreSQL ------------------------------------------------------------------
@@ -401,6 +335,11 @@ ensure_postgres() {
 
 # pg_left_running_note: say that our cluster keeps running, and how to stop it.
 pg_left_running_note() {
+    if [ -z "${PG_OWN_CLUSTER:-}" ]; then # ensure_postgres ran in a subshell
+        find_pg_bindir
+        PG_OWN_CLUSTER=0
+        [ -n "$PG_BINDIR" ] && [ -n "$(own_cluster_port)" ] && PG_OWN_CLUSTER=1
+    fi
     if [ "${PG_OWN_CLUSTER:-0}" = 1 ]; then
         info "PostgreSQL cluster $DEBT_PG_DATA is left running on $PGHOST:$PGPORT (next runs are faster)."
         info "  stop it: runuser -u postgres -- $PG_BINDIR/pg_ctl -D $DEBT_PG_DATA stop"
@@ -424,4 +363,30 @@ ensure_wkhtmltopdf() {
     warn "wkhtmltopdf not found: PDF reports (letters, dossiers) will not print.
   Install it: apt-get install wkhtmltopdf (Debian/Ubuntu), or see https://wkhtmltopdf.org/downloads.html"
     return 0
+}
+
+# ensure_browser_deps: Odoo skips browser tests (tours) without Chromium and
+# websocket-client, and a skipped tour proves nothing: install both when the
+# addon has such tests.
+ensure_browser_deps() {
+    if ! grep -rqE 'start_tour|browser_js' "$ADDON/tests" 2>/dev/null; then
+        return 0
+    fi
+    info "the addon has browser tests: checking Chromium and websocket-client"
+    if ! "$PYTHON" -c 'import websocket' 2>/dev/null; then
+        PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q websocket-client ||
+            warn "could not install websocket-client"
+    fi
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1 &&
+        ! command -v chromium-browser >/dev/null 2>&1; then
+        if is_root && command -v apt-get >/dev/null 2>&1; then
+            info "installing Debian's chromium package (once)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 ||
+                { apt-get update -q >/dev/null 2>&1 &&
+                    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } ||
+                warn "could not install chromium: browser tests will be skipped (and fail this run)"
+        else
+            warn "Chromium not found: install it (Debian: apt-get install chromium)"
+        fi
+    fi
 }
