@@ -11,7 +11,6 @@ import dataclasses
 import random
 from datetime import date, timedelta
 
-import pytest
 from services import eligibility as el
 from services import escalation as esc
 from services import forecast as fc
@@ -158,13 +157,6 @@ def test_forecast_agrees_with_deciding_every_day():
     assert contacts > 150
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/forecast.py treats 'no channel' as a reason no passing day "
-    "lifts, but it belongs to the rung: a customer without email cannot get the "
-    "note before due, yet the letter rung reaches it later, and the forecast "
-    "shows no next step at all",
-)
 def test_no_email_for_the_note_before_due_does_not_hide_the_letter_after_it():
     # The customer has no email and is on the letter rung (40); invoice 1 is
     # due in 6 days, invoice 2 on the call rung, 17 days overdue. The note

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from services import eligibility as el
@@ -82,3 +82,28 @@ def test_handed_off_customer_is_left_to_the_mediator():
     both = el.PartnerFacts(partner_id=1, handed_off=True, do_not_contact=True)
     assert el.partner_skip_reason(both, date(2026, 3, 2)) == el.DO_NOT_CONTACT
     assert el.partner_skip_reason(el.PartnerFacts(1), date(2026, 3, 2)) is None
+
+
+def _overdue(move_id, residual, days):
+    return el.InvoiceFacts(
+        move_id=move_id,
+        partner_id=1,
+        payment_state="not_paid",
+        residual=residual,
+        date_due=date(2026, 3, 2) - timedelta(days=days),
+    )
+
+
+def test_unapplied_credit_covering_the_overdue_amount():
+    as_of = date(2026, 3, 2)
+    invoices = [_overdue(1, 300.0, 10), _overdue(2, 200.0, 0)]  # 2: due today
+    covered = el.PartnerFacts(1, unapplied_credit=300.0)
+    assert el.credit_covers(covered, invoices, as_of, 0.0, 0.01)
+    # Within tolerance of covering it: covered.
+    assert el.credit_covers(
+        el.PartnerFacts(1, unapplied_credit=299.0), invoices, as_of, 1.0, 0.01
+    )
+    # One cent short: the rest is owed.
+    short = el.PartnerFacts(1, unapplied_credit=299.99)
+    assert not el.credit_covers(short, invoices, as_of, 0.0, 0.01)
+    assert not el.credit_covers(el.PartnerFacts(1), invoices, as_of, 0.0, 0.01)

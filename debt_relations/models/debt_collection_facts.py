@@ -248,6 +248,7 @@ class DebtCollectionFacts(models.AbstractModel):
         policy_partners = {policy: [] for policy in policies}
         stages = self.env["debt.stage"].search([("company_id", "=", company.id)])
         handoff = set(stages.filtered("is_handoff").ids)
+        credits = self._gather_unapplied_credits(company, partner_ids)
         partners = {}
         for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
             # Odoo's own normalisation decides what it can send to.
@@ -268,9 +269,45 @@ class DebtCollectionFacts(models.AbstractModel):
                 email_invalid=bool(email) and (failing or not valid),
                 agreement_broken=pid in broken,
                 handed_off=stage_id in handoff,
+                unapplied_credit=credits.get(pid, 0.0),
             )
         offsets = {stage.id: stage.offset_days for stage in stages}
         return partners, policy_partners, offsets
+
+    @api.model
+    def _gather_unapplied_credits(self, company, partner_ids):
+        """Partner id -> credit on its receivable not matched with any invoice
+        (credit notes, payments registered but not reconciled), in company
+        currency: money already there, which the run does not chase."""
+        self.env["account.move.line"].flush_model(
+            [
+                "partner_id",
+                "account_id",
+                "amount_residual",
+                "reconciled",
+                "parent_state",
+            ]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT COALESCE(p.commercial_partner_id, p.id), -SUM(l.amount_residual)
+              FROM account_move_line l
+              JOIN account_account a ON a.id = l.account_id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.company_id = %(company)s
+               AND a.account_type = 'asset_receivable'
+               AND l.parent_state = 'posted'
+               AND NOT l.reconciled
+               AND l.amount_residual < 0
+               AND COALESCE(p.commercial_partner_id, p.id) = ANY(%(ids)s)
+          GROUP BY 1
+                """,
+                company=company.id,
+                ids=list(partner_ids),
+            )
+        )
+        return dict(rows)
 
     @api.model
     def _partner_policy(self, partner_id, policy, tier=None):

@@ -27,6 +27,10 @@ NO_CHANNEL = "no_channel"
 INVALID_EMAIL = "invalid_email"
 RECENTLY_CONTACTED = "recently_contacted"
 PENDING_ACTION = "pending_action"
+CREDIT_ON_ACCOUNT = "credit_on_account"
+"""The customer's unapplied credit (a credit note or a payment not yet matched
+with its invoices) covers what is overdue: the money is there, accounting has
+to match it, the customer is not chased."""
 HANDED_OFF = "handed_off"
 """The file left the ladder for mediation or an agency: the run no longer
 chases the customer until everything it owed is settled."""
@@ -47,6 +51,7 @@ PARTNER_REASONS = (
     RECENTLY_CONTACTED,
     PENDING_ACTION,
     HANDED_OFF,
+    CREDIT_ON_ACCOUNT,
 )
 
 # payment_state values of account.move that mean "nothing left to chase".
@@ -98,6 +103,9 @@ class PartnerFacts:
     """A payment plan or promise broke since the last outbound contact."""
     handed_off: bool = False
     """The customer's rung is a hand-off (mediation, agency) stage."""
+    unapplied_credit: float = 0.0
+    """Credit on the customer's receivable not matched with any invoice yet
+    (company currency)."""
 
 
 def invoice_skip_reason(invoice, tolerance, rounding):
@@ -135,6 +143,19 @@ def partner_skip_reason(partner, as_of):
     return None
 
 
+def credit_covers(partner, invoices, as_of, tolerance, rounding):
+    """Whether the customer's unapplied credit covers what is overdue among
+    ``invoices`` (within ``tolerance``): then nothing is really owed."""
+    if not is_below(0.0, partner.unapplied_credit, rounding):
+        return False
+    overdue = sum(
+        invoice.residual
+        for invoice in invoices
+        if invoice.date_due is not None and invoice.date_due < as_of
+    )
+    return not is_below(partner.unapplied_credit + tolerance, overdue, rounding)
+
+
 def no_channel_reason(partner):
     """Why a customer no stage channel reaches is not contacted."""
     return INVALID_EMAIL if partner.email_invalid else NO_CHANNEL
@@ -156,6 +177,7 @@ SKIP_REASONS = [
     (RECENTLY_CONTACTED, "Contacted recently"),
     (PENDING_ACTION, "Action already pending"),
     (HANDED_OFF, "Handed over to mediation"),
+    (CREDIT_ON_ACCOUNT, "Credit on account covers it"),
     (PAYMENT_PLAN, "Under payment plan"),
     (PROMISED, "Promised to pay"),
     (DISPUTED, "Disputed"),

@@ -163,6 +163,18 @@ def _partner_cap(ladder, partner, partner_current, oldest_age):
     return cap
 
 
+def _no_contact_reason(ladder, partner, eligible, as_of, tolerance, rounding):
+    """Why the customer is not contacted at all, whatever its invoices' rungs."""
+    reason = eligibility.partner_skip_reason(partner, as_of)
+    if reason:
+        return reason
+    if eligibility.credit_covers(partner, eligible, as_of, tolerance, rounding):
+        return eligibility.CREDIT_ON_ACCOUNT
+    if not ladder:
+        return eligibility.NO_POLICY
+    return None
+
+
 def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offsets=None):
     """Decide what to do with one customer on ``as_of``.
 
@@ -191,11 +203,9 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
         decision.skipped.update({inv.move_id: reason for inv in eligible})
         return decision
 
-    reason = eligibility.partner_skip_reason(partner, as_of)
+    reason = _no_contact_reason(ladder, partner, eligible, as_of, tolerance, rounding)
     if reason:
         return _skip_all(reason)
-    if not ladder:
-        return _skip_all(eligibility.NO_POLICY)
 
     ages = {inv.move_id: days_overdue(inv.date_due, as_of) for inv in eligible}
     current = {

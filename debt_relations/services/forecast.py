@@ -32,10 +32,27 @@ LADDER_END = "ladder_end"
 STOPPING_REASONS = tuple(
     reason
     for reason in eligibility.PARTNER_REASONS
-    if reason not in (eligibility.PAUSED, eligibility.RECENTLY_CONTACTED)
+    if reason
+    not in (
+        eligibility.PAUSED,
+        eligibility.RECENTLY_CONTACTED,
+        # A credit covers today's overdue amount, maybe not next month's.
+        eligibility.CREDIT_ON_ACCOUNT,
+    )
 )
 """Customer reasons no passing day lifts (do not contact, no policy, no way
-to reach the customer, an action pending): the forecast stops at them."""
+to reach the customer, an action pending, a hand-off): the forecast stops at
+them (no way to reach it only when no rung of the ladder writes or calls)."""
+CHANNEL_REASONS = (eligibility.NO_CHANNEL, eligibility.INVALID_EMAIL)
+
+
+def _stops(reason, ladder):
+    """Whether no later day can lift ``reason``: a customer no email reaches
+    is still reached by a later rung that writes or calls."""
+    if reason in CHANNEL_REASONS:
+        return not any(rung.send_letter or rung.schedule_call for rung in ladder)
+    return reason in STOPPING_REASONS
+
 
 HORIZON_DAYS = 400
 """Days looked ahead; a step further away is not forecast."""
@@ -151,7 +168,7 @@ def forecast_partner(
     )
     today = decide(as_of, partner, invoices)
     result.reasons.update(today.skipped)
-    if today.reason in STOPPING_REASONS:
+    if _stops(today.reason, ladder):
         result.stopped_by = today.reason
         return result
     listed = set(today.move_ids) if today.stage_id else set()
@@ -184,7 +201,7 @@ def forecast_partner(
             if steps >= MAX_STEPS or chaseable <= set(result.invoice_steps):
                 break
             partner, invoices = _after_contact(decision, partner, invoices, day)
-        elif decision.reason in STOPPING_REASONS:
+        elif _stops(decision.reason, ladder):
             break
         upcoming = [d for d in _change_days(ladder, partner, invoices, day) if d <= end]
         if not upcoming:

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -180,3 +181,41 @@ class TestRunNow(DebtHttpCase):
         self._pay(new, pay_date=self.today)
         self._run(self.today + timedelta(days=1))
         self.assertFalse(self.customer.with_company(self.company).debt_stage_id)
+
+    def test_credit_on_account_covering_the_debt_is_not_chased(self):
+        """A credit note (or a payment) not yet matched with the invoice: the
+        money is there, the customer is not reminded of it."""
+        invoice = self._create_invoice(
+            self.customer, self.today - timedelta(days=10), 300.0
+        )
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": self.today - timedelta(days=5),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Returned",
+                            "quantity": 1,
+                            "price_unit": 300.0,
+                            "tax_ids": [],
+                        }
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        run = self._run(self.today)
+        self.assertFalse(run.action_ids)
+        self.assertEqual(invoice.debt_skip_reason, "credit_on_account")
+        self.assertFalse(self._mails(self.customer))
+        # A smaller credit does not hide the rest that is owed.
+        other = self._create_customer("Half Credit")
+        self._create_invoice(other, self.today - timedelta(days=10), 300.0)
+        half = refund.copy({"partner_id": other.id})
+        half.invoice_line_ids.price_unit = 100.0
+        half.action_post()
+        self._run(self.today + timedelta(days=1))
+        self.assertEqual(len(self._mails(other)), 1)
