@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.tests import HttpCase
+from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -53,6 +53,26 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
         freezer = freeze_time(self.today, tick=True)
         freezer.start()
         self.addCleanup(freezer.stop)
+
+    @classmethod
+    def _collections_user(cls, login, role="user"):
+        """An internal billing user of the test company with the collections
+        group ``role`` ("user": collector, "manager"), password = login."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            groups="base.group_user,account.group_account_invoice,"
+            f"debt_relations.group_debt_{role}",
+            company_id=cls.env.company.id,
+            company_ids=[cls.env.company.id],
+        )
+
+    def _only_this_company_runs(self):
+        """The scheduled action runs every company with a policy: leave the
+        others (and their demo ledgers) out of these counts."""
+        self.env["res.company"].search([("id", "!=", self.company.id)]).write(
+            {"debt_policy_id": False}
+        )
 
     @classmethod
     def _create_customer(cls, name, email=True, **values):

@@ -1,6 +1,6 @@
 from lxml import etree
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import DebtHttpCase
 
@@ -46,14 +46,7 @@ class TestEveryButtonAndMenu(DebtHttpCase):
             )
 
     def test_every_menu_opens_for_a_manager(self):
-        manager = new_test_user(
-            self.env,
-            login="menu_manager",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_relations.group_debt_manager",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        manager = self._collections_user("menu_manager", "manager")
         menus = self.env["ir.ui.menu"].search(
             [("id", "in", self._addon_menu_ids()), ("action", "!=", False)]
         )

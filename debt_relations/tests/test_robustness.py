@@ -4,7 +4,7 @@ from unittest.mock import patch
 import psycopg2.errors
 from freezegun import freeze_time
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.debt_relations.models.debt_collection_run import DebtCollectionRun
 
@@ -24,19 +24,7 @@ class TestRobustness(DebtHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.collector = new_test_user(
-            cls.env,
-            login="robust_collector",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_relations.group_debt_user",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
-
-    def _only_this_company_runs(self):
-        self.env["res.company"].search([("id", "!=", self.company.id)]).write(
-            {"debt_policy_id": False}
-        )
+        cls.collector = cls._collections_user("robust_collector")
 
     # ------------------------------------------------------------------
     # One bad customer never stops the run

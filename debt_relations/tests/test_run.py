@@ -101,13 +101,6 @@ class TestCollectionRun(DebtRelationsCase):
             self.assertEqual(len(self._mails(customer)), 1, customer.name)
             self.assertEqual(len(self._logs(customer)), 1, customer.name)
 
-    def _only_this_company_runs(self):
-        """The scheduled action runs every company with a policy: leave the
-        others (and their demo ledgers) out of these counts."""
-        self.env["res.company"].search([("id", "!=", self.company.id)]).write(
-            {"debt_policy_id": False}
-        )
-
     def test_cron_works_in_batches(self):
         """One call decides (committed by the cron runner before any sending),
         the next calls send bounded batches."""

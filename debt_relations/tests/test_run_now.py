@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import DebtHttpCase
 
@@ -16,22 +16,8 @@ class TestRunNow(DebtHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = new_test_user(
-            cls.env,
-            login="debt_manager",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_relations.group_debt_manager",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
-        cls.collector = new_test_user(
-            cls.env,
-            login="debt_collector",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_relations.group_debt_user",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
+        cls.manager = cls._collections_user("debt_manager", "manager")
+        cls.collector = cls._collections_user("debt_collector")
 
     def test_manager_presses_run_now_from_the_list(self):
         """The list's header button sends the selected ids (none): it works
