@@ -9,20 +9,13 @@ move, a broken agreement is acknowledged): both must agree.
 
 import dataclasses
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
+from ladder_factories import AS_OF, LADDER, inv
 from services import eligibility as el
 from services import escalation as esc
 from services import forecast as fc
 
-AS_OF = date(2026, 3, 2)
-LADDER = [
-    esc.Rung(stage_id=10, offset_days=-3, min_gap_days=0),
-    esc.Rung(stage_id=20, offset_days=7, min_gap_days=5),
-    esc.Rung(stage_id=30, offset_days=21, min_gap_days=10, schedule_call=True),
-    esc.Rung(stage_id=40, offset_days=42, min_gap_days=14, send_letter=True),
-    esc.Rung(stage_id=50, offset_days=60, min_gap_days=14, requires_review=True),
-]
 LADDERS = [
     LADDER,
     [
@@ -50,18 +43,6 @@ NO_GAP = [
 ]
 LADDERS.append(NO_GAP)
 HORIZON = 150
-
-
-def inv(move_id, days_overdue, stage_id=None, **values):
-    return el.InvoiceFacts(
-        move_id=move_id,
-        partner_id=1,
-        payment_state=values.pop("payment_state", "not_paid"),
-        residual=values.pop("residual", 100.0),
-        date_due=AS_OF - timedelta(days=days_overdue),
-        stage_id=stage_id,
-        **values,
-    )
 
 
 def days(count):
