@@ -82,7 +82,8 @@ def test_policy_changed_invoice_keeps_its_rung():
 
 
 def test_decide_run_uses_the_partners_facts_and_other_ladders_stages():
-    ladders = {1: LADDER, 2: LADDER}
+    policy = esc.Policy(tuple(LADDER), 1.0)
+    policies = {1: policy, 2: policy}
     partners = {
         1: el.PartnerFacts(1, do_not_contact=True),
         2: el.PartnerFacts(2, last_contact=AS_OF - timedelta(30)),
@@ -91,9 +92,7 @@ def test_decide_run_uses_the_partners_facts_and_other_ladders_stages():
         inv(1, 30),
         el.InvoiceFacts(2, 2, "not_paid", 100.0, AS_OF - timedelta(50), stage_id=99),
     ]
-    first, second = esc.decide_run(
-        ladders, partners, invoices, AS_OF, 1.0, 0.01, {99: 21}
-    )
+    first, second = esc.decide_run(policies, partners, invoices, AS_OF, 0.01, {99: 21})
     assert first.reason == el.DO_NOT_CONTACT
     assert first.stage_id is None
     assert second.stage_id == 40
@@ -194,3 +193,22 @@ def test_broken_agreement_lets_a_due_invoice_climb_to_the_customers_rung():
     decision = decide([inv(1, 30, stage_id=20)], partner)
     assert decision.stage_id == 30
     assert decision.move_stages == {1: 30}
+
+
+def test_decide_run_applies_each_customers_own_policy():
+    """One call, two policies: each customer's ladder and tolerance."""
+    tolerant = esc.Policy((esc.Rung(stage_id=7, offset_days=1),), 500.0)
+    strict = esc.Policy(tuple(LADDER), 1.0)
+    invoices = [
+        el.InvoiceFacts(1, 1, "not_paid", 100.0, AS_OF - timedelta(30)),
+        el.InvoiceFacts(2, 2, "not_paid", 100.0, AS_OF - timedelta(30)),
+        el.InvoiceFacts(3, 3, "not_paid", 900.0, AS_OF - timedelta(30)),
+    ]
+    first, second, third = esc.decide_run(
+        {1: tolerant, 2: strict}, {}, invoices, AS_OF, 0.01
+    )
+    assert first.skipped == {1: el.BELOW_TOLERANCE}
+    assert first.stage_id is None
+    assert second.stage_id == 20 and second.move_ids == [2]
+    # Without a policy, nobody is chased.
+    assert third.stage_id is None and third.move_ids == []

@@ -100,8 +100,9 @@ def test_stage_of_another_ladder_maps_by_offset():
 def test_decide_run_groups_by_customer():
     invoices = [inv(1, 8), inv(2, 9)]
     other = el.InvoiceFacts(3, 2, "not_paid", 100.0, AS_OF - timedelta(days=8))
+    policy = esc.Policy(tuple(LADDER), 1.0)
     decisions = esc.decide_run(
-        {1: LADDER, 2: LADDER}, {}, [*invoices, other], AS_OF, 1.0, 0.01
+        {1: policy, 2: policy}, {}, [*invoices, other], AS_OF, 0.01
     )
     assert [(d.partner_id, d.move_ids) for d in decisions] == [(1, [1, 2]), (2, [3])]
 

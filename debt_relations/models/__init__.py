@@ -16,6 +16,7 @@ from . import debt_promise
 from . import debt_dispute_reason
 from . import debt_dispute
 from . import debt_relationship_tier
+from . import debt_partner_profile
 from . import debt_incentive_rule
 from . import debt_reward
 from . import mail_template

@@ -336,19 +336,10 @@ class DebtAction(models.Model):
         return True
 
     @api.model
-    def _stale_after_days(self):
-        return int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("debt_relations.review_stale_days")
-            or 0
-        )
-
-    @api.model
     def _mark_stale(self, company, as_of):
         """Actions waiting for review longer than the configured days are
         stale: not sent; the next run decides again with that day's facts."""
-        days = self._stale_after_days()
+        days = company.debt_review_stale_days
         if days <= 0:
             return self.browse()
         stale = self.sudo().search(
@@ -376,14 +367,14 @@ class DebtAction(models.Model):
                 self.env._("Only collectors can approve or skip collection actions.")
             )
         today = fields.Date.context_today(self)
-        days = self._stale_after_days()
         stale = self.filtered(
             lambda a: (
                 a.state == "stale"
                 or (
-                    days > 0
+                    a.company_id.debt_review_stale_days > 0
                     and a.state == "to_review"
-                    and (today - (a.decided_date or a.date)).days > days
+                    and (today - (a.decided_date or a.date)).days
+                    > a.company_id.debt_review_stale_days
                 )
             )
         )

@@ -188,7 +188,6 @@ class DebtCollectionFacts(models.AbstractModel):
                 "debt_do_not_contact",
                 "debt_stage_id",
                 "debt_policy_id",
-                "debt_tier_id",
                 "email",
                 "parent_id",
                 "type",
@@ -197,6 +196,9 @@ class DebtCollectionFacts(models.AbstractModel):
                 "debt_email_failing",
             ]
         )
+        self.env["debt.partner.profile"].flush_model(
+            ["partner_id", "company_id", "tier_id"]
+        )
         cid = str(company.id)
         rows = self.env.execute_query(
             SQL(
@@ -204,7 +206,8 @@ class DebtCollectionFacts(models.AbstractModel):
             SELECT p.id, p.debt_paused_until, COALESCE(p.debt_do_not_contact, FALSE),
                    (p.debt_stage_id ->> %(cid)s)::int,
                    (p.debt_policy_id ->> %(cid)s)::int,
-                   (p.debt_tier_id ->> %(cid)s)::int,
+                   (SELECT pr.tier_id FROM debt_partner_profile pr
+                     WHERE pr.partner_id = p.id AND pr.company_id = %(company)s),
                    COALESCE((
                        SELECT c.email FROM res_partner c
                         WHERE c.parent_id = p.id AND c.type = 'invoice'
@@ -217,6 +220,7 @@ class DebtCollectionFacts(models.AbstractModel):
              WHERE p.id = ANY(%(ids)s)
                 """,
                 cid=cid,
+                company=company.id,
                 ids=partner_ids,
             )
         )

@@ -377,24 +377,18 @@ class DebtCollectionRun(models.Model):
             run._settle_agreements()
         Facts = self.env["debt.collection.facts"].with_company(company)
         invoices = Facts._gather_invoice_facts(company, as_of=as_of if replay else None)
-        partners, ladders, offsets = Facts._gather_partner_facts(
+        partners, policy_partners, offsets = Facts._gather_partner_facts(
             company, as_of, {inv.partner_id for inv in invoices}
         )
-        rounding = company.currency_id.rounding
-        decisions = []
-        for policy, partner_ids in ladders.items():
-            ladder = Facts._policy_ladder(policy)
-            tolerance = policy.tolerance_amount
-            policy_partners = set(partner_ids)
-            decisions += escalation.decide_run(
-                dict.fromkeys(policy_partners, ladder),
-                partners,
-                [inv for inv in invoices if inv.partner_id in policy_partners],
-                as_of,
-                tolerance,
-                rounding,
-                offsets,
+        policies = {}
+        for policy, partner_ids in policy_partners.items():
+            found = escalation.Policy(
+                tuple(Facts._policy_ladder(policy)), policy.tolerance_amount
             )
+            policies.update(dict.fromkeys(partner_ids, found))
+        decisions = escalation.decide_run(
+            policies, partners, invoices, as_of, company.currency_id.rounding, offsets
+        )
         run._record_decisions(decisions, invoices, partners)
         values = {
             "duration": time.monotonic() - started,

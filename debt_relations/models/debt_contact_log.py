@@ -192,8 +192,8 @@ class DebtContactLog(models.Model):
         """A failed attempt: retried with back-off while the failure may heal
         and the retry window lasts; otherwise the email has failed for good."""
         now = fields.Datetime.now()
-        window = timedelta(hours=self._debt_retry_hours())
         for log in self.sudo():
+            window = timedelta(hours=log.company_id.debt_mail_retry_hours)
             error = self._debt_plain_delivery_error(failure_type, failure_reason)
             attempts = log.delivery_attempts + 1
             first = log.first_failure_at or now
@@ -216,15 +216,6 @@ class DebtContactLog(models.Model):
                 }
             )
             log.action_id._debt_on_delivery_failed(error)
-
-    @api.model
-    def _debt_retry_hours(self):
-        return int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("debt_relations.mail_retry_hours")
-            or 0
-        )
 
     @api.model
     def _debt_plain_delivery_error(self, failure_type, failure_reason):

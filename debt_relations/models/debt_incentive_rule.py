@@ -160,11 +160,11 @@ class DebtIncentiveRule(models.Model):
         to_thank = []
         for pid, facts in figures.items():
             before = previous.get(pid) or {}
-            on_time_before = before.get("debt_on_time_count")
+            on_time_before = before.get("on_time_count")
             if currency.is_zero(facts.overdue_amount) and incentives.should_thank(
                 payments.get(pid, []),
                 since,
-                not currency.is_zero(before.get("debt_overdue_amount") or 0.0),
+                not currency.is_zero(before.get("overdue_amount") or 0.0),
                 thanked.get(pid),
                 thanks_rule.interval_days,
                 as_of,
@@ -182,7 +182,9 @@ class DebtIncentiveRule(models.Model):
                 thanks_rule.mail_template_id, partners - thanked_today, as_of
             )
             # sudo: thanking is the run's bookkeeping, not an edit by the user.
-            partners.with_company(company).sudo().write({"debt_thanked_on": as_of})
+            self.env["debt.partner.profile"].sudo()._debt_upsert(
+                company, {pid: {"thanked_on": as_of} for pid in to_thank}
+            )
 
     @api.model
     def _debt_decide_rewards(self, company, as_of, rules, payments):
@@ -305,19 +307,14 @@ class DebtIncentiveRule(models.Model):
 
     @api.model
     def _debt_last_thanked(self, company, partner_ids):
-        self.env["res.partner"].flush_model(["debt_thanked_on"])
-        cid = str(company.id)
-        return dict(
-            self.env.execute_query(
-                SQL(
-                    "SELECT id, (debt_thanked_on ->> %s)::date FROM res_partner "
-                    "WHERE id = ANY(%s) AND debt_thanked_on ? %s",
-                    cid,
-                    list(partner_ids),
-                    cid,
-                )
-            )
+        stored = (
+            self.env["debt.partner.profile"].sudo()._debt_read(company, partner_ids)
         )
+        return {
+            pid: values["thanked_on"]
+            for pid, values in stored.items()
+            if values["thanked_on"]
+        }
 
     @api.model
     def _debt_courtesy_mailed(self, company, partners, as_of):

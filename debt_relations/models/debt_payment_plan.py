@@ -527,9 +527,8 @@ class DebtPaymentPlan(models.Model):
         activity for the collector); past the grace period it is broken and its
         invoices go back to the ladder at the rung they had reached.
         """
-        params = self.env["ir.config_parameter"].sudo()
-        grace = int(params.get_param("debt_relations.plan_grace_days", 7))
-        days_before = int(params.get_param("debt_relations.plan_reminder_days", 3))
+        grace = company.debt_plan_grace_days
+        days_before = company.debt_plan_reminder_days
         plans = self.search([("company_id", "=", company.id), ("state", "=", "active")])
         plans._debt_transition({"date_checked": as_of})
         for plan in plans:

@@ -250,17 +250,9 @@ class DebtPromise(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _debt_grace_days(self):
-        return int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("debt_relations.promise_grace_days", 3)
-        )
-
-    @api.model
     def _debt_settle(self, as_of, company):
         """Kept when the promised amount was paid; broken once past the grace."""
-        grace = self._debt_grace_days()
+        grace = company.debt_promise_grace_days
         promises = self.search(
             [("company_id", "=", company.id), ("state", "=", "open")]
         )

@@ -1,42 +1,26 @@
-import json
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
 from ..services import profile
+from .debt_partner_profile import FIGURE_FIELDS
 
 PROFILE_BATCH = 2000
 """Customers whose profile one query computes."""
 
-PROFILE_COLUMNS = (
-    "debt_tier_id",
-    "debt_tier_reason",
-    "debt_on_time_ratio",
-    "debt_avg_days_late",
-    "debt_customer_since",
-    "debt_paid_count",
-    "debt_on_time_count",
-    "debt_revenue_12m",
-    "debt_overdue_amount",
-)
-"""The company-dependent columns of ``res.partner`` a profile refresh writes."""
-
 
 def _profile_values(facts, tier_id, reason):
-    """The values of :data:`PROFILE_COLUMNS` for one customer, as JSON values."""
+    """The values of :data:`~.debt_partner_profile.FIGURE_FIELDS` for one customer."""
     return {
-        "debt_tier_id": tier_id,
-        "debt_tier_reason": reason,
-        "debt_on_time_ratio": facts.on_time_ratio,
-        "debt_avg_days_late": facts.avg_days_late,
-        "debt_customer_since": (
-            facts.customer_since and facts.customer_since.isoformat()
-        ),
-        "debt_paid_count": facts.paid_count,
-        "debt_on_time_count": facts.on_time_count,
-        "debt_revenue_12m": facts.revenue_12m,
-        "debt_overdue_amount": facts.overdue_amount,
+        "tier_id": tier_id,
+        "tier_reason": reason,
+        "on_time_ratio": facts.on_time_ratio,
+        "avg_days_late": facts.avg_days_late,
+        "customer_since": facts.customer_since,
+        "paid_count": facts.paid_count,
+        "on_time_count": facts.on_time_count,
+        "revenue_12m": facts.revenue_12m,
+        "overdue_amount": facts.overdue_amount,
     }
 
 
@@ -165,12 +149,14 @@ class DebtRelationshipTier(models.Model):
         """Refresh the profile and tier of every customer of ``company``.
 
         Set-based: per batch of :data:`PROFILE_BATCH` customers, one query for
-        the figures, one for the agreements, one ``UPDATE`` for the results,
-        one batch of chatter notes for the tier changes.
+        the figures, one for the stored profiles, one for the agreements, one
+        upsert of the profiles that changed (``debt.partner.profile``), one
+        batch of chatter notes for the tier changes.
 
         :returns: partner id -> :class:`~..services.profile.Figures`, and
             partner id -> its stored profile before the refresh (values of
-            :data:`PROFILE_COLUMNS`, ``None`` for a customer never profiled)
+            :data:`~.debt_partner_profile.RUN_FIELDS`; absent for a customer
+            never profiled)
         """
         Move = self.env["account.move"]
         Move.flush_model(
@@ -194,7 +180,6 @@ class DebtRelationshipTier(models.Model):
             ]
         )
         self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
-        self.env["res.partner"].flush_model([*PROFILE_COLUMNS, "debt_thanked_on"])
         partner_ids = [
             row[0]
             for row in self.env.execute_query(
@@ -225,18 +210,11 @@ class DebtRelationshipTier(models.Model):
         rows = self.env.execute_query(
             self._debt_profile_query(company, as_of, partner_ids)
         )
+        Profile = self.env["debt.partner.profile"].sudo()
+        stored_profiles = Profile._debt_read(company, partner_ids)
         agreements = self._debt_agreement_counts(company, partner_ids)
-        figures, previous, updates, changes = {}, {}, [], {}
-        for (
-            pid,
-            since,
-            revenue,
-            paid,
-            on_time,
-            avg_late,
-            overdue,
-            stored,
-        ) in rows:
+        figures, previous, updates, changes = {}, {}, {}, {}
+        for pid, since, revenue, paid, on_time, avg_late, overdue in rows:
             kept, broken, disputes = agreements.get(pid, (0, 0, 0))
             facts = profile.Figures(
                 partner_id=pid,
@@ -251,31 +229,29 @@ class DebtRelationshipTier(models.Model):
                 disputes=disputes,
             )
             figures[pid] = facts
-            stored = stored or {}
-            old_tier = stored.get("debt_tier_id")
-            previous[pid] = stored
+            stored = stored_profiles.get(pid) or {}
+            if pid in stored_profiles:
+                previous[pid] = stored
             tier_id = profile.choose_tier(facts, tiers, as_of)
             reason = self._debt_reason_text(facts, as_of)
             values = _profile_values(facts, tier_id, reason)
             # Most profiles do not change from one day to the next: write only
-            # those that did (JSON round trip: compare as they are stored).
-            if json.loads(json.dumps(values)) != {
-                name: stored.get(name) for name in PROFILE_COLUMNS
-            }:
-                updates.append((pid, values))
+            # those that did.
+            if values != {name: stored.get(name) for name in FIGURE_FIELDS}:
+                updates[pid] = values
             # A customer profiled for the first time has no tier to change
             # from: thousands of them on the first run, none worth a note.
-            profiled = any(value is not None for value in stored.values())
-            if profiled and tier_id != old_tier:
-                changes[pid] = (old_tier, tier_id, reason)
-        self._debt_write_profiles(company, as_of, updates)
+            profiled = any(stored.get(name) is not None for name in FIGURE_FIELDS)
+            if profiled and tier_id != stored.get("tier_id"):
+                changes[pid] = (stored.get("tier_id"), tier_id, reason)
+        Profile._debt_upsert(company, updates)
         self._debt_log_tier_changes(changes)
         return figures, previous
 
     @api.model
     def _debt_profile_query(self, company, as_of, partner_ids):
         """One row per customer: since, revenue 12m, paid, on time, average days
-        late, overdue as of the date, tier and overdue amount before this refresh.
+        late, overdue as of the date.
 
         Overdue as of the date: today's residual plus what was reconciled after
         that date (a run simulated for a past day sees the balance of that day).
@@ -284,7 +260,6 @@ class DebtRelationshipTier(models.Model):
         paid on the date of its last reconciliation (``max_date``), on time
         when that date is not after its last due date.
         """
-        cid = str(company.id)
         return SQL(
             """
             WITH inv AS (
@@ -339,7 +314,7 @@ class DebtRelationshipTier(models.Model):
               GROUP BY inv.partner_id
             )
             SELECT p.id, h.since, h.revenue, pd.paid, pd.on_time, pd.avg_late,
-                   o.amount, jsonb_build_object(%(stored)s)
+                   o.amount
               FROM res_partner p
          LEFT JOIN history h ON h.partner_id = p.id
          LEFT JOIN paid pd ON pd.partner_id = p.id
@@ -350,10 +325,6 @@ class DebtRelationshipTier(models.Model):
             ids=list(partner_ids),
             as_of=as_of,
             year_ago=fields.Date.subtract(as_of, years=1),
-            stored=SQL(", ").join(
-                SQL("%s, p.%s -> %s", name, SQL.identifier(name), cid)
-                for name in PROFILE_COLUMNS
-            ),
         )
 
     @api.model
@@ -424,49 +395,6 @@ class DebtRelationshipTier(models.Model):
         if extras:
             text = "%s (%s)" % (text, ", ".join(extras))
         return text
-
-    @api.model
-    def _debt_write_profiles(self, company, as_of, updates):
-        """Write the changed profiles of many customers in one ``UPDATE``.
-
-        ``res.partner.write`` costs queries per partner (commercial fields are
-        synchronised to contacts); these company-dependent columns are the
-        run's own bookkeeping, merged into each jsonb value for ``company``.
-
-        :param list updates: (partner id, values of :data:`PROFILE_COLUMNS`)
-        """
-        if not updates:
-            return
-        cid = str(company.id)
-        Partner = self.env["res.partner"]
-        Partner.flush_model(list(PROFILE_COLUMNS))
-        for batch in split_every(1000, updates, list):
-            rows = SQL(", ").join(
-                SQL("(%s, %s::jsonb)", pid, json.dumps(values)) for pid, values in batch
-            )
-            assignments = SQL(", ").join(
-                SQL(
-                    "%(col)s = CASE WHEN v.data -> %(name)s = 'null'::jsonb "
-                    "THEN COALESCE(p.%(col)s, '{}'::jsonb) - %(cid)s "
-                    "ELSE COALESCE(p.%(col)s, '{}'::jsonb) "
-                    "|| jsonb_build_object(%(cid)s, v.data -> %(name)s) END",
-                    col=SQL.identifier(name),
-                    name=name,
-                    cid=cid,
-                )
-                for name in PROFILE_COLUMNS
-            )
-            self.env.execute_query(
-                SQL(
-                    "UPDATE res_partner p SET %s FROM (VALUES %s) AS v(id, data) "
-                    "WHERE p.id = v.id",
-                    assignments,
-                    rows,
-                )
-            )
-        Partner.browse([pid for pid, _values in updates]).invalidate_recordset(
-            list(PROFILE_COLUMNS)
-        )
 
     @api.model
     def _debt_log_tier_changes(self, changes):

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 DEFAULT_TIERS = (
     "debt_relations.debt_tier_key_account",
@@ -13,6 +14,14 @@ DEFAULT_INCENTIVE_RULES = (
     "debt_relations.debt_incentive_rule_recognition",
 )
 """Shipped thank-you and reward rules, copied for each company."""
+AGREEMENT_SETTINGS = (
+    "debt_plan_reminder_days",
+    "debt_plan_grace_days",
+    "debt_promise_grace_days",
+    "debt_review_stale_days",
+    "debt_mail_retry_hours",
+)
+"""Per-company day and hour counts of agreements and sending."""
 
 
 class ResCompany(models.Model):
@@ -30,6 +39,103 @@ class ResCompany(models.Model):
         help="As-of date of the collection run that last refreshed the "
         "customers' relationship profiles.",
     )
+    # Agreements and sending. The defaults below are the only ones: a company
+    # created later gets them, the settings screen shows and edits them.
+    debt_plan_reminder_days = fields.Integer(
+        string="Instalment Reminder (days before)",
+        default=3,
+        help="Days before an instalment is due that its reminder is sent.",
+    )
+    debt_plan_grace_days = fields.Integer(
+        string="Payment Plan Grace (days)",
+        default=7,
+        help="Days a missed instalment is waited for before the plan is broken "
+        "and the chase resumes.",
+    )
+    debt_promise_grace_days = fields.Integer(
+        string="Promise Grace (days)",
+        default=3,
+        help="Days a promised payment is waited for after its date before the "
+        "promise is broken.",
+    )
+    debt_review_stale_days = fields.Integer(
+        string="Review Expires After (days)",
+        default=14,
+        help="A prepared action waiting for review longer than this is not sent "
+        "as prepared: the next run decides again with its own day's figures. "
+        "0: never.",
+    )
+    debt_mail_retry_hours = fields.Integer(
+        string="Retry Failed Mail For (hours)",
+        default=24,
+        help="How long a reminder whose mail server failed for a temporary "
+        "reason (refused connection, 4xx reply) is retried before it counts as "
+        "failed.",
+    )
+
+    # Portal
+    debt_portal_promise_days = fields.Integer(
+        string="Longest Promise Delay (days)",
+        default=30,
+        help="How far ahead a customer may promise to pay from the portal.",
+    )
+    debt_portal_plan_months = fields.Integer(
+        string="Longest Plan (months)",
+        default=12,
+        help="Longest payment plan a customer may sign online.",
+    )
+    debt_portal_plan_min_amount = fields.Monetary(
+        string="Smallest Instalment",
+        currency_field="currency_id",
+        default=50.0,
+        help="Smallest monthly instalment of a plan signed online.",
+    )
+    debt_portal_plan_down_payment = fields.Float(
+        string="Down Payment (%)",
+        default=10.0,
+        help="Share of the amount owed the first instalment of a plan signed "
+        "online must cover at least.",
+    )
+    debt_portal_paid_hold_days = fields.Integer(
+        string="'Already Paid' Hold (days)",
+        default=7,
+        help="How long invoices the customer says are paid are not chased while "
+        "accounting looks for the payment.",
+    )
+    debt_portal_plan_auto = fields.Boolean(
+        string="Plans Within Limits Start at Once",
+        default=True,
+        help="A plan the customer signs online within the limits becomes active "
+        "without a collector; otherwise it waits for one.",
+    )
+    debt_portal_pay = fields.Boolean(string="Portal: Pay Now", default=True)
+    debt_portal_promise = fields.Boolean(string="Portal: Promise a Date", default=True)
+    debt_portal_dispute = fields.Boolean(string="Portal: Dispute", default=True)
+    debt_portal_paid = fields.Boolean(string="Portal: Already Paid", default=True)
+    debt_portal_plan = fields.Boolean(string="Portal: Ask for a Plan", default=True)
+    debt_portal_contact = fields.Boolean(
+        string="Portal: Contact Details and Pause", default=True
+    )
+    debt_portal_rate_limit = fields.Integer(
+        string="Portal Actions per Hour",
+        default=10,
+        help="Most actions one customer may post from the portal in an hour.",
+    )
+
+    @api.constrains(*AGREEMENT_SETTINGS)
+    def _check_debt_settings(self):
+        for company in self:
+            for name in AGREEMENT_SETTINGS:
+                if company[name] < 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s cannot be negative (company %(company)s).",
+                            setting=self._fields[name].get_description(self.env)[
+                                "string"
+                            ],
+                            company=company.name,
+                        )
+                    )
 
     @api.model_create_multi
     def create(self, vals_list):

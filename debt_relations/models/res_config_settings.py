@@ -10,17 +10,60 @@ class ResConfigSettings(models.TransientModel):
         domain="[('company_id', '=', company_id)]",
     )
     debt_plan_reminder_days = fields.Integer(
-        string="Instalment Reminder (days before)",
-        config_parameter="debt_relations.plan_reminder_days",
-        default=3,
+        related="company_id.debt_plan_reminder_days", readonly=False
     )
     debt_plan_grace_days = fields.Integer(
-        string="Payment Plan Grace (days)",
-        config_parameter="debt_relations.plan_grace_days",
-        default=7,
+        related="company_id.debt_plan_grace_days", readonly=False
     )
     debt_promise_grace_days = fields.Integer(
-        string="Promise Grace (days)",
-        config_parameter="debt_relations.promise_grace_days",
-        default=3,
+        related="company_id.debt_promise_grace_days", readonly=False
+    )
+    debt_review_stale_days = fields.Integer(
+        related="company_id.debt_review_stale_days", readonly=False
+    )
+    debt_mail_retry_hours = fields.Integer(
+        related="company_id.debt_mail_retry_hours", readonly=False
+    )
+
+    # Portal
+    debt_portal_promise_days = fields.Integer(
+        related="company_id.debt_portal_promise_days", readonly=False
+    )
+    debt_portal_plan_months = fields.Integer(
+        related="company_id.debt_portal_plan_months", readonly=False
+    )
+    debt_portal_plan_min_amount = fields.Monetary(
+        related="company_id.debt_portal_plan_min_amount",
+        currency_field="currency_id",
+        readonly=False,
+    )
+    debt_portal_plan_down_payment = fields.Float(
+        related="company_id.debt_portal_plan_down_payment", readonly=False
+    )
+    debt_portal_paid_hold_days = fields.Integer(
+        related="company_id.debt_portal_paid_hold_days", readonly=False
+    )
+    debt_portal_plan_auto = fields.Boolean(
+        related="company_id.debt_portal_plan_auto", readonly=False
+    )
+    debt_portal_pay = fields.Boolean(
+        related="company_id.debt_portal_pay", readonly=False
+    )
+    debt_portal_promise = fields.Boolean(
+        related="company_id.debt_portal_promise", readonly=False
+    )
+    debt_portal_dispute = fields.Boolean(
+        related="company_id.debt_portal_dispute", readonly=False
+    )
+    debt_portal_paid = fields.Boolean(
+        related="company_id.debt_portal_paid", readonly=False
+    )
+    debt_portal_plan = fields.Boolean(
+        related="company_id.debt_portal_plan", readonly=False
+    )
+    debt_portal_contact = fields.Boolean(
+        related="company_id.debt_portal_contact", readonly=False
+    )
+    debt_portal_rate_limit = fields.Integer(
+        related="company_id.debt_portal_rate_limit", readonly=False
     )

@@ -4,6 +4,7 @@ from odoo.tools import format_date
 
 from ..services import eligibility, forecast
 from .debt_collection_facts import OPEN_PAYMENT_STATES
+from .debt_partner_profile import RUN_FIELDS as PROFILE_RUN_FIELDS
 
 POLICY_SOURCES = [
     ("manual", "Set by hand"),
@@ -58,47 +59,45 @@ class ResPartner(models.Model):
     )
     debt_promise_count = fields.Integer(compute="_compute_debt_agreement_counts")
     debt_dispute_count = fields.Integer(compute="_compute_debt_agreement_counts")
-    # Relationship profile: figures of the commercial partner in the current
-    # company, refreshed by the collection run (set-based, see
-    # debt.relationship.tier._debt_refresh_profiles). Company-dependent: a
-    # partner shared by companies has a history, and a tier, in each of them.
+    # Relationship profile: the commercial partner's debt.partner.profile in
+    # the current company (a partner shared by companies has a history, and a
+    # tier, in each of them), kept by the collection run.
+    debt_profile_ids = fields.One2many(
+        "debt.partner.profile", "partner_id", string="Relationship Profiles"
+    )
     debt_tier_id = fields.Many2one(
         "debt.relationship.tier",
         string="Relationship Tier",
-        company_dependent=True,
+        compute="_compute_debt_profile",
+        inverse="_inverse_debt_profile",
+        search="_search_debt_tier_id",
         readonly=True,
         help="Earned from the payment history; its policy chases the customer "
         "unless a collection policy is set by hand.",
     )
     debt_tier_reason = fields.Char(
-        string="Why This Tier", company_dependent=True, readonly=True
+        string="Why This Tier", compute="_compute_debt_profile"
     )
     debt_on_time_ratio = fields.Float(
-        string="Paid on Time", company_dependent=True, readonly=True, digits=(3, 2)
+        string="Paid on Time", compute="_compute_debt_profile", digits=(3, 2)
     )
     debt_avg_days_late = fields.Float(
-        string="Average Days Late",
-        company_dependent=True,
-        readonly=True,
-        digits=(16, 1),
+        string="Average Days Late", compute="_compute_debt_profile", digits=(16, 1)
     )
     debt_customer_since = fields.Date(
-        string="Customer Since", company_dependent=True, readonly=True
+        string="Customer Since", compute="_compute_debt_profile"
     )
     debt_paid_count = fields.Integer(
-        string="Invoices Paid", company_dependent=True, readonly=True
+        string="Invoices Paid", compute="_compute_debt_profile"
     )
     debt_on_time_count = fields.Integer(
-        string="Invoices Paid on Time", company_dependent=True, readonly=True
+        string="Invoices Paid on Time", compute="_compute_debt_profile"
     )
     debt_revenue_12m = fields.Float(
-        string="Revenue (12 months)",
-        company_dependent=True,
-        readonly=True,
-        digits="Account",
+        string="Revenue (12 months)", compute="_compute_debt_profile", digits="Account"
     )
     debt_overdue_amount = fields.Float(
-        string="Overdue", company_dependent=True, readonly=True, digits="Account"
+        string="Overdue", compute="_compute_debt_profile", digits="Account"
     )
     debt_profile_date = fields.Date(
         string="Profile As Of",
@@ -106,7 +105,10 @@ class ResPartner(models.Model):
         help="As-of date of the collection run that last refreshed the profiles.",
     )
     debt_thanked_on = fields.Date(
-        string="Last Thanked", company_dependent=True, readonly=True
+        string="Last Thanked",
+        compute="_compute_debt_profile",
+        inverse="_inverse_debt_profile",
+        readonly=True,
     )
     debt_reward_ids = fields.One2many("debt.reward", "partner_id", string="Rewards")
     debt_reward_count = fields.Integer(compute="_compute_debt_reward_count")
@@ -165,6 +167,69 @@ class ResPartner(models.Model):
         # Both are set per company: a policy or collector of another company
         # would chase the customer by rules that company's run never reads.
         self._check_company(["debt_policy_id", "debt_collector_id"])
+
+    @api.model
+    def _debt_profile_fields(self):
+        """Partner field -> the profile field it shows."""
+        return {f"debt_{name}": name for name in PROFILE_RUN_FIELDS}
+
+    def _debt_profiles(self):
+        """Commercial partner id -> its profile in the current company."""
+        # sudo: the profile is shown wherever the partner is (the figures are
+        # the partner's own payment history); reading it is not editing it.
+        profiles = (
+            self.env["debt.partner.profile"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ]
+            )
+        )
+        return {profile.partner_id.id: profile for profile in profiles}
+
+    @api.depends(
+        "commercial_partner_id",
+        *(f"debt_profile_ids.{name}" for name in PROFILE_RUN_FIELDS),
+    )
+    @api.depends_context("company")
+    def _compute_debt_profile(self):
+        profiles = self._debt_profiles()
+        empty = self.env["debt.partner.profile"]
+        names = self._debt_profile_fields()
+        for partner in self:
+            profile = profiles.get(partner.commercial_partner_id.id, empty)
+            for partner_field, profile_field in names.items():
+                partner[partner_field] = profile[profile_field]
+
+    def _inverse_debt_profile(self):
+        # The run's bookkeeping (tests and data set it as the superuser).
+        if not self.env.su:
+            self.env["debt.partner.profile"]._refuse_change()
+        self.env["debt.partner.profile"]._debt_upsert(
+            self.env.company,
+            {
+                partner.commercial_partner_id.id: {
+                    "tier_id": partner.debt_tier_id.id,
+                    "thanked_on": partner.debt_thanked_on,
+                }
+                for partner in self
+            },
+        )
+
+    @api.model
+    def _search_debt_tier_id(self, operator, value):
+        return [
+            (
+                "debt_profile_ids",
+                "any",
+                [
+                    ("company_id", "=", self.env.company.id),
+                    ("tier_id", operator, value),
+                ],
+            )
+        ]
 
     @api.depends("debt_tier_reason")
     @api.depends_context("company")

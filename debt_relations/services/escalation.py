@@ -61,6 +61,19 @@ class Rung:
     schedule_call: bool = False
 
 
+@dataclass(frozen=True)
+class Policy:
+    """A customer's policy, as the decision needs it."""
+
+    ladder: tuple = ()
+    """The :class:`Rung` of the policy, in order."""
+    tolerance: float = 0.0
+    """Open amounts below it are not chased."""
+
+
+NO_POLICY = Policy()
+
+
 @dataclass
 class Decision:
     """What the run does with one customer."""
@@ -296,10 +309,11 @@ def _contact_rung(ladder, climbing, current, ages, partner_current):
     return max([wanted, *floors]), listed
 
 
-def decide_run(ladders, partners, invoices, as_of, tolerance, rounding, offsets=None):
+def decide_run(policies, partners, invoices, as_of, rounding, offsets=None):
     """Decide for every customer of a run.
 
-    :param dict ladders: partner id -> list of :class:`Rung` (its policy)
+    :param dict policies: partner id -> :class:`Policy` (its ladder and
+        tolerance); a customer without one is not contacted
     :param dict partners: partner id -> :class:`~.eligibility.PartnerFacts`
     :param list invoices: every open :class:`~.eligibility.InvoiceFacts`
     :returns: list of :class:`Decision`, one per customer having invoices
@@ -307,18 +321,21 @@ def decide_run(ladders, partners, invoices, as_of, tolerance, rounding, offsets=
     by_partner = {}
     for invoice in invoices:
         by_partner.setdefault(invoice.partner_id, []).append(invoice)
-    return [
-        decide_partner(
-            ladders.get(partner_id) or [],
-            partners.get(partner_id) or eligibility.PartnerFacts(partner_id),
-            partner_invoices,
-            as_of,
-            tolerance,
-            rounding,
-            offsets,
+    decisions = []
+    for partner_id, partner_invoices in sorted(by_partner.items()):
+        policy = policies.get(partner_id) or NO_POLICY
+        decisions.append(
+            decide_partner(
+                list(policy.ladder),
+                partners.get(partner_id) or eligibility.PartnerFacts(partner_id),
+                partner_invoices,
+                as_of,
+                policy.tolerance,
+                rounding,
+                offsets,
+            )
         )
-        for partner_id, partner_invoices in sorted(by_partner.items())
-    ]
+    return decisions
 
 
 def reverify(invoices, tolerance, rounding):

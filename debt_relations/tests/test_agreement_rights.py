@@ -272,10 +272,8 @@ class TestAgreementRights(AgreementRightsCase):
     # ------------------------------------------------------------------
 
     def test_manager_run_breaks_promise_and_plan_without_error(self):
-        self.env["ir.config_parameter"].set_param(
-            "debt_relations.promise_grace_days", 1
-        )
-        self.env["ir.config_parameter"].set_param("debt_relations.plan_grace_days", 1)
+        self.company.debt_promise_grace_days = 1
+        self.company.debt_plan_grace_days = 1
         promised = self._create_invoice(self.customer, self.today - timedelta(days=9))
         planned = self._create_invoice(self.customer, self.today - timedelta(days=9))
         with freeze_time(self.today):

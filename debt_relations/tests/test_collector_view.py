@@ -116,7 +116,7 @@ class TestWhyAndWhatNext(DebtRelationsCase):
             )
 
     def test_broken_plan_invoice_has_a_reason_and_a_next_step(self):
-        self.env["ir.config_parameter"].set_param("debt_relations.plan_grace_days", 12)
+        self.company.debt_plan_grace_days = 12
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=40))
         other = self._create_invoice(self.customer, self.today + timedelta(days=30))
         invoice.debt_stage_id = self.stage_firm

@@ -283,9 +283,7 @@ class TestPaymentPlan(DebtRelationsCase):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=8))
         plan = self._active_plan(invoice, installment_count=2, frequency="monthly")
         first = plan.installment_ids[0]
-        self.env["ir.config_parameter"].set_param(
-            "debt_relations.plan_reminder_days", 2
-        )
+        self.company.debt_plan_reminder_days = 2
         before = len(self._comments(plan))
         self._run(first.date_due - timedelta(days=3))
         self.assertEqual(len(self._comments(plan)), before, "Not 3 days before")
@@ -298,7 +296,7 @@ class TestPaymentPlan(DebtRelationsCase):
         self.assertEqual(len(self._comments(plan)), before + 1, "Only once")
 
     def test_missed_instalment_grace_then_broken_back_at_its_rung(self):
-        self.env["ir.config_parameter"].set_param("debt_relations.plan_grace_days", 12)
+        self.company.debt_plan_grace_days = 12
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=40))
         invoice.debt_stage_id = self.stage_firm
         partner = self.customer.with_company(self.company)

@@ -89,9 +89,7 @@ class TestPromise(DebtRelationsCase):
         invoice.debt_stage_id = self.stage_friendly
         partner = self.customer.with_company(self.company)
         partner.sudo().debt_stage_id = self.stage_friendly
-        self.env["ir.config_parameter"].set_param(
-            "debt_relations.promise_grace_days", 2
-        )
+        self.company.debt_promise_grace_days = 2
         promise = self.env["debt.promise"].create(
             {
                 "partner_id": self.customer.id,

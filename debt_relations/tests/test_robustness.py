@@ -264,7 +264,7 @@ class TestRobustness(DebtHttpCase):
         self.assertNotEqual(fresh, first)
 
     def test_stale_days_are_a_setting(self):
-        self.env["ir.config_parameter"].set_param("debt_relations.review_stale_days", 3)
+        self.company.debt_review_stale_days = 3
         self.stage_friendly.requires_review = True
         self._create_invoice(self.customer, self.today - timedelta(days=10))
         first = self._run(self.today).action_ids
