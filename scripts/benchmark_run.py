@@ -21,12 +21,23 @@ Run by hand, never in CI. The database must have ``debt_relations`` installed
 4. When ``account_credit_control`` is installed, times its
    ``generate_credit_lines`` (and, with ``--oca-queue``, the emails it queues)
    on the same invoices.
+5. Prints, and with ``--json FILE`` writes, each phase's wall time, time per
+   invoice, query count and number of batches, and the peak memory (RSS) of
+   the deciding process and of the sending workers. ``--summary FILE...``
+   reads such files (one per invocation, e.g. one per ledger size) and prints
+   the scale curve: time per invoice and its ratio to the 100,000-invoice
+   point, queries per batch, peak memory, and the targets met or missed.
+   ``--curve DB,DB,...`` makes one invocation per database, then the summary.
 """
 
 import argparse
 import cProfile
 import io
+import json
+import math
+import os
 import pstats
+import resource
 import subprocess
 import sys
 import time
@@ -44,12 +55,13 @@ REF_PREFIX = "BENCH-"
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", required=True, help="database (debt_relations in)")
+    parser.add_argument("--db", help="database (debt_relations in)")
     parser.add_argument("--db-host")
     parser.add_argument("--db-port")
     parser.add_argument("--db-user")
     parser.add_argument("--db-password")
     parser.add_argument("--addons-path")
+    parser.add_argument("--data-dir", help="Odoo's data directory (filestore)")
     parser.add_argument("--partners", type=int, default=20000)
     parser.add_argument("--invoices-per-partner", type=int, default=5)
     parser.add_argument(
@@ -71,6 +83,17 @@ def parse_args():
         "--profile",
         action="store_true",
         help="decide, profile one queueing batch with cProfile, roll back",
+    )
+    parser.add_argument(
+        "--slow-queries",
+        action="store_true",
+        help="time every query of the decision and list the slowest",
+    )
+    parser.add_argument(
+        "--profile-lines",
+        type=int,
+        default=30,
+        help="functions listed per profile (--profile)",
     )
     parser.add_argument(
         "--oca",
@@ -102,10 +125,40 @@ def parse_args():
         help="forget the customers' relationship profiles first (a first run)",
     )
     parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="with --seed: create the ledger and stop (measure in a new process, "
+        "so that the peak memory measured is the deciding process's own)",
+    )
+    parser.add_argument(
+        "--json", metavar="FILE", help="write this invocation's figures to FILE"
+    )
+    parser.add_argument(
+        "--summary",
+        nargs="+",
+        metavar="FILE",
+        help="print the scale curve of files written by --json, then stop",
+    )
+    parser.add_argument(
+        "--curve",
+        metavar="DB,DB,...",
+        help="one invocation per database (seeded already), each writing its "
+        "figures next to --json (default: /tmp), then the curve",
+    )
+    parser.add_argument(
+        "--reference",
+        type=int,
+        default=100000,
+        help="open invoices of the curve's reference point (ratios to it)",
+    )
+    parser.add_argument(
         "--send-worker", type=int, metavar="RUN", help=argparse.SUPPRESS
     )
     parser.add_argument("--log-level", default="warn")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not (args.db or args.summary or args.curve):
+        parser.error("--db is required (or --summary, --curve)")
+    return args
 
 
 def open_registry(args):
@@ -116,6 +169,7 @@ def open_registry(args):
         ("--db_user", args.db_user),
         ("--db_password", args.db_password),
         ("--addons-path", args.addons_path),
+        ("--data-dir", args.data_dir),
     ):
         if value:
             odoo_args.append(f"{option}={value}")
@@ -369,8 +423,27 @@ def reset_previous_runs(env, fresh_profiles=False):
     cr.execute(
         "UPDATE res_partner SET debt_stage_id = NULL WHERE debt_stage_id IS NOT NULL"
     )
-    if fresh_profiles:
-        cr.execute("DELETE FROM debt_partner_profile")
+    if fresh_profiles and "debt.partner.profile" in env:
+        cr.execute(
+            SQL(
+                "DELETE FROM %s",
+                SQL.identifier(env["debt.partner.profile"]._table),
+            )
+        )
+    elif fresh_profiles:
+        # Importable once the registry is loaded (the addon is on its path).
+        from odoo.addons.debt_relations.models.debt_relationship_tier import (  # noqa: PLC0415
+            PROFILE_COLUMNS,
+        )
+
+        cr.execute(
+            SQL(
+                "UPDATE res_partner SET %s",
+                SQL(", ").join(
+                    SQL("%s = NULL", SQL.identifier(name)) for name in PROFILE_COLUMNS
+                ),
+            )
+        )
     env.invalidate_all()
 
 
@@ -422,10 +495,49 @@ class SlowQueries:
         print(f"Slowest queries of the {title} ({total:.2f} s in SQL in all):")
         for seconds, text in sorted(self.queries, reverse=True)[: self.keep]:
             print(f"  {seconds:7.3f} s  {text[:150]}")
+        counts = {}
+        for _seconds, text in self.queries:
+            counts[text[:150]] = counts.get(text[:150], 0) + 1
+        print(f"Most frequent queries of the {title}:")
+        for text, count in sorted(counts.items(), key=lambda item: -item[1])[:5]:
+            print(f"  {count:7d} x  {text}")
         print()
 
 
-def measure_debt_relations(env, company, as_of, args):
+def peak_rss_mb(who=resource.RUSAGE_SELF):
+    """Peak resident memory (MB) of this process (or of its waited-for children)."""
+    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def current_rss_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def addon_constant(name, default, *modules):
+    """A batch size of the addon, from the first of ``modules`` defining it."""
+    for module in modules:
+        try:
+            imported = __import__(
+                f"odoo.addons.debt_relations.models.{module}", fromlist=[name]
+            )
+        except ImportError:
+            continue
+        if hasattr(imported, name):
+            return getattr(imported, name)
+    return default
+
+
+def phase(meter, batches, invoices):
+    return {
+        "seconds": round(meter.seconds, 3),
+        "queries": meter.queries,
+        "batches": batches,
+        "us_per_invoice": round(meter.seconds / invoices * 1e6, 3) if invoices else 0,
+    }
+
+
+def measure_debt_relations(env, company, as_of, args, results):
     cr = env.cr
     Run = env["debt.collection.run"]
     decide_profiler = cProfile.Profile() if args.profile else None
@@ -443,8 +555,10 @@ def measure_debt_relations(env, company, as_of, args):
         return result
 
     run_class._settle_agreements = timed_settle
+    results["rss_before_decide_mb"] = round(current_rss_mb(), 1)
     try:
-        with Meter(cr) as decide, decide_sql if args.profile else nullcontext():
+        timed = args.profile or args.slow_queries
+        with Meter(cr) as decide, decide_sql if timed else nullcontext():
             if decide_profiler:
                 decide_profiler.enable()
             run = Run._prepare_run(company, as_of)
@@ -453,6 +567,9 @@ def measure_debt_relations(env, company, as_of, args):
                 decide_profiler.disable()
     finally:
         run_class._settle_agreements = settle_agreements
+    results["peak_rss_decide_mb"] = round(peak_rss_mb(), 1)
+    if args.slow_queries and not args.profile:
+        decide_sql.report("decision")
     counts = dict(
         env["debt.action"]._read_group(
             [("run_id", "=", run.id)], ["state"], ["__count"]
@@ -461,11 +578,38 @@ def measure_debt_relations(env, company, as_of, args):
     ladder = Meter(cr)
     ladder.seconds = decide.seconds - settle.seconds
     ladder.queries = decide.queries - settle.queries
+    invoices = run.invoice_count
+    customers = run.partner_count
+    profile_batch = addon_constant(
+        "PROFILE_BATCH", 0, "debt_partner_profile", "debt_relationship_tier"
+    )
+    decide_batch = addon_constant(
+        "DECIDE_BATCH", 0, "debt_collection_run", "debt_collection_facts"
+    )
+    results.update(
+        invoices=invoices,
+        customers=customers,
+        queued=counts.get("queued", 0),
+        to_review=counts.get("to_review", 0),
+        skipped=run.skip_count,
+    )
+    results["phases"] = {
+        "settle": phase(
+            settle,
+            math.ceil(customers / profile_batch) if profile_batch else 1,
+            invoices,
+        ),
+        "decide": phase(
+            ladder,
+            math.ceil(customers / decide_batch) if decide_batch else 1,
+            invoices,
+        ),
+    }
     figures = [
         row(
             "debt_relations: settle agreements, refresh profiles",
             settle,
-            f"{run.partner_count} customers' profiles and tiers",
+            f"{customers} customers' profiles and tiers",
         ),
         row(
             "debt_relations: decision (ladder)",
@@ -475,9 +619,10 @@ def measure_debt_relations(env, company, as_of, args):
         row(
             "debt_relations: both (_prepare_run)",
             decide,
-            f"{run.invoice_count} invoices, {run.partner_count} customers -> "
+            f"{invoices} invoices, {customers} customers -> "
             f"{counts.get('queued', 0)} queued, {counts.get('to_review', 0)} to "
-            f"review, {run.skip_count} invoices skipped",
+            f"review, {run.skip_count} invoices skipped; peak RSS "
+            f"{results['peak_rss_decide_mb']:.0f} MB",
         ),
     ]
     if args.profile:
@@ -493,12 +638,14 @@ def measure_debt_relations(env, company, as_of, args):
         for title, stats in (("decision", decide_profiler), ("batch", profiler)):
             for order in ("tottime", "cumulative"):
                 out = io.StringIO()
-                pstats.Stats(stats, stream=out).sort_stats(order).print_stats(30)
+                pstats.Stats(stats, stream=out).sort_stats(order).print_stats(
+                    args.profile_lines
+                )
                 print(f"Profile of the {title}, by {order}:{out.getvalue()}")
         return figures
     cr.commit()
     if args.workers > 1:
-        queue, batches = send_in_parallel(env, run, args)
+        queue, batches = send_in_parallel(env, run, args, results)
     else:
         queue, batches = Meter(cr), 0
         while True:
@@ -511,10 +658,19 @@ def measure_debt_relations(env, company, as_of, args):
             if batches == args.max_batches:
                 print(f"Stopped after {batches} batches (--max-batches).")
                 break
+        results["peak_rss_workers_mb"] = round(peak_rss_mb(), 1)
     run.invalidate_recordset()
     mails = env["mail.mail"].search_count(
         [("mail_message_id", "in", run.action_ids.mail_message_id.ids)]
     )
+    queue_phase = phase(queue, batches, invoices)
+    queue_phase.update(
+        reminders=mails,
+        workers=max(args.workers, 1),
+        ms_per_reminder=round(queue.seconds / mails * 1e3, 3) if mails else 0,
+        complete=not args.max_batches,
+    )
+    results["phases"]["queue"] = queue_phase
     figures.append(
         row(
             "debt_relations: queueing",
@@ -532,7 +688,7 @@ def send_worker(args):
 
     Loads the registry, says ``ready``, waits for a line on its input, then
     sends batches of the run (one transaction each) until none is left, and
-    prints ``done <batches> <queries>``.
+    prints ``done <batches> <queries> <peak RSS in MB>``.
     """
     registry = open_registry(args)
     with registry.cursor() as cr:
@@ -555,10 +711,13 @@ def send_worker(args):
             if not queued:
                 break
             time.sleep(0.05)  # another worker holds the rest: look again
-        print(f"done {batches} {cr.sql_log_count - start}", flush=True)
+        print(
+            f"done {batches} {cr.sql_log_count - start} {peak_rss_mb():.1f}",
+            flush=True,
+        )
 
 
-def send_in_parallel(env, run, args):
+def send_in_parallel(env, run, args, results):
     """Time ``args.workers`` processes sending the run's batches at once.
 
     Each worker is this script in ``--send-worker`` mode, with its own
@@ -566,7 +725,7 @@ def send_in_parallel(env, run, args):
     and stops when the last one is done.
     """
     command = [sys.executable, __file__, "--send-worker", str(run.id)]
-    for option in ("db", "db_host", "db_port", "db_user", "db_password"):
+    for option in ("db", "db_host", "db_port", "db_user", "db_password", "data_dir"):
         if getattr(args, option):
             command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     command += ["--addons-path", args.addons_path] if args.addons_path else []
@@ -587,6 +746,7 @@ def send_in_parallel(env, run, args):
         worker.stdin.write("go\n")
         worker.stdin.flush()
     batches = 0
+    peaks = []
     for worker in workers:
         line = worker.stdout.readline().split()
         if worker.wait() or not line or line[0] != "done":
@@ -595,7 +755,9 @@ def send_in_parallel(env, run, args):
             )
         batches += int(line[1])
         meter.queries += int(line[2])
+        peaks.append(float(line[3]))
     meter.seconds = time.perf_counter() - start
+    results["peak_rss_workers_mb"] = max(peaks)
     # A worker that ends while another still holds actions leaves the run
     # open; one more call closes it, as the next cron call would.
     run._send_next_batch()
@@ -685,7 +847,7 @@ def oca_setup(env, company):
     return policy
 
 
-def measure_oca(env, company, as_of, args):
+def measure_oca(env, company, as_of, args, results):
     cr = env.cr
     policy = oca_setup(env, company)
     with Meter(cr) as generate:
@@ -699,6 +861,12 @@ def measure_oca(env, company, as_of, args):
         run.generate_credit_lines()
         env.flush_all()
     lines = run.line_ids
+    results["oca"] = {
+        "seconds": round(generate.seconds, 3),
+        "queries": generate.queries,
+        "lines": len(lines),
+        "customers": len(lines.partner_id),
+    }
     figures = [
         row(
             "OCA account_credit_control: generate_credit_lines",
@@ -725,12 +893,9 @@ def measure_oca(env, company, as_of, args):
     return figures
 
 
-def main():
-    sys.stdout.reconfigure(line_buffering=True)
-    args = parse_args()
-    if args.send_worker:
-        send_worker(args)
-        return
+def measure(args):
+    """One invocation: (seed,) decide, queue, OCA; returns the figures."""
+    results = {"db": args.db, "workers": max(args.workers, 1), "argv": sys.argv[1:]}
     registry = open_registry(args)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -741,11 +906,14 @@ def main():
         if args.seed:
             seed(env, company, args, as_of)
             cr.commit()
+            if args.seed_only:
+                return results
         if args.batch_size:
             env["ir.config_parameter"].set_param(
                 "debt_relations.batch_size", args.batch_size
             )
         invoices, partners = count_open_invoices(env, company)
+        results.update(as_of=str(as_of), open_invoices=invoices)
         print(
             f"As of {as_of}: the run's facts query sees {invoices} open invoices over "
             f"{partners} commercial partners; batch size "
@@ -753,7 +921,7 @@ def main():
         )
         reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()
-        figures = measure_debt_relations(env, company, as_of, args)
+        figures = measure_debt_relations(env, company, as_of, args, results)
         if args.profile:
             cr.rollback()
         elif not args.oca:
@@ -772,7 +940,7 @@ def main():
             )
         else:
             try:
-                figures += measure_oca(env, company, as_of, args)
+                figures += measure_oca(env, company, as_of, args, results)
             except Exception as error:  # report it and go on: the figures above stand
                 cr.rollback()
                 print(f"OCA account_credit_control: could not run: {error!r}")
@@ -780,6 +948,190 @@ def main():
         print(f"| {'Phase':<50} | {'Wall (s)':>9} | {'Queries':>9} | Items |")
         print(f"|{'-' * 52}|{'-' * 11}|{'-' * 11}|-------|")
         print("\n".join(figures))
+    return results
+
+
+# ----------------------------------------------------------------------
+# The scale curve
+# ----------------------------------------------------------------------
+
+TARGETS = {
+    "invoices": 1_000_000,
+    "settle_decide_s": 60.0,
+    "peak_rss_mb": 1536.0,
+    "queue_s": 600.0,
+    "ratio": 1.3,
+}
+"""The issue's targets at a million open invoices."""
+
+PHASES = (("settle", "settle + profiles"), ("decide", "decide"), ("queue", "queue"))
+
+
+def summary(paths, reference):
+    """Print the scale curve of the invocations' figures (``--json`` files)."""
+    points = []
+    for path in paths:
+        with open(path) as handle:
+            points.append(json.load(handle))
+    points = [point for point in points if point.get("phases")]
+    points.sort(key=lambda point: point["invoices"])
+    if not points:
+        raise SystemExit("No measured invocation in these files.")
+    ref = min(points, key=lambda point: abs(point["invoices"] - reference))
+    print(
+        f"Scale curve: {len(points)} invocations; ratios are time per invoice "
+        f"over that of the {ref['invoices']:,}-invoice point ({ref['db']})."
+    )
+    print()
+    head = ["Open invoices", "Customers"]
+    for _key, label in PHASES:
+        head += [f"{label} (s)", "µs/invoice", "ratio"]
+    head += ["queue ms/reminder", "peak RSS decide (MB)", "peak RSS worker (MB)"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---:" for _name in head) + "|")
+    for point in points:
+        cells = [f"{point['invoices']:,}", f"{point['customers']:,}"]
+        for key, _label in PHASES:
+            figures = point["phases"].get(key)
+            if not figures:
+                cells += ["", "", ""]
+                continue
+            ratio = figures["us_per_invoice"] / ref["phases"][key]["us_per_invoice"]
+            partial = "" if figures.get("complete", True) else " (partial)"
+            cells += [
+                f"{figures['seconds']:.2f}{partial}",
+                f"{figures['us_per_invoice']:.1f}",
+                f"{ratio:.2f}",
+            ]
+        queue = point["phases"].get("queue") or {}
+        cells += [
+            f"{queue.get('ms_per_reminder', 0):.2f}",
+            f"{point['peak_rss_decide_mb']:.0f}",
+            f"{point.get('peak_rss_workers_mb', 0):.0f}",
+        ]
+        print("| " + " | ".join(cells) + " |")
+    print()
+    print("Queries per phase (batches; queries per batch):")
+    print()
+    head = ["Open invoices"] + [label for _key, label in PHASES]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---:" for _name in head) + "|")
+    for point in points:
+        cells = [f"{point['invoices']:,}"]
+        for key, _label in PHASES:
+            figures = point["phases"].get(key)
+            if not figures:
+                cells.append("")
+                continue
+            batches = max(figures["batches"], 1)
+            cells.append(
+                f"{figures['queries']:,} ({figures['batches']}; "
+                f"{figures['queries'] / batches:.1f})"
+            )
+        print("| " + " | ".join(cells) + " |")
+    for point in points:
+        if point.get("oca"):
+            oca = point["oca"]
+            ours = point["phases"]
+            print()
+            print(
+                f"OCA account_credit_control at {point['invoices']:,} invoices: "
+                f"generate_credit_lines {oca['seconds']:.1f} s, "
+                f"{oca['queries']:,} queries, {oca['lines']:,} credit lines; "
+                f"debt_relations settle + decide "
+                f"{ours['settle']['seconds'] + ours['decide']['seconds']:.1f} s, "
+                f"{ours['settle']['queries'] + ours['decide']['queries']} queries."
+            )
+    if points[-1]["invoices"] >= TARGETS["invoices"]:
+        print_targets(points[-1], ref)
+
+
+def print_targets(top, ref):
+    """Whether the million-invoice point meets the issue's targets."""
+    print()
+    print(f"Targets at {top['invoices']:,} open invoices:")
+    phases = top["phases"]
+    both = phases["settle"]["seconds"] + phases["decide"]["seconds"]
+    checks = [
+        (
+            f"settle + decide {both:.1f} s <= {TARGETS['settle_decide_s']:.0f} s",
+            both <= TARGETS["settle_decide_s"],
+        ),
+        (
+            f"peak RSS of the deciding process {top['peak_rss_decide_mb']:.0f} MB "
+            f"<= {TARGETS['peak_rss_mb']:.0f} MB",
+            top["peak_rss_decide_mb"] <= TARGETS["peak_rss_mb"],
+        ),
+    ]
+    queue = phases.get("queue")
+    if queue:
+        checks.append(
+            (
+                f"queueing {queue['reminders']:,} reminders with "
+                f"{queue['workers']} workers {queue['seconds']:.1f} s <= "
+                f"{TARGETS['queue_s']:.0f} s"
+                + ("" if queue.get("complete", True) else " (partial run)"),
+                queue["seconds"] <= TARGETS["queue_s"] and queue.get("complete", True),
+            )
+        )
+    for key, label in PHASES:
+        if key in phases and key in ref["phases"]:
+            ratio = phases[key]["us_per_invoice"] / ref["phases"][key]["us_per_invoice"]
+            checks.append(
+                (
+                    f"{label}: time per invoice {ratio:.2f}x that at "
+                    f"{ref['invoices']:,} <= {TARGETS['ratio']}x",
+                    ratio <= TARGETS["ratio"],
+                )
+            )
+    for text, met in checks:
+        print(f"- {'met' if met else 'MISSED'}: {text}")
+
+
+def curve(args):
+    """One invocation of this script per database, then the curve."""
+    directory = os.path.dirname(args.json) if args.json else "/tmp"
+    paths = []
+    passed = []
+    skip = {"--curve", "--json", "--reference"}
+    argv = sys.argv[1:]
+    index = 0
+    while index < len(argv):
+        name = argv[index].split("=", 1)[0]
+        if name in skip:
+            index += 1 if "=" in argv[index] else 2
+            continue
+        passed.append(argv[index])
+        index += 1
+    for db in args.curve.split(","):
+        path = os.path.join(directory, f"benchmark_{db}.json")
+        print(f"==== {db} ====")
+        subprocess.run(
+            [sys.executable, __file__, "--db", db, "--json", path, *passed],
+            check=True,
+        )
+        paths.append(path)
+    print()
+    summary(paths, args.reference)
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    args = parse_args()
+    if args.send_worker:
+        send_worker(args)
+        return
+    if args.summary:
+        summary(args.summary, args.reference)
+        return
+    if args.curve:
+        curve(args)
+        return
+    results = measure(args)
+    if args.json and results.get("phases"):
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+        print(f"Figures written to {args.json}.")
 
 
 if __name__ == "__main__":
