@@ -212,3 +212,16 @@ def test_decide_run_applies_each_customers_own_policy():
     assert second.stage_id == 20 and second.move_ids == [2]
     # Without a policy, nobody is chased.
     assert third.stage_id is None and third.move_ids == []
+
+
+def test_credit_on_account_covering_the_overdue_stops_the_contact():
+    partner = el.PartnerFacts(1, unapplied_credit=500.0)
+    decision = decide([inv(1, 30), inv(2, 10)], partner)
+    assert decision.reason == el.CREDIT_ON_ACCOUNT
+    assert decision.stage_id is None
+    # 50 short of covering, 49 of tolerance: still owed.
+    short = el.PartnerFacts(1, unapplied_credit=150.0)
+    decision = esc.decide_partner(
+        LADDER, short, [inv(1, 30), inv(2, 10)], AS_OF, 49.0, 0.01
+    )
+    assert decision.stage_id == 20

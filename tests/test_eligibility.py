@@ -107,3 +107,9 @@ def test_unapplied_credit_covering_the_overdue_amount():
     short = el.PartnerFacts(1, unapplied_credit=299.99)
     assert not el.credit_covers(short, invoices, as_of, 0.0, 0.01)
     assert not el.credit_covers(el.PartnerFacts(1), invoices, as_of, 0.0, 0.01)
+
+
+def test_a_credit_of_less_than_one_unit_still_covers():
+    as_of = date(2026, 3, 2)
+    small = el.PartnerFacts(1, unapplied_credit=0.5)
+    assert el.credit_covers(small, [_overdue(1, 0.5, 10)], as_of, 0.0, 0.01)

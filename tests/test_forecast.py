@@ -128,3 +128,11 @@ def test_no_channel_stops_everything():
     assert result.stopped_by == el.NO_CHANNEL
     assert result.next_step is None
     assert result.reasons == {1: el.NO_CHANNEL}
+
+
+def test_credit_on_account_covering_the_invoice_once_due_stops_the_forecast():
+    # Not due yet and no rung before due: the credit covers it once overdue.
+    partner = el.PartnerFacts(1, unapplied_credit=500.0)
+    result = forecast([inv(1, -5)], partner, ladder=LADDER[1:])
+    assert isinstance(result, fc.Forecast)
+    assert result.next_step is None
