@@ -1,6 +1,6 @@
 """Shortcuts through Odoo internals, fenced off in one place.
 
-A collection run queues tens of thousands of reminders at once. Three steps
+A collection run queues tens of thousands of reminders at once. A few steps
 of Odoo's generic path cost more than the rest of the run together, and are
 shortened here, each with the ORM path beside it:
 
@@ -14,6 +14,12 @@ shortened here, each with the ORM path beside it:
   once with the field's own rules, in one ``UPDATE mail_message``.
 * **Refreshing the planner's statistics** (:func:`analyze`) after thousands of
   actions arrive at once, so that the sending phase's updates use indexes.
+* **Checking plain email addresses without parsing them**
+  (:func:`email_valid`). Odoo's ``email_normalize`` runs Python's address
+  parser, about 20 µs an address: seconds for a run deciding on 200,000
+  customers. An address made only of dot-separated letters, digits, ``_``,
+  ``+`` and ``-`` on each side of one ``@`` is one Odoo always accepts; any
+  other goes through ``email_normalize``.
 
 ``ENABLED`` is the switch: set it to ``False`` (or call with the context key
 ``debt_fastpath=False``, which only ever turns the shortcuts off) and every
@@ -22,14 +28,26 @@ paths' results, so a fix in Odoo's stable branch that changes the internals
 shows up as a failing test, and the switch makes the addon safe at once.
 """
 
+import re
+
 from lxml import html
 from markupsafe import Markup
 
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 
 from odoo.addons.mail.models.mail_message import _image_dataurl
 
 ENABLED = True
+
+
+PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+"""A plain address (``jane.doe+bills@mail.example.com``): one that Odoo's
+``email_normalize`` accepts, as every address with a name, a comment, quotes,
+spaces or a second address is left to it."""
 
 
 def enabled(env):
@@ -108,3 +126,16 @@ def analyze(env, *tables):
         env.execute_query(
             SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(t) for t in tables))
         )
+
+
+def email_valid(env, email):
+    """Whether Odoo can send to ``email``: ``email_normalize`` accepts it.
+
+    Shortcut: a plain address (:data:`PLAIN_EMAIL`) is accepted without
+    parsing it. ORM path: ``email_normalize`` for every address.
+    """
+    if not email:
+        return False
+    if enabled(env) and PLAIN_EMAIL.fullmatch(email):
+        return True
+    return bool(email_normalize(email))

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 from ..services.eligibility import SKIP_REASONS
 from .debt_collection_facts import OPEN_PAYMENT_STATES
@@ -116,6 +116,21 @@ class AccountMove(models.Model):
         compute="_compute_debt_forecast",
         groups="account.group_account_invoice",
     )
+
+    def _auto_init(self):
+        result = super()._auto_init()
+        # Profiles and facts read customers' invoices by commercial partner, a
+        # batch of customers per query: without an index every batch scans all
+        # the moves of the database, and a run grows with the square of the
+        # ledger.
+        create_index(
+            self.env.cr,
+            "account_move__debt_customer_invoice_index",
+            self._table,
+            ["commercial_partner_id", "company_id"],
+            where="move_type IN ('out_invoice', 'out_refund') AND state = 'posted'",
+        )
+        return result
 
     @api.depends("debt_contact_log_ids")
     def _compute_debt_contact_log_count(self):

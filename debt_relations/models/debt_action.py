@@ -626,6 +626,13 @@ class DebtAction(models.Model):
 
     def _log_vals(self, channel, summary, **extra):
         self.ensure_one()
+        if self.move_ids:
+            # Given at creation: the entries of a batch are not updated one
+            # by one afterwards.
+            extra.setdefault(
+                "invoice_snapshot",
+                self.env["debt.contact.log"]._invoice_snapshot(self.move_ids),
+            )
         return {
             "partner_id": self.partner_id.id,
             "move_ids": [fields.Command.set(self.move_ids.ids)],

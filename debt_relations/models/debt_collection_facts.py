@@ -10,8 +10,9 @@ services' decisions, then the models' writes.
 """
 
 from odoo import api, fields, models
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL
 
+from .. import fastpath
 from ..services import eligibility, escalation
 
 # Invoices a run examines: open in Odoo's eyes. Paid and reversed ones are
@@ -256,7 +257,7 @@ class DebtCollectionFacts(models.AbstractModel):
         partners = {}
         for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
             # Odoo's own normalisation decides what it can send to.
-            valid = bool(email and email_normalize(email))
+            valid = fastpath.email_valid(self.env, email)
             policy = policies.browse(policy_id) if policy_id in policies.ids else None
             tier = tiers.browse(tier_id) if tier_id in tiers.ids else None
             policy_partners[

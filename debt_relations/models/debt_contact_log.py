@@ -146,23 +146,33 @@ class DebtContactLog(models.Model):
 
     def _store_invoice_snapshot(self):
         """Keep what each entry said of its invoices, so the history survives
-        a later change of them."""
+        a later change of them (an entry created with it is left as it is)."""
         # sudo: the snapshot is written once, at creation, by the entry itself.
         for log in self.sudo():
             if log.move_ids and not log.invoice_snapshot:
-                snapshot = [
-                    {
-                        "id": move.id,
-                        "name": move.name,
-                        "due": fields.Date.to_string(
-                            move.debt_open_due_date or move.invoice_date_due
-                        ),
-                        "residual": move.amount_residual,
-                        "amount": move.currency_id.format(move.amount_residual),
-                    }
-                    for move in log.move_ids.sorted("id")
-                ]
-                log._write_own({"invoice_snapshot": snapshot})
+                log._write_own(
+                    {"invoice_snapshot": self._invoice_snapshot(log.move_ids)}
+                )
+
+    @api.model
+    def _invoice_snapshot(self, moves):
+        """What an entry keeps of ``moves``: number, due date, open amount.
+
+        The run's sender gives it at creation (``invoice_snapshot``), so that
+        a batch of entries is inserted without an update of each one.
+        """
+        return [
+            {
+                "id": move.id,
+                "name": move.name,
+                "due": fields.Date.to_string(
+                    move.debt_open_due_date or move.invoice_date_due
+                ),
+                "residual": move.amount_residual,
+                "amount": move.currency_id.format(move.amount_residual),
+            }
+            for move in moves.sorted("id")
+        ]
 
     def write(self, vals):
         if vals:

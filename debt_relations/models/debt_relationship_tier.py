@@ -148,10 +148,11 @@ class DebtRelationshipTier(models.Model):
     def _debt_refresh_profiles(self, company, as_of):
         """Refresh the profile and tier of every customer of ``company``.
 
-        Set-based: per batch of :data:`PROFILE_BATCH` customers, one query for
-        the figures, one for the stored profiles, one for the agreements, one
-        upsert of the profiles that changed (``debt.partner.profile``), one
-        batch of chatter notes for the tier changes.
+        Set-based: one query for every customer's figures, then per batch of
+        :data:`PROFILE_BATCH` customers one query for the stored profiles, one
+        for the agreements, one upsert of the profiles that changed
+        (``debt.partner.profile``), one batch of chatter notes for the tier
+        changes.
 
         :returns: partner id -> :class:`~..services.profile.Figures`, and
             partner id -> its stored profile before the refresh (values of
@@ -194,10 +195,19 @@ class DebtRelationshipTier(models.Model):
             )
         ]
         tiers = self._debt_rules(company)
+        # Every customer's figures in one query, handled per batch: PostgreSQL
+        # reads the ledger once, in order, where a query per batch would look
+        # each batch's invoices up by index, slower per invoice the larger the
+        # ledger.
+        rows = sorted(
+            self.env.execute_query(
+                self._debt_profile_query(company, as_of, partner_ids)
+            )
+        )
         figures, previous = {}, {}
-        for batch in split_every(PROFILE_BATCH, sorted(partner_ids), list):
+        for batch in split_every(PROFILE_BATCH, rows, list):
             batch_figures, batch_previous = self._debt_profile_batch(
-                company, as_of, batch, tiers
+                company, as_of, [row[0] for row in batch], tiers, rows=batch
             )
             figures.update(batch_figures)
             previous.update(batch_previous)
@@ -206,10 +216,16 @@ class DebtRelationshipTier(models.Model):
         return figures, previous
 
     @api.model
-    def _debt_profile_batch(self, company, as_of, partner_ids, tiers):
-        rows = self.env.execute_query(
-            self._debt_profile_query(company, as_of, partner_ids)
-        )
+    def _debt_profile_batch(self, company, as_of, partner_ids, tiers, rows=None):
+        """Refresh the profiles of ``partner_ids``.
+
+        :param rows: their rows of :meth:`_debt_profile_query`, when read
+            already (default: read here)
+        """
+        if rows is None:
+            rows = self.env.execute_query(
+                self._debt_profile_query(company, as_of, partner_ids)
+            )
         Profile = self.env["debt.partner.profile"].sudo()
         stored_profiles = Profile._debt_read(company, partner_ids)
         agreements = self._debt_agreement_counts(company, partner_ids)

@@ -2,6 +2,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import email_normalize
 
 from odoo.addons.debt_relations import fastpath
 
@@ -54,3 +55,38 @@ class TestFastPath(DebtRelationsCase):
             )
         self.assertEqual(batch, odoo)
         self.assertEqual(switched_off, odoo)
+
+    def test_plain_email_check_agrees_with_odoo_normalisation(self):
+        addresses = [
+            "bench.customer07.1234@example.com",
+            "Jane.Doe+Bills@Mail.Example.COM",
+            "a_b-c@x-y.example.org",
+            "x@localhost",
+            "x@-bad.com",
+            "x@bad-.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "@example.com",
+            "a@",
+            "a@b@c.com",
+            "no at sign",
+            "Jane Doe <jane@example.com>",
+            '"jane"@example.com',
+            "jane@example.com, john@example.com",
+            "jane @example.com",
+            "jané@example.com",
+            "jane@exämple.com",
+            "jane@" + "l" * 64 + ".com",
+            "",
+            False,
+            None,
+        ]
+        for address in addresses:
+            with self.subTest(address=address):
+                odoo = bool(address and email_normalize(address))
+                self.assertEqual(fastpath.email_valid(self.env, address), odoo)
+                if fastpath.PLAIN_EMAIL.fullmatch(address or ""):
+                    self.assertTrue(odoo, "a plain address is one Odoo accepts")
+                with patch.object(fastpath, "ENABLED", False):
+                    self.assertEqual(fastpath.email_valid(self.env, address), odoo)
