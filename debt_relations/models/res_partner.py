@@ -344,7 +344,13 @@ class ResPartner(models.Model):
         # to it would be seen by nobody; the administrator gets it instead.
         fallback = self.env.user
         if fallback._is_superuser() or not fallback._is_internal():
-            fallback = self.env.ref("base.user_admin", raise_if_not_found=False)
+            # The cached xmlid lookup, not env.ref: no query per customer when
+            # a batch of reminders is logged.
+            fallback = self.env["res.users"].browse(
+                self.env["ir.model.data"]._xmlid_to_res_id(
+                    "base.user_admin", raise_if_not_found=False
+                )
+            )
         return (
             commercial.debt_collector_id
             or commercial.user_id
