@@ -38,7 +38,10 @@ chases the customer until everything it owed is settled."""
 PAYMENT_PLAN = "payment_plan"
 PROMISED = "promised"
 DISPUTED = "disputed"
-HOLD_REASONS = (DISPUTED, PAYMENT_PLAN, PROMISED)
+PAYMENT_CLAIMED = "payment_claimed"
+"""The customer says it is paid (from the portal): held while accounting
+looks for the payment."""
+HOLD_REASONS = (DISPUTED, PAYMENT_PLAN, PROMISED, PAYMENT_CLAIMED)
 """Hold reasons, strongest first: an invoice held twice shows the first."""
 
 INVOICE_REASONS = (PAID, IN_PAYMENT, REVERSED, BLOCKED, EXCLUDED, BELOW_TOLERANCE)
@@ -181,4 +184,5 @@ SKIP_REASONS = [
     (PAYMENT_PLAN, "Under payment plan"),
     (PROMISED, "Promised to pay"),
     (DISPUTED, "Disputed"),
+    (PAYMENT_CLAIMED, "Said to be paid: being checked"),
 ]

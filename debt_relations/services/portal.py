@@ -1,0 +1,202 @@
+"""What a customer may do from the collections portal, and what it shows.
+
+The portal's decisions, kept apart from the web pages: the status of each
+invoice on the statement, what a customer may promise or claim given the
+company's limits, whether a plan they ask for may be signed online, and how
+many actions a customer may post in an hour. Each refusal is a code the
+controller turns into a message in the customer's language.
+
+Pure Python: facts in, decisions out. Nothing here imports Odoo.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from . import eligibility, schedule
+from .money import is_below, to_units
+
+# Statement statuses of an open invoice, as the customer reads them.
+DUE = "due"
+OVERDUE = "overdue"
+IN_PLAN = "in_plan"
+PROMISED = "promised"
+DISPUTED = "disputed"
+CHECKING = "checking"
+"""The customer said it is paid: accounting is looking for the payment."""
+
+STATUSES = [
+    (DUE, "Due"),
+    (OVERDUE, "Overdue"),
+    (IN_PLAN, "In a payment plan"),
+    (PROMISED, "Promised"),
+    (DISPUTED, "Disputed"),
+    (CHECKING, "Payment being checked"),
+]
+
+_HOLD_STATUSES = {
+    eligibility.DISPUTED: DISPUTED,
+    eligibility.PAYMENT_PLAN: IN_PLAN,
+    eligibility.PROMISED: PROMISED,
+    eligibility.PAYMENT_CLAIMED: CHECKING,
+}
+
+# Why a value posted from the portal is refused.
+NOT_ALLOWED = "not_allowed"
+NO_INVOICE = "no_invoice"
+DATE_MISSING = "date_missing"
+DATE_PAST = "date_past"
+DATE_TOO_FAR = "date_too_far"
+DATE_FUTURE = "date_future"
+AMOUNT_NOT_POSITIVE = "amount_not_positive"
+AMOUNT_TOO_HIGH = "amount_too_high"
+RATE_LIMITED = "rate_limited"
+PLAN_TOO_LONG = "plan_too_long"
+PLAN_INSTALMENT_TOO_SMALL = "plan_instalment_too_small"
+PAUSE_DAYS = "pause_days"
+
+ACTIONS = ("pay", "promise", "dispute", "paid", "plan", "contact")
+"""What the portal can offer; each company chooses (res.company settings)."""
+
+HARDSHIPS = ("cash_flow", "illness", "disaster", "other")
+"""Why a customer asks for a plan."""
+
+MAX_PAUSE_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The company's portal settings."""
+
+    promise_days: int = 30
+    plan_months: int = 12
+    plan_min_amount: float = 50.0
+    down_payment_percent: float = 10.0
+    paid_hold_days: int = 7
+    rate_limit: int = 10
+
+
+def invoice_status(hold_reason, date_due, today):
+    """The status the statement shows for an open invoice."""
+    status = _HOLD_STATUSES.get(hold_reason)
+    if status:
+        return status
+    if date_due is not None and date_due < today:
+        return OVERDUE
+    return DUE
+
+
+def days_overdue(date_due, today):
+    """Days past due, 0 when not yet due."""
+    if date_due is None:
+        return 0
+    return max((today - date_due).days, 0)
+
+
+def rate_limited(recent_count, limit):
+    """Whether one more action would exceed ``limit`` actions in the window."""
+    return recent_count >= max(limit, 0)
+
+
+def check_promise_date(day, today, limits):
+    """Why a promise to pay by ``day`` is refused, or ``None``."""
+    if day is None:
+        return DATE_MISSING
+    if day < today:
+        return DATE_PAST
+    if day > today + timedelta(days=limits.promise_days):
+        return DATE_TOO_FAR
+    return None
+
+
+def check_amount(amount, owed, rounding):
+    """Why ``amount`` (of what is ``owed``) is refused, or ``None``."""
+    if amount is None or to_units(amount, rounding) <= 0:
+        return AMOUNT_NOT_POSITIVE
+    if is_below(owed, amount, rounding):
+        return AMOUNT_TOO_HIGH
+    return None
+
+
+def check_paid_claim(day, amount, owed, today, rounding):
+    """Why an "I have already paid" claim is refused, or ``None``: the payment
+    was made by today, of a positive amount not above what is owed."""
+    if day is None:
+        return DATE_MISSING
+    if day > today:
+        return DATE_FUTURE
+    return check_amount(amount, owed, rounding)
+
+
+def claim_hold_until(day, limits):
+    """The last day invoices claimed paid on ``day`` are held."""
+    return day + timedelta(days=limits.paid_hold_days)
+
+
+def check_pause(days):
+    """Why a pause of ``days`` is refused, or ``None``."""
+    if days is None or days < 1 or days > MAX_PAUSE_DAYS:
+        return PAUSE_DAYS
+    return None
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """The schedule a plan request would make, and whether it may be signed."""
+
+    lines: tuple
+    """((date_due, amount), ...) the instalments, down payment first."""
+    problems: tuple
+    """Why it is outside the limits (codes); empty: within them."""
+
+    @property
+    def within_limits(self):
+        return not self.problems
+
+
+def plan_preview(total, monthly, first_date, today, limits, rounding):
+    """The monthly schedule of ``total`` at ``monthly`` a month from
+    ``first_date``, with a down payment of the limits' share, and what keeps
+    it from being signed online.
+
+    :raises schedule.ScheduleError: when no schedule can be made at all
+        (nothing owed, a non-positive instalment)
+    """
+    if first_date is None:
+        raise schedule.ScheduleError(DATE_MISSING)
+    if first_date < today:
+        raise schedule.ScheduleError(DATE_PAST)
+    if first_date > today + timedelta(days=limits.promise_days):
+        raise schedule.ScheduleError(DATE_TOO_FAR)
+    if monthly is None or to_units(monthly, rounding) <= 0:
+        raise schedule.ScheduleError(AMOUNT_NOT_POSITIVE)
+    if not is_below(monthly, total, rounding):
+        raise schedule.ScheduleError(AMOUNT_TOO_HIGH)
+    down = _down_payment(total, monthly, limits, rounding)
+    lines = schedule.build_schedule(
+        total,
+        rounding,
+        first_date,
+        schedule.MONTHLY,
+        amount=monthly,
+        down_payment=down,
+    )
+    problems = []
+    last = lines[-1][0]
+    if schedule.add_months(first_date, limits.plan_months) < last:
+        problems.append(PLAN_TOO_LONG)
+    if is_below(monthly, limits.plan_min_amount, rounding):
+        problems.append(PLAN_INSTALMENT_TOO_SMALL)
+    return PlanPreview(lines=tuple(lines), problems=tuple(problems))
+
+
+def _down_payment(total, monthly, limits, rounding):
+    """The down payment: the limits' share of ``total``, at least one
+    instalment (the first payment is then the larger of the two); none when
+    the share is nil."""
+    share = total * max(limits.down_payment_percent, 0.0) / 100.0
+    if to_units(share, rounding) <= 0:
+        return 0.0
+    down = max(share, monthly)
+    if not is_below(down, total, rounding):
+        return 0.0
+    return down
