@@ -9,10 +9,11 @@
     "license": "AGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "mail", "portal"],
+    "depends": ["account", "account_payment", "mail", "portal"],
     "data": [
         "security/debt_relations_security.xml",
         "security/ir.model.access.csv",
+        "security/debt_portal_security.xml",
         "data/mail_activity_type_data.xml",
         "report/debt_invoice_table.xml",
         "data/mail_layout_data.xml",
@@ -45,10 +46,19 @@
         "views/debt_incentive_rule_views.xml",
         "views/debt_reward_views.xml",
         "views/menus.xml",
+        "data/debt_portal_data.xml",
+        "views/debt_portal_templates.xml",
+        "views/debt_portal_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "debt_relations/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/debt_relations_demo.xml",
         "demo/debt_history_demo.xml",
+        "demo/debt_portal_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

@@ -44,6 +44,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "debt_relations"
 TEMPLATE_PREFIX = f"{ADDON}_tmpl_"
+TEST_MODULES = (ADDON, "payment_demo")
+"""Installed in the test database: the addon, and the demo payment provider
+its portal tests (and tours) pay with."""
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Odoo's log lines: "2026-12-01 10:16:49,827 9336 ERROR db logger: message"
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (?P<level>[A-Z]+) (?P<db>\S+) "
@@ -234,6 +238,41 @@ def step_tools():
 # --- lint ---------------------------------------------------------------------------
 
 
+def has_browser_tests():
+    folder = REPO / ADDON / "tests"
+    return folder.is_dir() and any(
+        "start_tour" in path.read_text(encoding="utf-8", errors="replace")
+        for path in folder.glob("*.py")
+    )
+
+
+def find_browser():
+    return next((shutil.which(name) for name in BROWSERS if shutil.which(name)), None)
+
+
+def ensure_browser():
+    """Chrome or Chromium for the tours: installed with apt-get when missing
+    (as root); None, or what went wrong (then the tours cannot run, and a
+    skipped tour would prove nothing)."""
+    if find_browser():
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        info("Chromium not found: installing Debian's chromium package (apt-get)")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "-q", "chromium"]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if subprocess.run(install, env=env, check=False, **quiet).returncode:
+            subprocess.run(["apt-get", "update", "-q"], env=env, check=False, **quiet)
+            subprocess.run(install, env=env, check=False, **quiet)
+        if find_browser():
+            return None
+        return "Chromium could not be installed (apt-get install chromium failed)"
+    return (
+        "no Chrome/Chromium found (looked for " + ", ".join(BROWSERS) + "): "
+        "install one (Debian: apt-get install chromium), the tours need it"
+    )
+
+
 def step_lint():
     header("2. Lint: pre-commit run --all-files (.pre-commit-config.yaml)")
     # The hooks are `language: system`: put this interpreter's scripts first
@@ -256,7 +295,8 @@ def step_lint():
 def template_key(odoo):
     """Hash of what an install depends on: the addon's files (its tests aside:
     they are not installed) and the Odoo version and tree."""
-    digest = hashlib.sha256(f"{odoo.version}\0{odoo.tree}\0demo\0".encode())
+    modules = ",".join(TEST_MODULES)
+    digest = hashlib.sha256(f"{odoo.version}\0{odoo.tree}\0demo\0{modules}\0".encode())
     addon = REPO / ADDON
     for path in sorted(addon.rglob("*")):
         rel = path.relative_to(addon)
@@ -414,7 +454,7 @@ class TestDatabase:
             "-d",
             build,
             "-i",
-            ADDON,
+            ",".join(TEST_MODULES),
             "--stop-after-init",
             "--no-http",
             "--max-cron-threads=0",
@@ -650,6 +690,9 @@ def cmd_test(options):
             results.append(
                 Result.failed("odoo db", "PostgreSQL unavailable (see above)")
             )
+        elif has_browser_tests() and (browser_problem := ensure_browser()):
+            info(browser_problem)
+            results.append(Result.failed("browser", browser_problem))
         else:
             info(f"Odoo {odoo.series} at {odoo.tree} ({odoo.how})")
             database = TestDatabase(odoo, Settings(), verbose=options.verbose)

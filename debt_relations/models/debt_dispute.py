@@ -160,7 +160,7 @@ class DebtDispute(models.Model):
                     reason=dispute.reason.name,
                 ),
                 direction="inbound",
-                channel="note",
+                channel=self.env.context.get("debt_log_channel", "note"),
             )
         return disputes
 

@@ -1,5 +1,7 @@
+import secrets
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_date
 
 from ..services import eligibility, forecast
@@ -11,6 +13,13 @@ POLICY_SOURCES = [
     ("tier", "From the relationship tier"),
     ("company", "Company default"),
 ]
+
+PORTAL_CHANNELS = [
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("phone", "Phone"),
+]
+"""How a customer may ask to be reached, from the portal."""
 
 
 class ResPartner(models.Model):
@@ -584,3 +593,59 @@ class ResPartner(models.Model):
         return self.commercial_partner_id.debt_reward_ids.filtered(
             lambda r: r.state == "granted" and r.revoke_date
         )
+
+    # Portal
+    debt_portal_token = fields.Char(
+        string="Statement Link Key",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        groups="base.group_system",
+        help="The key in the customer's statement link; a new link revokes it.",
+    )
+    debt_portal_channel = fields.Selection(
+        PORTAL_CHANNELS,
+        string="Preferred Channel",
+        help="How the customer asked to be reached, from the portal.",
+    )
+
+    def _debt_portal_url(self):
+        """The customer's statement link (the key is made when first needed)."""
+        self.ensure_one()
+        # sudo: the key is the customer's own; mails rendered by the run and
+        # collectors read it, nobody edits it.
+        partner = self.commercial_partner_id.sudo()
+        if not partner.debt_portal_token:
+            partner.debt_portal_token = secrets.token_urlsafe(24)
+        return (
+            f"{partner.get_base_url()}/collections/{partner.id}"
+            f"?access_token={partner.debt_portal_token}"
+        )
+
+    def action_debt_portal_new_link(self):
+        """A new statement link: the old one stops working at once."""
+        if not self.env.user.has_group("debt_relations.group_debt_manager"):
+            raise AccessError(
+                self.env._("Only collections managers make a new statement link.")
+            )
+        for partner in self.commercial_partner_id:
+            # sudo: only system administrators read the key itself, and
+            # collections staff may not edit customers.
+            partner.sudo().debt_portal_token = secrets.token_urlsafe(24)
+            partner.sudo().message_post(
+                author_id=self.env.user.partner_id.id,
+                body=self.env._(
+                    "A new statement link was made: the previous link no longer "
+                    "opens the statement."
+                ),
+            )
+        return True
+
+    def action_debt_portal_open(self):
+        """Open the customer's statement as the customer sees it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": self._debt_portal_url(),
+            "target": "new",
+        }

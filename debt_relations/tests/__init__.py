@@ -12,6 +12,10 @@ from . import test_fastpath
 from . import test_mail_render
 from . import test_partner_profile
 from . import test_payment_plan
+from . import test_portal_actions
+from . import test_portal_plan
+from . import test_portal_statement
+from . import test_portal_tours
 from . import test_profile
 from . import test_promise
 from . import test_review

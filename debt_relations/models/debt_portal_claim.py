@@ -1,0 +1,127 @@
+from odoo import api, fields, models
+
+from ..services import eligibility
+
+
+class DebtPortalClaim(models.Model):
+    """The customer says from the portal that invoices are already paid.
+
+    They are not chased while accounting looks for the payment, for the
+    company's number of days. Found: nothing more to do. Not found by then:
+    the hold ends, the customer is told kindly, and the chase resumes at the
+    rung where it stopped.
+    """
+
+    _name = "debt.portal.claim"
+    _description = "Payment Claimed by the Customer"
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.agreement.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+    _debt_hold_reason = eligibility.PAYMENT_CLAIMED
+    _debt_hold_states = ("checking",)
+    _debt_protected_fields = ("state", "date_done")
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        domain="[('parent_id', '=', False)]",
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "debt_portal_claim_move_rel",
+        "claim_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date_paid = fields.Date(string="Paid On", required=True)
+    amount = fields.Monetary(required=True)
+    reference = fields.Char(string="Payment Reference")
+    attachment_ids = fields.Many2many(
+        "ir.attachment", string="Proof", help="What the customer sent as proof."
+    )
+    date_until = fields.Date(
+        string="Held Until",
+        required=True,
+        help="The invoices are not chased until this day while the payment is "
+        "looked for.",
+    )
+    state = fields.Selection(
+        [
+            ("checking", "Being Checked"),
+            ("found", "Payment Found"),
+            ("not_found", "Not Found"),
+        ],
+        required=True,
+        default="checking",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    date_done = fields.Date(string="Settled On", readonly=True, copy=False)
+
+    def action_found(self):
+        """The payment is there: the invoices wait for it to be matched."""
+        self._debt_transition(
+            {"state": "found", "date_done": fields.Date.context_today(self)}
+        )
+        self.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+        return True
+
+    def action_not_found(self):
+        """No such payment: the hold ends today."""
+        self._debt_end(fields.Date.context_today(self))
+        return True
+
+    @api.model
+    def _debt_settle(self, as_of, company):
+        """Claims whose invoices are paid are found; those past their day end."""
+        claims = self.search(
+            [("company_id", "=", company.id), ("state", "=", "checking")]
+        )
+        for claim in claims:
+            open_moves = claim.move_ids.filtered(
+                lambda m: (
+                    not m.currency_id.is_zero(m.amount_residual)
+                    and m.payment_state not in ("paid", "in_payment", "reversed")
+                )
+            )
+            if not open_moves:
+                claim._debt_transition({"state": "found", "date_done": as_of})
+                claim.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+            elif as_of > claim.date_until:
+                claim._debt_end(as_of)
+
+    def _debt_end(self, as_of):
+        template = self.env.ref("debt_relations.mail_template_debt_portal_claim_ended")
+        for claim in self:
+            claim._debt_transition({"state": "not_found", "date_done": as_of})
+            message = claim._debt_notify_customer(template)
+            claim._debt_log(
+                self.env._("Payment said to be made not found: the reminders resume"),
+                date=as_of,
+                message=message,
+            )
+            claim.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+
+    @api.model
+    def _debt_hold_reasons(self, company, move_ids=None):
+        """Only claims still within their days hold (also on a day the run
+        has not settled them yet)."""
+        today = fields.Date.context_today(self)
+        domain = [
+            ("company_id", "=", company.id),
+            ("state", "=", "checking"),
+            ("date_until", ">=", today),
+        ]
+        if move_ids is not None:
+            domain.append(("move_ids", "in", list(move_ids)))
+        return dict.fromkeys(self.search(domain).move_ids.ids, self._debt_hold_reason)

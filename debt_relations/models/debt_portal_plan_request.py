@@ -1,0 +1,209 @@
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+
+from ..services import eligibility
+from ..services import portal as portal_service
+
+HARDSHIPS = [
+    ("cash_flow", "Cash flow"),
+    ("illness", "Illness"),
+    ("disaster", "Disaster"),
+    ("other", "Other"),
+]
+
+
+class DebtPortalPlanRequest(models.Model):
+    """A payment plan the customer asked for from the portal ("I can't pay in
+    full"), with the schedule the portal showed.
+
+    Within the company's limits the customer signs it online (typed name,
+    checkbox, time and address recorded) and the plan starts at once, unless
+    the company wants a person to look first. Otherwise it waits for a
+    collector, who accepts it, adjusts the plan and proposes it, or declines;
+    the customer gets a reply either way.
+    """
+
+    _name = "debt.portal.plan.request"
+    _description = "Payment Plan Asked by the Customer"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        domain="[('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    plan_id = fields.Many2one(
+        "debt.payment.plan", string="Payment Plan", readonly=True, check_company=True
+    )
+    move_ids = fields.Many2many(related="plan_id.move_ids", string="Invoices")
+    hardship = fields.Selection(HARDSHIPS, required=True)
+    reason = fields.Text(string="In the Customer's Words")
+    monthly_amount = fields.Monetary(string="Can Pay per Month", required=True)
+    date_first = fields.Date(string="First Payment", required=True)
+    within_limits = fields.Boolean(readonly=True)
+    limits_note = fields.Char(string="Outside the Limits", readonly=True)
+    signed_name = fields.Char(string="Signed By", readonly=True)
+    signed_on = fields.Datetime(readonly=True)
+    signed_ip = fields.Char(string="Signed From", readonly=True)
+    state = fields.Selection(
+        [
+            ("waiting", "Waiting for a Collector"),
+            ("signed", "Signed Online"),
+            ("accepted", "Accepted"),
+            ("declined", "Declined"),
+        ],
+        required=True,
+        default="waiting",
+        readonly=True,
+        tracking=True,
+        copy=False,
+    )
+    reply = fields.Text(help="What the customer is told when accepted or declined.")
+
+    def action_accept(self):
+        """The collector agrees to the plan as asked (or as adjusted in its
+        draft): it starts, and the customer gets the written agreement."""
+        for request in self:
+            request._debt_check_waiting()
+            plan = request.plan_id
+            if plan.state == "draft":
+                plan.action_activate()
+            request.sudo().state = "accepted"
+            plan._debt_portal_send_agreement(request.reply)
+            request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+        return True
+
+    def action_decline(self):
+        for request in self:
+            request._debt_check_waiting()
+            if request.plan_id.state in ("draft", "proposed"):
+                request.plan_id.action_cancel()
+            request.sudo().state = "declined"
+            reply = request.reply or self.env._(
+                "We cannot agree to this plan as asked. A member of our team will "
+                "contact you to find another way."
+            )
+            recipient = request.partner_id._debt_billing_contact()
+            message = request.message_post(
+                body=reply,
+                partner_ids=recipient.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            self.env["debt.contact.log"].create(
+                {
+                    "partner_id": request.partner_id.id,
+                    "company_id": request.company_id.id,
+                    "channel": "email",
+                    "summary": self.env._("Payment plan asked for: declined"),
+                    "outcome": reply,
+                    "message_id": message.id,
+                }
+            )
+            request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+        return True
+
+    def action_open_plan(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "debt.payment.plan",
+            "res_id": self.plan_id.id,
+            "view_mode": "form",
+        }
+
+    def _debt_check_waiting(self):
+        if self.state != "waiting":
+            raise UserError(
+                self.env._(
+                    "This request was already answered (%(customer)s).",
+                    customer=self.partner_id.display_name,
+                )
+            )
+
+    @api.model
+    def _debt_create(self, partner, moves, preview, values):
+        """The plan (a draft, with the previewed schedule) and the request.
+
+        :param preview: ``services.portal.PlanPreview`` the customer saw
+        """
+        company = self.env["res.company"].browse(values["company_id"])
+        plan = self.env["debt.payment.plan"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "move_ids": [Command.set(moves.ids)],
+                "date": fields.Date.context_today(self),
+                "installment_ids": [
+                    Command.create({"date_due": day, "amount": amount})
+                    for day, amount in preview.lines
+                ],
+            }
+        )
+        return self.create(
+            dict(
+                values,
+                partner_id=partner.id,
+                plan_id=plan.id,
+                within_limits=preview.within_limits,
+            )
+        )
+
+    @api.model
+    def _debt_ask(self, partner_id, move_ids, hardship, monthly, first_date, reason=""):
+        """A request as the portal makes one outside the limits, waiting for
+        a collector (the demo's)."""
+        partner = self.env["res.partner"].browse(partner_id)
+        moves = self.env["account.move"].browse(move_ids)
+        company = moves.company_id[:1]
+        limits = portal_service.Limits(
+            promise_days=company.debt_portal_promise_days,
+            plan_months=company.debt_portal_plan_months,
+            plan_min_amount=company.debt_portal_plan_min_amount,
+            down_payment_percent=company.debt_portal_plan_down_payment,
+        )
+        preview = portal_service.plan_preview(
+            sum(moves.mapped("amount_residual")),
+            monthly,
+            fields.Date.to_date(first_date),
+            fields.Date.context_today(self),
+            limits,
+            company.currency_id.rounding,
+        )
+        request = self._debt_create(
+            partner,
+            moves,
+            preview,
+            {
+                "company_id": company.id,
+                "hardship": hardship,
+                "reason": reason,
+                "monthly_amount": monthly,
+                "date_first": first_date,
+            },
+        )
+        request.activity_schedule(
+            "debt_relations.mail_activity_type_debt_portal",
+            summary=self.env._("Accept, adjust or decline the payment plan asked for"),
+            user_id=partner.with_company(company)._debt_collector().id,
+        )
+        return request
+
+    @api.model
+    def _debt_hold_reasons(self, company, move_ids=None):
+        """Invoices of a plan waiting for a collector are not chased meanwhile."""
+        domain = [("company_id", "=", company.id), ("state", "=", "waiting")]
+        if move_ids is not None:
+            domain.append(("plan_id.move_ids", "in", list(move_ids)))
+        return dict.fromkeys(
+            self.search(domain).plan_id.move_ids.ids, eligibility.PAYMENT_PLAN
+        )
