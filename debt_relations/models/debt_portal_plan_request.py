@@ -79,6 +79,8 @@ class DebtPortalPlanRequest(models.Model):
                 plan.action_activate()
             request.sudo().state = "accepted"
             plan._debt_portal_send_agreement(request.reply)
+            if request.reply:
+                request._debt_reply(request.reply)
             request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
         return True
 
@@ -92,13 +94,7 @@ class DebtPortalPlanRequest(models.Model):
                 "We cannot agree to this plan as asked. A member of our team will "
                 "contact you to find another way."
             )
-            recipient = request.partner_id._debt_billing_contact()
-            message = request.message_post(
-                body=reply,
-                partner_ids=recipient.ids,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-            )
+            message = request._debt_reply(reply)
             self.env["debt.contact.log"].create(
                 {
                     "partner_id": request.partner_id.id,
@@ -111,6 +107,17 @@ class DebtPortalPlanRequest(models.Model):
             )
             request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
         return True
+
+    def _debt_reply(self, body):
+        """Write to the customer's billing contact about the request."""
+        self.ensure_one()
+        recipient = self.partner_id._debt_billing_contact()
+        return self.message_post(
+            body=body,
+            partner_ids=recipient.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
 
     def action_open_plan(self):
         self.ensure_one()

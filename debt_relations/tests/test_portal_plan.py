@@ -102,7 +102,8 @@ class TestPortalPlan(DebtPortalCase):
         self.assertEqual(request.activity_ids.user_id, self.collector)
         # Not chased while it waits.
         self.assertIn("o_debt_status_in_plan", response.text)
-        # The collector accepts: active, agreement mailed.
+        # The collector accepts: active, agreement mailed, the reply sent.
+        request.reply = "Agreed: thank you for telling us early."
         _result, error = self._press(
             self.collector, "debt.portal.plan.request", "action_accept", request.ids
         )
@@ -110,6 +111,16 @@ class TestPortalPlan(DebtPortalCase):
         self.assertEqual(plan.state, "active")
         self.assertEqual(request.state, "accepted")
         self.assertFalse(request.activity_ids)
+        agreement = self.env["mail.mail"].search(
+            [("model", "=", "debt.payment.plan"), ("res_id", "=", plan.id)]
+        )
+        self.assertTrue(agreement.attachment_ids)
+        reply = self.env["mail.mail"].search(
+            [("model", "=", "debt.portal.plan.request"), ("res_id", "=", request.id)]
+        )
+        reply = reply.filtered(lambda mail: "telling us early" in mail.body_html)
+        self.assertTrue(reply)
+        self.assertIn(self.customer, reply.recipient_ids)
 
     def test_collector_declines_with_a_reply(self):
         self.company.debt_portal_plan_auto = False
