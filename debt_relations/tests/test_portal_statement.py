@@ -46,6 +46,16 @@ class TestPortalSettings(DebtPortalCase):
             "See your account, pay, or tell us what is going on", mails[-1].body_html
         )
 
+    def test_letter_carries_the_link(self):
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        action = run.action_ids.filtered(lambda a: a.partner_id == self.customer)
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "debt_relations.action_report_debt_letter", action.ids
+        )
+        html = html.decode().replace("&amp;", "&")
+        self.assertIn("See your account, pay, or tell us what is going on:", html)
+        self.assertIn(self._path(), html)
+
     def test_agreement_mails_carry_the_link(self):
         templates = self.env["mail.template"].search(
             [
