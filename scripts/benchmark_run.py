@@ -782,9 +782,11 @@ def send_in_parallel(env, run, args, results):
     meter.seconds = time.perf_counter() - start
     results["peak_rss_workers_mb"] = max(peaks)
     # A worker that ends while another still holds actions leaves the run
-    # open; one more call closes it, as the next cron call would.
-    run._send_next_batch()
-    env.cr.commit()
+    # open; one more call closes it, as the next cron call would (not after
+    # --max-batches: it would send a batch the clock did not see).
+    if not args.max_batches:
+        run._send_next_batch()
+        env.cr.commit()
     return meter, batches
 
 
