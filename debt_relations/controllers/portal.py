@@ -760,7 +760,7 @@ class DebtPortal(PortalAccount):
         reason = (post.get("reason") or "").strip()[:2000]
         # sudo: the customer's access was checked; the plan is made as a
         # collector makes one, from the schedule the customer saw.
-        plan_request = self._debt_sudo("debt.portal.plan.request")._debt_create(
+        plan_request = self._debt_sudo("debt.portal.plan.request")._create_request(
             partner,
             moves,
             preview,
@@ -787,7 +787,7 @@ class DebtPortal(PortalAccount):
             )
             plan.agreed_partner_id = self._debt_author(partner)
             plan.action_activate()
-            plan._debt_portal_send_agreement()
+            plan._portal_send_agreement()
             summary = request.env._(
                 "Payment plan %(plan)s signed from the portal by %(name)s",
                 plan=plan.name,

@@ -23,7 +23,4 @@ from . import mail_template
 from . import mail_mail
 from . import debt_portal_claim
 from . import debt_portal_pause
-from . import debt_portal_facts
-from . import debt_portal_run
 from . import debt_portal_plan_request
-from . import debt_portal_payment_plan

@@ -535,7 +535,7 @@ class DebtAction(models.Model):
         move the rungs of those whose contact is made (a letter printed, a call
         scheduled); an email moves them once delivered."""
         logs = []
-        emailed = self.filtered(lambda a: a.send_email and a._debt_email_ok())
+        emailed = self.filtered(lambda a: a.send_email and a._email_ok())
         for template, actions in (
             # A stage that also writes or calls still reaches a customer
             # without a working email address, by those channels only.
@@ -563,7 +563,7 @@ class DebtAction(models.Model):
         (emailed | other_channel).write({"state": "done"})
         (emailed - other_channel).write({"delivery_state": "queued"})
 
-    def _debt_email_ok(self):
+    def _email_ok(self):
         """The billing contact has an address Odoo can send to, and it has
         not failed for good."""
         self.ensure_one()
@@ -572,13 +572,13 @@ class DebtAction(models.Model):
             self.partner_id.commercial_partner_id.debt_email_failing
         )
 
-    def _debt_on_delivered(self):
+    def _on_delivered(self):
         """The mail server accepted the reminder: the customer was reached."""
         actions = self.sudo()
         actions.write({"delivery_state": "sent"})
         actions.filtered(lambda a: not a.stages_moved)._move_stages()
 
-    def _debt_on_delivery_failed(self, error):
+    def _on_delivery_failed(self, error):
         """The reminder could not be delivered, for good: the address is
         marked failing, the collector is told, and the stage's letter goes out
         instead when the stage says so."""
@@ -642,13 +642,13 @@ class DebtAction(models.Model):
             "delivery_state": "queued" if channel == "email" else "not_applicable",
             "stage_id": self.stage_id.id,
             "summary": summary,
-            "user_id": self._debt_log_user().id,
+            "user_id": self._log_user().id,
             "company_id": self.company_id.id,
             "action_id": self.id,
             **extra,
         }
 
-    def _debt_log_user(self):
+    def _log_user(self):
         """Who the contact is logged by: the reviewer, else the user sending;
         for the scheduled action (OdooBot), the customer's collector."""
         self.ensure_one()
@@ -701,9 +701,7 @@ class DebtAction(models.Model):
                         "attachment_ids": [
                             fields.Command.link(aid)
                             for aid in (values.get("attachment_ids") or [])
-                            + action.stage_id._debt_invoice_attachments(
-                                action.move_ids
-                            ).ids
+                            + action.stage_id._invoice_attachments(action.move_ids).ids
                         ],
                         "model": "res.partner",
                         "res_id": action.partner_id.id,
@@ -809,7 +807,7 @@ class DebtAction(models.Model):
                     "Collection call: %(stage)s", stage=action.stage_id.name
                 ),
                 note=action.stage_id.note or "",
-                user_id=action._debt_caller().id,
+                user_id=action._caller().id,
             )
             logs.append(
                 action._log_vals(
@@ -819,7 +817,7 @@ class DebtAction(models.Model):
             )
         return logs
 
-    def _debt_caller(self):
+    def _caller(self):
         """Who makes the call: the account manager when the stage says so."""
         self.ensure_one()
         partner = self.partner_id.commercial_partner_id

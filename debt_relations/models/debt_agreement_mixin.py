@@ -46,13 +46,13 @@ class DebtAgreementMixin(models.AbstractModel):
         # An agreement is with the customer (the commercial partner), whoever
         # of its contacts it was made with.
         Partner = self.env["res.partner"]
-        if not self._debt_may_transition():
+        if not self._may_transition():
             fnames = {f for vals in vals_list for f in vals}
             defaults = self.default_get(
                 [f for f in self._debt_protected_fields if f in fnames]
             )
             for vals in vals_list:
-                self._debt_check_protected(
+                self._check_protected(
                     [
                         f
                         for f in self._debt_protected_fields
@@ -68,29 +68,29 @@ class DebtAgreementMixin(models.AbstractModel):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self._debt_may_transition():
-            self._debt_check_protected(
+        if not self._may_transition():
+            self._check_protected(
                 [
                     f
                     for f in self._debt_protected_fields
-                    if f in vals and any(r._debt_changes(f, vals[f]) for r in self)
+                    if f in vals and any(r._changes(f, vals[f]) for r in self)
                 ]
             )
         return super().write(vals)
 
-    def _debt_changes(self, fname, value):
+    def _changes(self, fname, value):
         field = self._fields[fname]
         return (
             field.convert_to_record(field.convert_to_cache(value, self), self)
             != (self[fname])
         )
 
-    def _debt_may_transition(self):
+    def _may_transition(self):
         """The agreement's own methods (context flag) and the superuser (data
         files, scripts recording past agreements) change protected fields."""
         return self.env.su or self.env.context.get(TRANSITION)
 
-    def _debt_check_protected(self, fnames):
+    def _check_protected(self, fnames):
         if not fnames:
             return
         labels = ", ".join(
@@ -115,12 +115,12 @@ class DebtAgreementMixin(models.AbstractModel):
             )
         )
 
-    def _debt_transition(self, vals):
+    def _transition(self, vals):
         """Write fields the agreement owns (its state, dates it records)."""
         return self.with_context(**{TRANSITION: True}).write(vals)
 
     @api.model
-    def _debt_invoice_names(self, moves):
+    def _invoice_names(self, moves):
         """The invoices, named so a person finds them, numbered or not."""
         names = []
         for move in moves:
@@ -138,11 +138,11 @@ class DebtAgreementMixin(models.AbstractModel):
             )
         return ", ".join(names)
 
-    def _debt_moves(self):
+    def _agreement_moves(self):
         """The invoices concerned."""
         return self.move_ids
 
-    def _debt_notify_customer(self, template):
+    def _notify_customer(self, template):
         """Post ``template`` on the record; it is mailed to the billing contact."""
         self.ensure_one()
         return self.message_post_with_source(
@@ -153,7 +153,7 @@ class DebtAgreementMixin(models.AbstractModel):
             email_layout_xmlid="debt_relations.mail_layout_debt_plain",
         )
 
-    def _debt_log(
+    def _log_contact(
         self,
         summary,
         date=None,
@@ -168,7 +168,7 @@ class DebtAgreementMixin(models.AbstractModel):
         return self.env["debt.contact.log"].create(
             {
                 "partner_id": self.partner_id.id,
-                "move_ids": [fields.Command.set(self._debt_moves().ids)],
+                "move_ids": [fields.Command.set(self._agreement_moves().ids)],
                 "date": date or fields.Date.context_today(self),
                 "channel": channel,
                 "direction": direction,
@@ -181,7 +181,7 @@ class DebtAgreementMixin(models.AbstractModel):
         )
 
     @api.model
-    def _debt_hold_reasons(self, company, move_ids=None):
+    def _hold_reasons(self, company, move_ids=None):
         """Move id -> hold reason for the invoices held in ``company``.
 
         :param move_ids: the invoices to look at; ``None``: all of them (a whole
@@ -197,7 +197,7 @@ class DebtAgreementMixin(models.AbstractModel):
         return dict.fromkeys(self.search(domain).move_ids.ids, self._debt_hold_reason)
 
     @api.model
-    def _debt_broken_since(self, company, partner_ids, since):
+    def _broken_since(self, company, partner_ids, since):
         """Partner id -> the last date one of its agreements broke, on or after
         ``since``."""
         broken = self._debt_broken_date

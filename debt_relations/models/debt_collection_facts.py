@@ -169,9 +169,17 @@ class DebtCollectionFacts(models.AbstractModel):
         Extension point: payment plans, promises and disputes add their holds.
         """
         holds = {}
-        # Weakest first, so the strongest hold (eligibility.HOLD_REASONS) wins.
-        for model in ("debt.promise", "debt.payment.plan", "debt.dispute"):
-            holds.update(self.env[model]._debt_hold_reasons(company, move_ids))
+        # Weakest first, so the strongest hold (eligibility.HOLD_REASONS) wins:
+        # a payment said to be made, or a plan asked for, from the portal shows
+        # only when no agreement holds the invoice.
+        for model in (
+            "debt.portal.claim",
+            "debt.portal.plan.request",
+            "debt.promise",
+            "debt.payment.plan",
+            "debt.dispute",
+        ):
+            holds.update(self.env[model]._hold_reasons(company, move_ids))
         return holds
 
     @api.model
@@ -330,7 +338,7 @@ class DebtCollectionFacts(models.AbstractModel):
         broken = set()
         for model in ("debt.payment.plan", "debt.promise"):
             for pid, day in (
-                self.env[model]._debt_broken_since(company, partner_ids, since).items()
+                self.env[model]._broken_since(company, partner_ids, since).items()
             ):
                 last = last_contacts.get(pid)
                 if last is None or day > last:
@@ -355,7 +363,8 @@ class DebtCollectionFacts(models.AbstractModel):
 
         Only the recent past matters (from ``since``); nothing after ``as_of``
         (a replay decides as things stood that day). An email that could not
-        be delivered, an action never sent, are no contact.
+        be delivered, an action never sent, are no contact. A customer who
+        acted on the portal on ``as_of`` has answered: no reminder that day.
         """
         last = {}
         for model, domain in (
@@ -384,6 +393,17 @@ class DebtCollectionFacts(models.AbstractModel):
             ):
                 if partner.id not in last or last[partner.id] < day:
                     last[partner.id] = day
+        for [partner] in self.env["debt.contact.log"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("channel", "=", "portal"),
+                ("direction", "=", "inbound"),
+                ("date", "=", as_of),
+                ("partner_id", "in", list(partner_ids)),
+            ],
+            ["partner_id"],
+        ):
+            last[partner.id] = as_of
         return last
 
     @api.model

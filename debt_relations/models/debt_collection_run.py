@@ -145,7 +145,7 @@ class DebtCollectionRun(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _run_collection(self, as_of=None, company=None, today=None):
+    def _run_collection(self, company=None, as_of=None, today=None):
         """Perform a whole collection run for ``as_of`` and return it.
 
         Running again for the same date continues the same run: customers already
@@ -459,21 +459,23 @@ class DebtCollectionRun(models.Model):
     def _settle_agreements(self):
         """Bring agreements up to date as of the run's date, before deciding.
 
-        Extension point: payment plans, promises and customer profiles settle
-        their states here, so the decision sees today's holds and tiers.
+        Extension point: payment plans, promises, the portal's payment claims
+        and customer profiles settle their states here, so the decision sees
+        today's holds and tiers.
         """
         self.ensure_one()
-        self.env["debt.payment.plan"]._debt_settle(self.date, self.company_id)
-        self.env["debt.promise"]._debt_settle(self.date, self.company_id)
+        self.env["debt.portal.claim"]._settle(self.company_id, self.date)
+        self.env["debt.payment.plan"]._settle(self.company_id, self.date)
+        self.env["debt.promise"]._settle(self.company_id, self.date)
         self._refresh_relationships()
 
     def _refresh_relationships(self):
         """Refresh profiles and tiers, then thank and reward, as of the run's date."""
         self.ensure_one()
-        figures, previous = self.env["debt.relationship.tier"]._debt_refresh_profiles(
+        figures, previous = self.env["debt.relationship.tier"]._refresh_profiles(
             self.company_id, self.date
         )
-        self.env["debt.incentive.rule"]._debt_run_incentives(
+        self.env["debt.incentive.rule"]._run_incentives(
             self.company_id, self.date, figures, previous
         )
 

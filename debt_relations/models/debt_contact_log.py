@@ -194,17 +194,17 @@ class DebtContactLog(models.Model):
     # Delivery (called by mail.mail once the queue tried to send)
     # ------------------------------------------------------------------
 
-    def _debt_delivered(self):
+    def _delivered(self):
         self.sudo()._write_delivery({"delivery_state": "sent", "delivery_error": False})
-        self.action_id._debt_on_delivered()
+        self.action_id._on_delivered()
 
-    def _debt_delivery_failed(self, failure_type, failure_reason):
+    def _delivery_failed(self, failure_type, failure_reason):
         """A failed attempt: retried with back-off while the failure may heal
         and the retry window lasts; otherwise the email has failed for good."""
         now = fields.Datetime.now()
         for log in self.sudo():
             window = timedelta(hours=log.company_id.debt_mail_retry_hours)
-            error = self._debt_plain_delivery_error(failure_type, failure_reason)
+            error = self._plain_delivery_error(failure_type, failure_reason)
             attempts = log.delivery_attempts + 1
             first = log.first_failure_at or now
             if not is_permanent(failure_type, failure_reason) and now < first + window:
@@ -225,10 +225,10 @@ class DebtContactLog(models.Model):
                     "delivery_error": error,
                 }
             )
-            log.action_id._debt_on_delivery_failed(error)
+            log.action_id._on_delivery_failed(error)
 
     @api.model
-    def _debt_plain_delivery_error(self, failure_type, failure_reason):
+    def _plain_delivery_error(self, failure_type, failure_reason):
         """The failure in words a collector understands."""
         if failure_type == "mail_email_invalid":
             return self.env._("The email address is not valid.")

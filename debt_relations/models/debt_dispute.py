@@ -112,7 +112,7 @@ class DebtDispute(models.Model):
                     self.env._(
                         "A dispute is about a posted customer invoice, not "
                         "%(invoice)s.",
-                        invoice=self._debt_invoice_names(move),
+                        invoice=self._invoice_names(move),
                     )
                 )
             if move.payment_state in ("paid", "in_payment", "reversed") or (
@@ -122,7 +122,7 @@ class DebtDispute(models.Model):
                     self.env._(
                         "Invoice %(invoice)s has nothing left to pay: there is "
                         "nothing to dispute or to hold.",
-                        invoice=self._debt_invoice_names(move),
+                        invoice=self._invoice_names(move),
                     )
                 )
 
@@ -141,7 +141,7 @@ class DebtDispute(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._debt_resolve_reason(vals)
+            self._resolve_reason(vals)
         disputes = super().create(vals_list)
         for dispute in disputes:
             dispute.activity_schedule(
@@ -153,7 +153,7 @@ class DebtDispute(models.Model):
                 note=dispute.description or "",
                 user_id=dispute.user_id.id,
             )
-            dispute._debt_log(
+            dispute._log_contact(
                 self.env._(
                     "Dispute opened on %(invoice)s: %(reason)s",
                     invoice=dispute.move_id.display_name,
@@ -165,11 +165,11 @@ class DebtDispute(models.Model):
         return disputes
 
     def write(self, vals):
-        self._debt_resolve_reason(vals)
+        self._resolve_reason(vals)
         return super().write(vals)
 
     @api.model
-    def _debt_resolve_reason(self, vals):
+    def _resolve_reason(self, vals):
         """The reason by id or by code ("pricing", "quality"...); an unknown
         or archived one is refused by name, not by a database error."""
         if not vals.get("reason"):
@@ -200,7 +200,7 @@ class DebtDispute(models.Model):
         leaves the dispute open and the invoice held.
         """
         self.ensure_one()
-        self._debt_check_open()
+        self._check_open()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Credit Note"),
@@ -217,23 +217,23 @@ class DebtDispute(models.Model):
 
     def action_resolve_no_credit_note(self):
         """The customer was right, settled without a credit note."""
-        self._debt_close("resolved")
+        self._close_as("resolved")
         return True
 
     def action_reject(self):
         """The invoice stands: it goes back to the ladder where it was."""
-        self._debt_close("rejected")
+        self._close_as("rejected")
         return True
 
     def action_reopen(self):
-        self._debt_transition({"state": "open", "date_done": False})
+        self._transition({"state": "open", "date_done": False})
         return True
 
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
 
-    def _debt_check_open(self):
+    def _check_open(self):
         not_open = self.filtered(lambda d: d.state != "open")
         if not_open:
             raise UserError(
@@ -243,18 +243,18 @@ class DebtDispute(models.Model):
                 )
             )
 
-    def _debt_close(self, state):
-        self._debt_check_open()
+    def _close_as(self, state):
+        self._check_open()
         template = self.env.ref(
             "debt_relations.mail_template_debt_dispute_resolved"
             if state == "resolved"
             else "debt_relations.mail_template_debt_dispute_rejected"
         )
         today = fields.Date.context_today(self)
-        self._debt_transition({"state": state, "date_done": today})
+        self._transition({"state": state, "date_done": today})
         for dispute in self:
-            message = dispute._debt_notify_customer(template)
-            dispute._debt_log(
+            message = dispute._notify_customer(template)
+            dispute._log_contact(
                 self.env._(
                     "Dispute on %(invoice)s %(outcome)s",
                     invoice=dispute.move_id.display_name,
@@ -266,16 +266,16 @@ class DebtDispute(models.Model):
             )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_dispute"])
 
-    def _debt_moves(self):
+    def _agreement_moves(self):
         return self.move_id
 
-    def _debt_log(self, summary, **values):
+    def _log_contact(self, summary, **values):
         """Log with the resolution (or the customer's description) as outcome."""
         values.setdefault("outcome", self.resolution or self.description or False)
-        return super()._debt_log(summary, **values)
+        return super()._log_contact(summary, **values)
 
     @api.model
-    def _debt_hold_reasons(self, company, move_ids=None):
+    def _hold_reasons(self, company, move_ids=None):
         """Move id -> hold reason for invoices with an open dispute.
 
         A dispute resolved with a credit note still in draft holds too: the

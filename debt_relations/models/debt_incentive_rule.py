@@ -119,7 +119,7 @@ class DebtIncentiveRule(models.Model):
                     )
                 )
 
-    def _debt_rule(self):
+    def _service_rule(self):
         self.ensure_one()
         return incentives.Rule(
             rule_id=self.id,
@@ -134,7 +134,7 @@ class DebtIncentiveRule(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _debt_run_incentives(self, company, as_of, figures, previous):
+    def _run_incentives(self, company, as_of, figures, previous):
         """Thank and reward the customers of ``company`` as of ``as_of``.
 
         :param dict figures: partner id -> profile figures, just refreshed
@@ -146,17 +146,17 @@ class DebtIncentiveRule(models.Model):
         currency = company.currency_id
         streak_max = max(rules.mapped("streak_length") or [0])
         candidates = [pid for pid, facts in figures.items() if facts.paid_count]
-        payments = self._debt_payments(company, as_of, candidates, streak_max + 5)
+        payments = self._payments(company, as_of, candidates, streak_max + 5)
         # Rewards first: their announcement thanks the customer already, and
         # a customer is thanked at most once a day.
         reward_rules = rules.filtered(lambda r: r.kind in incentives.REWARD_KINDS)
         if reward_rules:
-            self._debt_decide_rewards(company, as_of, reward_rules, payments)
+            self._decide_rewards(company, as_of, reward_rules, payments)
         thanks_rule = rules.filtered(lambda r: r.kind == incentives.THANKS)[:1]
         if not thanks_rule:
             return
-        since = self._debt_previous_run_date(company, as_of)
-        thanked = self._debt_last_thanked(company, list(figures))
+        since = self._previous_run_date(company, as_of)
+        thanked = self._last_thanked(company, list(figures))
         to_thank = []
         for pid, facts in figures.items():
             before = previous.get(pid) or {}
@@ -177,17 +177,17 @@ class DebtIncentiveRule(models.Model):
             partners = self.env["res.partner"].browse(to_thank)
             # Thanked today already (a reward, a kept promise, a completed
             # plan, or this day's run made before): no second thank-you.
-            thanked_today = self._debt_courtesy_mailed(company, partners, as_of)
-            self._debt_send(
+            thanked_today = self._courtesy_mailed(company, partners, as_of)
+            self._send_courtesy(
                 thanks_rule.mail_template_id, partners - thanked_today, as_of
             )
             # sudo: thanking is the run's bookkeeping, not an edit by the user.
-            self.env["debt.partner.profile"].sudo()._debt_upsert(
+            self.env["debt.partner.profile"].sudo()._upsert(
                 company, {pid: {"thanked_on": as_of} for pid in to_thank}
             )
 
     @api.model
-    def _debt_decide_rewards(self, company, as_of, rules, payments):
+    def _decide_rewards(self, company, as_of, rules, payments):
         Reward = self.env["debt.reward"]
         granted = Reward.search(
             [("company_id", "=", company.id), ("state", "=", "granted")]
@@ -207,7 +207,7 @@ class DebtIncentiveRule(models.Model):
             [("company_id", "=", company.id)], ["partner_id", "rule_id"], ["date:max"]
         ):
             last_grants.setdefault(partner.id, {})[rule.id] = day
-        pure_rules = [rule._debt_rule() for rule in rules]
+        pure_rules = [rule._service_rule() for rule in rules]
         grants, schedules, revokes = {}, {}, []
         for pid in sorted(set(payments) | set(current)):
             decision = incentives.decide_rewards(
@@ -224,28 +224,28 @@ class DebtIncentiveRule(models.Model):
                 schedules.setdefault(day, []).append(reward_id)
             revokes += decision.revoke
         if revokes:
-            Reward.browse(revokes)._debt_revoke(as_of)
+            Reward.browse(revokes)._revoke(as_of)
         for day, reward_ids in schedules.items():
-            Reward.browse(reward_ids)._debt_schedule_revoke(day, as_of)
+            Reward.browse(reward_ids)._schedule_revoke(day, as_of)
         new_rewards = Reward
         for rule in rules:
             if grants.get(rule.id):
-                new_rewards |= Reward._debt_grant(
+                new_rewards |= Reward._grant(
                     rule,
                     self.env["res.partner"].browse(grants[rule.id]),
                     as_of,
                     announce=False,
                 )
         # One message per customer, however many rules rewarded it today.
-        new_rewards._debt_announce()
+        new_rewards._announce()
 
     @api.model
-    def _debt_payments(self, company, as_of, partner_ids, limit):
+    def _payments(self, company, as_of, partner_ids, limit):
         """Partner id -> :class:`~..services.incentives.Payment` of its ``limit``
         invoices paid last (fully reconciled by ``as_of``)."""
         payments = {}
         for batch in split_every(PROFILE_BATCH, partner_ids, list):
-            for pid, move_id, paid_date, days_late in self._debt_payment_rows(
+            for pid, move_id, paid_date, days_late in self._payment_rows(
                 company, as_of, batch, limit
             ):
                 payments.setdefault(pid, []).append(
@@ -254,7 +254,7 @@ class DebtIncentiveRule(models.Model):
         return payments
 
     @api.model
-    def _debt_payment_rows(self, company, as_of, partner_ids, limit):
+    def _payment_rows(self, company, as_of, partner_ids, limit):
         return self.env.execute_query(
             SQL(
                 """
@@ -297,7 +297,7 @@ class DebtIncentiveRule(models.Model):
         )
 
     @api.model
-    def _debt_previous_run_date(self, company, as_of):
+    def _previous_run_date(self, company, as_of):
         previous = self.env["debt.collection.run"].search(
             [("company_id", "=", company.id), ("date", "<", as_of)],
             order="date desc",
@@ -306,9 +306,9 @@ class DebtIncentiveRule(models.Model):
         return previous.date or fields.Date.subtract(as_of, days=1)
 
     @api.model
-    def _debt_last_thanked(self, company, partner_ids):
+    def _last_thanked(self, company, partner_ids):
         stored = (
-            self.env["debt.partner.profile"].sudo()._debt_read(company, partner_ids)
+            self.env["debt.partner.profile"].sudo()._read_stored(company, partner_ids)
         )
         return {
             pid: values["thanked_on"]
@@ -317,7 +317,7 @@ class DebtIncentiveRule(models.Model):
         }
 
     @api.model
-    def _debt_courtesy_mailed(self, company, partners, as_of):
+    def _courtesy_mailed(self, company, partners, as_of):
         """Those of ``partners`` who had a courtesy mail (thanks, reward,
         kept promise, completed plan) on ``as_of``."""
         return self.env["res.partner"].browse(
@@ -338,7 +338,7 @@ class DebtIncentiveRule(models.Model):
         )
 
     @api.model
-    def _debt_send(self, template, partners, as_of):
+    def _send_courtesy(self, template, partners, as_of):
         """Mail ``template`` to ``partners`` and log it as a courtesy contact.
 
         A courtesy contact (thank-you, reward notice) is not a collection

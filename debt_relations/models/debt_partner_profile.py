@@ -30,7 +30,7 @@ class DebtPartnerProfile(models.Model):
 
     One per commercial partner and company, kept by the collection run (the
     daily refresh upserts the profiles that changed, see
-    :meth:`_debt_upsert`); the partner form shows the current company's
+    :meth:`_upsert`); the partner form shows the current company's
     through ``res.partner``'s ``debt_*`` profile fields. Nobody edits a
     profile by hand: it is what the ledger says.
     """
@@ -103,7 +103,7 @@ class DebtPartnerProfile(models.Model):
         return super().write(vals)
 
     @api.model
-    def _debt_read(self, company, partner_ids):
+    def _read_stored(self, company, partner_ids):
         """Partner id -> its stored profile in ``company`` (values of
         :data:`RUN_FIELDS` as Python values); customers never profiled are
         left out. One query, no ORM cache filled."""
@@ -131,7 +131,7 @@ class DebtPartnerProfile(models.Model):
         }
 
     @api.model
-    def _debt_upsert(self, company, updates):
+    def _upsert(self, company, updates):
         """Write the profiles of many customers of ``company``, creating those
         missing: one ``INSERT ... ON CONFLICT DO UPDATE`` per
         :data:`UPSERT_BATCH` customers.

@@ -187,7 +187,7 @@ class DebtPaymentPlan(models.Model):
                     self.env._(
                         "A payment plan covers posted customer invoices only, "
                         "not %(invoices)s.",
-                        invoices=self._debt_invoice_names(wrong_kind),
+                        invoices=self._invoice_names(wrong_kind),
                     )
                 )
             partners = moves.commercial_partner_id
@@ -235,7 +235,7 @@ class DebtPaymentPlan(models.Model):
                         self.env._(
                             "An invoice is in one payment plan at a time: "
                             "%(invoices)s already in %(plans)s.",
-                            invoices=self._debt_invoice_names(moves & others.move_ids),
+                            invoices=self._invoice_names(moves & others.move_ids),
                             plans=", ".join(others.mapped("name")),
                         )
                     )
@@ -269,15 +269,12 @@ class DebtPaymentPlan(models.Model):
         return plans
 
     def write(self, vals):
-        if not self._debt_may_transition():
+        if not self._may_transition():
             agreed = [
                 f
                 for f in AGREED_FIELDS
                 if f in vals
-                and (
-                    f == "move_ids"
-                    or any(plan._debt_changes(f, vals[f]) for plan in self)
-                )
+                and (f == "move_ids" or any(plan._changes(f, vals[f]) for plan in self))
             ]
             fixed = self.filtered(lambda p: p.state != "draft")
             if agreed and fixed:
@@ -294,9 +291,9 @@ class DebtPaymentPlan(models.Model):
                 )
         return super().write(vals)
 
-    def _debt_check_schedule_editable(self):
+    def _check_schedule_editable(self):
         """Instalments are edited while the plan is a draft, not after."""
-        if self._debt_may_transition():
+        if self._may_transition():
             return
         fixed = self.filtered(lambda p: p.state != "draft")
         if fixed:
@@ -343,11 +340,11 @@ class DebtPaymentPlan(models.Model):
                 )
             plan._check_schedule()
             plan._check_not_late()
-        self._debt_transition({"state": "proposed"})
+        self._transition({"state": "proposed"})
         template = self.env.ref("debt_relations.mail_template_debt_plan_proposal")
         for plan in self:
-            message = plan._debt_notify_customer(template)
-            plan._debt_log(
+            message = plan._notify_customer(template)
+            plan._log_contact(
                 self.env._("Payment plan %(plan)s proposed", plan=plan.name),
                 message=message,
             )
@@ -365,7 +362,7 @@ class DebtPaymentPlan(models.Model):
                 )
             plan._check_schedule()
             plan._check_not_late()
-            plan._debt_transition(
+            plan._transition(
                 {
                     "state": "active",
                     "agreed_partner_id": (
@@ -376,7 +373,7 @@ class DebtPaymentPlan(models.Model):
                     "activated_user_id": self.env.uid,
                 }
             )
-            plan._debt_log(
+            plan._log_contact(
                 self.env._(
                     "Payment plan %(plan)s agreed by %(contact)s",
                     plan=plan.name,
@@ -397,12 +394,12 @@ class DebtPaymentPlan(models.Model):
                 )
             )
         active = self.filtered(lambda p: p.state == "active")
-        self._debt_transition({"state": "cancelled", "at_risk": False})
+        self._transition({"state": "cancelled", "at_risk": False})
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
         for plan in active:
             # Its invoices go back to the reminders: the history says why (a
             # note, not a contact: it does not delay the next reminder).
-            plan._debt_log(
+            plan._log_contact(
                 self.env._(
                     "Payment plan %(plan)s cancelled: its invoices return to the "
                     "reminders",
@@ -414,7 +411,7 @@ class DebtPaymentPlan(models.Model):
         return True
 
     def action_draft(self):
-        self.filtered(lambda p: p.state in ("proposed", "cancelled"))._debt_transition(
+        self.filtered(lambda p: p.state in ("proposed", "cancelled"))._transition(
             {"state": "draft"}
         )
         return True
@@ -444,7 +441,7 @@ class DebtPaymentPlan(models.Model):
                 self.env._(
                     "Invoice %(invoices)s has nothing left to pay: a payment "
                     "plan covers open invoices only.",
-                    invoices=self._debt_invoice_names(settled),
+                    invoices=self._invoice_names(settled),
                 )
             )
 
@@ -507,11 +504,11 @@ class DebtPaymentPlan(models.Model):
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""
         self.ensure_one()
-        return self.installment_ids._debt_sorted().filtered(
+        return self.installment_ids._sorted_by_due().filtered(
             lambda i: i.state != "paid"
         )[:1]
 
-    def _debt_installment_facts(self):
+    def _installment_facts(self):
         self.ensure_one()
         return [
             schedule.Installment(i.date_due, i.amount, i.amount_paid)
@@ -519,7 +516,7 @@ class DebtPaymentPlan(models.Model):
         ]
 
     @api.model
-    def _debt_settle(self, as_of, company):
+    def _settle(self, company, as_of):
         """Settle the company's active plans as of ``as_of`` (collection run).
 
         Instalments take their states; a fully paid plan is completed and the
@@ -530,44 +527,44 @@ class DebtPaymentPlan(models.Model):
         grace = company.debt_plan_grace_days
         days_before = company.debt_plan_reminder_days
         plans = self.search([("company_id", "=", company.id), ("state", "=", "active")])
-        plans._debt_transition({"date_checked": as_of})
+        plans._transition({"date_checked": as_of})
         for plan in plans:
             rounding = plan.currency_id.rounding
             status = schedule.plan_status(
-                plan._debt_installment_facts(), as_of, grace, rounding
+                plan._installment_facts(), as_of, grace, rounding
             )
             if status == schedule.COMPLETED:
-                plan._debt_complete()
+                plan._mark_completed()
             elif status == schedule.BROKEN:
-                plan._debt_break(as_of)
+                plan._mark_broken(as_of)
             else:
                 if status == schedule.AT_RISK and not plan.at_risk:
-                    plan._debt_flag_at_risk(as_of, grace)
+                    plan._flag_at_risk(as_of, grace)
                 elif status == schedule.ON_SCHEDULE and plan.at_risk:
-                    plan._debt_transition({"at_risk": False})
+                    plan._transition({"at_risk": False})
                     plan.activity_unlink(
                         ["debt_relations.mail_activity_type_debt_plan_at_risk"]
                     )
-                plan.installment_ids._debt_send_reminders(as_of, days_before)
+                plan.installment_ids._send_reminders(as_of, days_before)
 
-    def _debt_complete(self):
+    def _mark_completed(self):
         self.ensure_one()
-        self._debt_transition({"state": "completed", "at_risk": False})
+        self._transition({"state": "completed", "at_risk": False})
         template = self.env.ref("debt_relations.mail_template_debt_plan_completed")
-        message = self._debt_notify_customer(template)
-        self._debt_log(
+        message = self._notify_customer(template)
+        self._log_contact(
             self.env._("Payment plan %(plan)s completed: thanked", plan=self.name),
             date=self.date_checked,
             message=message,
             courtesy=True,
         )
 
-    def _debt_flag_at_risk(self, as_of, grace):
+    def _flag_at_risk(self, as_of, grace):
         self.ensure_one()
-        self._debt_transition({"at_risk": True})
+        self._transition({"at_risk": True})
         template = self.env.ref("debt_relations.mail_template_debt_plan_at_risk")
-        message = self._debt_notify_customer(template)
-        self._debt_log(
+        message = self._notify_customer(template)
+        self._log_contact(
             self.env._("Payment plan %(plan)s: instalment missed", plan=self.name),
             date=as_of,
             message=message,
@@ -584,12 +581,10 @@ class DebtPaymentPlan(models.Model):
             user_id=self.partner_id._debt_collector().id,
         )
 
-    def _debt_break(self, as_of):
+    def _mark_broken(self, as_of):
         """The plan is broken: its invoices return to the ladder."""
         self.ensure_one()
-        self._debt_transition(
-            {"state": "broken", "at_risk": False, "date_broken": as_of}
-        )
+        self._transition({"state": "broken", "at_risk": False, "date_broken": as_of})
         body = self.env._(
             "Payment plan %(plan)s is broken: an instalment is unpaid past the "
             "grace period. Its invoices return to the reminders at the rung they "
@@ -602,10 +597,23 @@ class DebtPaymentPlan(models.Model):
         self.partner_id.sudo().message_post(body=body)
         # In the contact history too; inbound: the customer's side of the
         # agreement, which must not delay the reminder that acknowledges it.
-        self._debt_log(
+        self._log_contact(
             self.env._("Payment plan %(plan)s broken", plan=self.name),
             date=as_of,
             channel="note",
             direction="inbound",
         )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
+
+    def _portal_send_agreement(self, note=None):
+        """A plan agreed from the portal is confirmed with its written agreement."""
+        template = self.env.ref("debt_relations.mail_template_debt_portal_plan_signed")
+        for plan in self:
+            message = plan._notify_customer(template)
+            plan._log_contact(
+                self.env._(
+                    "Payment plan %(plan)s confirmed in writing", plan=plan.name
+                ),
+                message=message,
+                outcome=note or False,
+            )

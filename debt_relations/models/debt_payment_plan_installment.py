@@ -50,7 +50,7 @@ class DebtPaymentPlanInstallment(models.Model):
     )
     def _compute_amount_paid(self):
         for plan in self.plan_id:
-            installments = plan.installment_ids._debt_sorted()
+            installments = plan.installment_ids._sorted_by_due()
             allocated = schedule.allocate(
                 plan.amount_paid,
                 installments.mapped("amount"),
@@ -85,7 +85,7 @@ class DebtPaymentPlanInstallment(models.Model):
         plans = self.env["debt.payment.plan"].browse(
             [vals["plan_id"] for vals in vals_list if vals.get("plan_id")]
         )
-        plans._debt_check_schedule_editable()
+        plans._check_schedule_editable()
         return super().create(vals_list)
 
     def write(self, vals):
@@ -93,7 +93,7 @@ class DebtPaymentPlanInstallment(models.Model):
             plans = self.plan_id
             if vals.get("plan_id"):
                 plans |= plans.browse(vals["plan_id"])
-            plans._debt_check_schedule_editable()
+            plans._check_schedule_editable()
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -102,13 +102,13 @@ class DebtPaymentPlanInstallment(models.Model):
         # itself unless draft or cancelled).
         self.plan_id.filtered(
             lambda p: p.state not in ("draft", "cancelled")
-        )._debt_check_schedule_editable()
+        )._check_schedule_editable()
 
-    def _debt_sorted(self):
+    def _sorted_by_due(self):
         """Oldest first; lines being edited (no date yet) last."""
         return self.sorted(lambda i: (i.date_due or date.max, i._origin.id or 0))
 
-    def _debt_send_reminders(self, as_of, days_before):
+    def _send_reminders(self, as_of, days_before):
         """A friendly note a few days before each unpaid instalment is due."""
         template = self.env.ref("debt_relations.mail_template_debt_plan_reminder")
         for installment in self.filtered(lambda i: not i.reminder_sent):
@@ -120,9 +120,9 @@ class DebtPaymentPlanInstallment(models.Model):
             ):
                 continue
             plan = installment.plan_id
-            message = plan._debt_notify_customer(template)
+            message = plan._notify_customer(template)
             installment.reminder_sent = True
-            plan._debt_log(
+            plan._log_contact(
                 self.env._(
                     "Instalment reminder: %(amount)s due on %(date)s",
                     amount=installment.currency_id.format(installment.amount_due),

@@ -70,7 +70,7 @@ class DebtPortalClaim(models.Model):
 
     def action_found(self):
         """The payment is there: the invoices wait for it to be matched."""
-        self._debt_transition(
+        self._transition(
             {"state": "found", "date_done": fields.Date.context_today(self)}
         )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
@@ -78,11 +78,11 @@ class DebtPortalClaim(models.Model):
 
     def action_not_found(self):
         """No such payment: the hold ends today."""
-        self._debt_end(fields.Date.context_today(self))
+        self._end_claim(fields.Date.context_today(self))
         return True
 
     @api.model
-    def _debt_settle(self, as_of, company):
+    def _settle(self, company, as_of):
         """Claims whose invoices are paid are found; those past their day end."""
         claims = self.search(
             [("company_id", "=", company.id), ("state", "=", "checking")]
@@ -95,17 +95,17 @@ class DebtPortalClaim(models.Model):
                 )
             )
             if not open_moves:
-                claim._debt_transition({"state": "found", "date_done": as_of})
+                claim._transition({"state": "found", "date_done": as_of})
                 claim.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
             elif as_of > claim.date_until:
-                claim._debt_end(as_of)
+                claim._end_claim(as_of)
 
-    def _debt_end(self, as_of):
+    def _end_claim(self, as_of):
         template = self.env.ref("debt_relations.mail_template_debt_portal_claim_ended")
         for claim in self:
-            claim._debt_transition({"state": "not_found", "date_done": as_of})
-            message = claim._debt_notify_customer(template)
-            claim._debt_log(
+            claim._transition({"state": "not_found", "date_done": as_of})
+            message = claim._notify_customer(template)
+            claim._log_contact(
                 self.env._("Payment said to be made not found: the reminders resume"),
                 date=as_of,
                 message=message,
@@ -113,7 +113,7 @@ class DebtPortalClaim(models.Model):
             claim.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
 
     @api.model
-    def _debt_hold_reasons(self, company, move_ids=None):
+    def _hold_reasons(self, company, move_ids=None):
         """Only claims still within their days hold (also on a day the run
         has not settled them yet)."""
         today = fields.Date.context_today(self)

@@ -53,7 +53,7 @@ class DebtPortalPause(models.Model):
                     "debt_pause_reason": pause.reason[:200],
                 }
             )
-            pause._debt_answer(
+            pause._answer_request(
                 "approved",
                 self.env._(
                     "Your request is approved: we will not send reminders for "
@@ -65,7 +65,7 @@ class DebtPortalPause(models.Model):
 
     def action_decline(self):
         for pause in self.filtered(lambda p: p.state == "requested"):
-            pause._debt_answer(
+            pause._answer_request(
                 "declined",
                 self.env._(
                     "We cannot pause the reminders this time. Please tell us how "
@@ -74,7 +74,7 @@ class DebtPortalPause(models.Model):
             )
         return True
 
-    def _debt_answer(self, state, default_reply):
+    def _answer_request(self, state, default_reply):
         self.ensure_one()
         self.sudo().state = state
         reply = self.reply or default_reply

@@ -73,20 +73,20 @@ class DebtPortalPlanRequest(models.Model):
         """The collector agrees to the plan as asked (or as adjusted in its
         draft): it starts, and the customer gets the written agreement."""
         for request in self:
-            request._debt_check_waiting()
+            request._check_waiting()
             plan = request.plan_id
             if plan.state == "draft":
                 plan.action_activate()
             request.sudo().state = "accepted"
-            plan._debt_portal_send_agreement(request.reply)
+            plan._portal_send_agreement(request.reply)
             if request.reply:
-                request._debt_reply(request.reply)
+                request._reply_customer(request.reply)
             request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
         return True
 
     def action_decline(self):
         for request in self:
-            request._debt_check_waiting()
+            request._check_waiting()
             if request.plan_id.state in ("draft", "proposed"):
                 request.plan_id.action_cancel()
             request.sudo().state = "declined"
@@ -94,7 +94,7 @@ class DebtPortalPlanRequest(models.Model):
                 "We cannot agree to this plan as asked. A member of our team will "
                 "contact you to find another way."
             )
-            message = request._debt_reply(reply)
+            message = request._reply_customer(reply)
             self.env["debt.contact.log"].create(
                 {
                     "partner_id": request.partner_id.id,
@@ -108,7 +108,7 @@ class DebtPortalPlanRequest(models.Model):
             request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
         return True
 
-    def _debt_reply(self, body):
+    def _reply_customer(self, body):
         """Write to the customer's billing contact about the request."""
         self.ensure_one()
         recipient = self.partner_id._debt_billing_contact()
@@ -128,7 +128,7 @@ class DebtPortalPlanRequest(models.Model):
             "view_mode": "form",
         }
 
-    def _debt_check_waiting(self):
+    def _check_waiting(self):
         if self.state != "waiting":
             raise UserError(
                 self.env._(
@@ -138,7 +138,7 @@ class DebtPortalPlanRequest(models.Model):
             )
 
     @api.model
-    def _debt_create(self, partner, moves, preview, values):
+    def _create_request(self, partner, moves, preview, values):
         """The plan (a draft, with the previewed schedule) and the request.
 
         :param preview: ``services.portal.PlanPreview`` the customer saw
@@ -166,7 +166,7 @@ class DebtPortalPlanRequest(models.Model):
         )
 
     @api.model
-    def _debt_ask(self, partner_id, move_ids, hardship, monthly, first_date, reason=""):
+    def _ask_plan(self, partner_id, move_ids, hardship, monthly, first_date, reason=""):
         """A request as the portal makes one outside the limits, waiting for
         a collector (the demo's)."""
         partner = self.env["res.partner"].browse(partner_id)
@@ -186,7 +186,7 @@ class DebtPortalPlanRequest(models.Model):
             limits,
             company.currency_id.rounding,
         )
-        request = self._debt_create(
+        request = self._create_request(
             partner,
             moves,
             preview,
@@ -206,7 +206,7 @@ class DebtPortalPlanRequest(models.Model):
         return request
 
     @api.model
-    def _debt_hold_reasons(self, company, move_ids=None):
+    def _hold_reasons(self, company, move_ids=None):
         """Invoices of a plan waiting for a collector are not chased meanwhile."""
         domain = [("company_id", "=", company.id), ("state", "=", "waiting")]
         if move_ids is not None:

@@ -153,7 +153,7 @@ class DebtPromise(models.Model):
                     self.env._(
                         "A promise to pay covers posted customer invoices only, "
                         "not %(invoices)s.",
-                        invoices=self._debt_invoice_names(wrong_kind),
+                        invoices=self._invoice_names(wrong_kind),
                     )
                 )
             others = promise.move_ids.commercial_partner_id - (
@@ -175,19 +175,19 @@ class DebtPromise(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._debt_check_values(vals)
+            self._check_promise_values(vals)
         promises = super().create(vals_list)
-        promises._debt_set_residual_start()
+        promises._set_residual_start()
         return promises
 
     def write(self, vals):
-        self._debt_check_values(vals)
+        self._check_promise_values(vals)
         result = super().write(vals)
         if "move_ids" in vals:
-            self._debt_set_residual_start()
+            self._set_residual_start()
         return result
 
-    def _debt_check_values(self, vals):
+    def _check_promise_values(self, vals):
         """Refuse what the database or the run would choke on, clearly.
 
         The amount is checked before the database's own check turns it into
@@ -207,7 +207,7 @@ class DebtPromise(models.Model):
                     self.env._(
                         "Invoice %(invoices)s has nothing left to pay: a promise "
                         "to pay covers open invoices only.",
-                        invoices=self._debt_invoice_names(settled),
+                        invoices=self._invoice_names(settled),
                     )
                 )
         if "amount" in vals and (vals["amount"] or 0.0) <= 0.0:
@@ -230,7 +230,7 @@ class DebtPromise(models.Model):
                     )
                 )
 
-    def _debt_set_residual_start(self):
+    def _set_residual_start(self):
         """What the invoices owe when promised: payments after it count."""
         for promise in self:
             owed = sum(promise.move_ids.mapped("amount_residual"))
@@ -243,14 +243,14 @@ class DebtPromise(models.Model):
                         owed=promise.currency_id.format(owed),
                     )
                 )
-            promise._debt_transition({"residual_start": owed})
+            promise._transition({"residual_start": owed})
 
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
 
     @api.model
-    def _debt_settle(self, as_of, company):
+    def _settle(self, company, as_of):
         """Kept when the promised amount was paid; broken once past the grace."""
         grace = company.debt_promise_grace_days
         promises = self.search(
@@ -259,25 +259,25 @@ class DebtPromise(models.Model):
         for promise in promises:
             currency = promise.currency_id
             if currency.compare_amounts(promise.amount_paid, promise.amount) >= 0:
-                promise._debt_keep(as_of)
+                promise._mark_kept(as_of)
             elif as_of > promise.date_promised + timedelta(days=grace):
-                promise._debt_break(as_of)
+                promise._mark_broken(as_of)
 
-    def _debt_keep(self, as_of):
+    def _mark_kept(self, as_of):
         self.ensure_one()
-        self._debt_transition({"state": "kept", "date_done": as_of})
+        self._transition({"state": "kept", "date_done": as_of})
         template = self.env.ref("debt_relations.mail_template_debt_promise_kept")
-        message = self._debt_notify_customer(template)
-        self._debt_log(
+        message = self._notify_customer(template)
+        self._log_contact(
             self.env._("Promise to pay kept: thanked"),
             date=as_of,
             message=message,
             courtesy=True,
         )
 
-    def _debt_break(self, as_of):
+    def _mark_broken(self, as_of):
         self.ensure_one()
-        self._debt_transition({"state": "broken", "date_done": as_of})
+        self._transition({"state": "broken", "date_done": as_of})
         body = self.env._(
             "Promise to pay %(amount)s by %(date)s was not kept. The next reminder "
             "acknowledges it rather than climbing the ladder.",
@@ -290,7 +290,7 @@ class DebtPromise(models.Model):
         self.partner_id.sudo().message_post(body=body)
         # Inbound: the customer's side; it must not delay the reminder that
         # acknowledges the broken promise.
-        self._debt_log(
+        self._log_contact(
             self.env._("Promise to pay broken"),
             date=as_of,
             channel="note",

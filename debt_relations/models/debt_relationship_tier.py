@@ -97,7 +97,7 @@ class DebtRelationshipTier(models.Model):
             )
 
     @api.model
-    def _debt_rules(self, company):
+    def _service_tiers(self, company):
         """The company's tiers as :class:`~..services.profile.Tier`."""
         return [
             profile.Tier(
@@ -138,14 +138,14 @@ class DebtRelationshipTier(models.Model):
             )
         company = self.env.company
         today = fields.Date.context_today(self)
-        figures, previous = self._debt_refresh_profiles(company, today)
-        self.env["debt.incentive.rule"]._debt_run_incentives(
+        figures, previous = self._refresh_profiles(company, today)
+        self.env["debt.incentive.rule"]._run_incentives(
             company, today, figures, previous
         )
         return True
 
     @api.model
-    def _debt_refresh_profiles(self, company, as_of):
+    def _refresh_profiles(self, company, as_of):
         """Refresh the profile and tier of every customer of ``company``.
 
         Set-based: one query for every customer's figures, then per batch of
@@ -194,19 +194,17 @@ class DebtRelationshipTier(models.Model):
                 )
             )
         ]
-        tiers = self._debt_rules(company)
+        tiers = self._service_tiers(company)
         # Every customer's figures in one query, handled per batch: PostgreSQL
         # reads the ledger once, in order, where a query per batch would look
         # each batch's invoices up by index, slower per invoice the larger the
         # ledger.
         rows = sorted(
-            self.env.execute_query(
-                self._debt_profile_query(company, as_of, partner_ids)
-            )
+            self.env.execute_query(self._profile_query(company, as_of, partner_ids))
         )
         figures, previous = {}, {}
         for batch in split_every(PROFILE_BATCH, rows, list):
-            batch_figures, batch_previous = self._debt_profile_batch(
+            batch_figures, batch_previous = self._profile_batch(
                 company, as_of, [row[0] for row in batch], tiers, rows=batch
             )
             figures.update(batch_figures)
@@ -216,19 +214,19 @@ class DebtRelationshipTier(models.Model):
         return figures, previous
 
     @api.model
-    def _debt_profile_batch(self, company, as_of, partner_ids, tiers, rows=None):
+    def _profile_batch(self, company, as_of, partner_ids, tiers, rows=None):
         """Refresh the profiles of ``partner_ids``.
 
-        :param rows: their rows of :meth:`_debt_profile_query`, when read
+        :param rows: their rows of :meth:`_profile_query`, when read
             already (default: read here)
         """
         if rows is None:
             rows = self.env.execute_query(
-                self._debt_profile_query(company, as_of, partner_ids)
+                self._profile_query(company, as_of, partner_ids)
             )
         Profile = self.env["debt.partner.profile"].sudo()
-        stored_profiles = Profile._debt_read(company, partner_ids)
-        agreements = self._debt_agreement_counts(company, partner_ids)
+        stored_profiles = Profile._read_stored(company, partner_ids)
+        agreements = self._agreement_counts(company, partner_ids)
         figures, previous, updates, changes = {}, {}, {}, {}
         for pid, since, revenue, paid, on_time, avg_late, overdue in rows:
             kept, broken, disputes = agreements.get(pid, (0, 0, 0))
@@ -249,7 +247,7 @@ class DebtRelationshipTier(models.Model):
             if pid in stored_profiles:
                 previous[pid] = stored
             tier_id = profile.choose_tier(facts, tiers, as_of)
-            reason = self._debt_reason_text(facts, as_of)
+            reason = self._reason_text(facts, as_of)
             values = _profile_values(facts, tier_id, reason)
             # Most profiles do not change from one day to the next: write only
             # those that did.
@@ -260,12 +258,12 @@ class DebtRelationshipTier(models.Model):
             profiled = any(stored.get(name) is not None for name in FIGURE_FIELDS)
             if profiled and tier_id != stored.get("tier_id"):
                 changes[pid] = (stored.get("tier_id"), tier_id, reason)
-        Profile._debt_upsert(company, updates)
-        self._debt_log_tier_changes(changes)
+        Profile._upsert(company, updates)
+        self._log_tier_changes(changes)
         return figures, previous
 
     @api.model
-    def _debt_profile_query(self, company, as_of, partner_ids):
+    def _profile_query(self, company, as_of, partner_ids):
         """One row per customer: since, revenue 12m, paid, on time, average days
         late, overdue as of the date.
 
@@ -344,7 +342,7 @@ class DebtRelationshipTier(models.Model):
         )
 
     @api.model
-    def _debt_agreement_counts(self, company, partner_ids):
+    def _agreement_counts(self, company, partner_ids):
         """Partner id -> (promises kept, promises broken, disputes)."""
         counts = {}
         if "debt.promise" in self.env:
@@ -374,7 +372,7 @@ class DebtRelationshipTier(models.Model):
         return counts
 
     @api.model
-    def _debt_reason_text(self, facts, as_of):
+    def _reason_text(self, facts, as_of):
         """The tier's reason in plain words, e.g. "Paid 23 of 24 invoices on time
         over 4 years"."""
         parts = profile.reason(facts, as_of)
@@ -413,7 +411,7 @@ class DebtRelationshipTier(models.Model):
         return text
 
     @api.model
-    def _debt_log_tier_changes(self, changes):
+    def _log_tier_changes(self, changes):
         """A note on the chatter of each customer whose tier changed."""
         if not changes:
             return

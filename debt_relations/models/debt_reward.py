@@ -83,7 +83,7 @@ class DebtReward(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _debt_grant(self, rule, partners, as_of, announce=True):
+    def _grant(self, rule, partners, as_of, announce=True):
         """Grant ``rule``'s reward to ``partners`` (commercial) on ``as_of``.
 
         :param bool announce: tell the customers now; ``False`` when the caller
@@ -118,12 +118,12 @@ class DebtReward(models.Model):
             vals_list.append(vals)
         rewards = self.create(vals_list)
         for reward in rewards:
-            reward._debt_apply()
+            reward._apply_reward()
         if announce:
-            rewards._debt_announce()
+            rewards._announce()
         return rewards
 
-    def _debt_apply(self):
+    def _apply_reward(self):
         self.ensure_one()
         partner = self.partner_id.with_company(self.company_id)
         if self.kind == incentives.PAYMENT_TERM:
@@ -166,7 +166,7 @@ class DebtReward(models.Model):
                 }
             )
 
-    def _debt_announce(self):
+    def _announce(self):
         """Tell the customers about their new rewards and note them on them.
 
         One mail per customer, whatever the number of rewards (the message
@@ -182,8 +182,8 @@ class DebtReward(models.Model):
         for template, partners in partners_of.items():
             self.env["debt.incentive.rule"].with_company(
                 self.company_id[:1]
-            )._debt_send(template, partners, self[:1].date)
-        self._debt_note_on_partners(
+            )._send_courtesy(template, partners, self[:1].date)
+        self._note_on_partners(
             lambda reward: self.env._(
                 "Reward granted: %(rule)s. %(note)s",
                 rule=reward.rule_id.name,
@@ -195,7 +195,7 @@ class DebtReward(models.Model):
     # Revoking
     # ------------------------------------------------------------------
 
-    def _debt_schedule_revoke(self, revoke_date, as_of):
+    def _schedule_revoke(self, revoke_date, as_of):
         """The streak is lost: announce the end of the reward on ``revoke_date``."""
         self.write({"revoke_date": revoke_date})
         template = self.env.ref(
@@ -205,8 +205,8 @@ class DebtReward(models.Model):
         if template:
             self.env["debt.incentive.rule"].with_company(
                 self.company_id[:1]
-            )._debt_send(template, self.partner_id, as_of)
-        self._debt_note_on_partners(
+            )._send_courtesy(template, self.partner_id, as_of)
+        self._note_on_partners(
             lambda reward: self.env._(
                 "Streak lost: %(rule)s ends on %(date)s.",
                 rule=reward.rule_id.name,
@@ -218,10 +218,10 @@ class DebtReward(models.Model):
         """Revoke by hand, today."""
         if self.filtered(lambda r: r.state != "granted"):
             raise UserError(self.env._("Only granted rewards can be revoked."))
-        self._debt_revoke(fields.Date.context_today(self))
+        self._revoke(fields.Date.context_today(self))
         return True
 
-    def _debt_revoke(self, as_of):
+    def _revoke(self, as_of):
         """Put back what the rewards changed; past invoices keep their terms."""
         for reward in self:
             partner = reward.partner_id.with_company(reward.company_id)
@@ -229,7 +229,7 @@ class DebtReward(models.Model):
                 reward.kind == incentives.PAYMENT_TERM
                 and partner.property_payment_term_id == reward.payment_term_id
             ):
-                # sudo: see _debt_apply.
+                # sudo: see _apply_reward.
                 partner.sudo().property_payment_term_id = (
                     reward.previous_payment_term_id
                 )
@@ -238,13 +238,13 @@ class DebtReward(models.Model):
             ):
                 reward.credit_note_id.button_cancel()
         self.write({"state": "revoked", "date_revoked": as_of})
-        self._debt_note_on_partners(
+        self._note_on_partners(
             lambda reward: self.env._(
                 "Reward ended: %(rule)s.", rule=reward.rule_id.name
             )
         )
 
-    def _debt_note_on_partners(self, text):
+    def _note_on_partners(self, text):
         """One chatter note per customer, with ``text(reward)`` of each of its
         rewards (two rewards of one customer must not lose a note)."""
         notes = {}

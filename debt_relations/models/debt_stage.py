@@ -132,7 +132,7 @@ class DebtStage(models.Model):
                     )
                 )
 
-    def _debt_invoice_attachments(self, moves):
+    def _invoice_attachments(self, moves):
         """The PDFs of ``moves`` to attach to a reminder of this stage.
 
         Nothing unless the stage attaches the invoices. An invoice already sent

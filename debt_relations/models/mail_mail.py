@@ -55,9 +55,9 @@ class MailMail(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         if state == "sent":
-                            log._debt_delivered()
+                            log._delivered()
                         elif state == "exception":
-                            log._debt_delivery_failed(
+                            log._delivery_failed(
                                 failure_type, reason or failure_reason or failure_type
                             )
                 except Exception:  # noqa: BLE001 - logged, the queue goes on

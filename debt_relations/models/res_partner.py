@@ -216,7 +216,7 @@ class ResPartner(models.Model):
         # The run's bookkeeping (tests and data set it as the superuser).
         if not self.env.su:
             self.env["debt.partner.profile"]._refuse_change()
-        self.env["debt.partner.profile"]._debt_upsert(
+        self.env["debt.partner.profile"]._upsert(
             self.env.company,
             {
                 partner.commercial_partner_id.id: {

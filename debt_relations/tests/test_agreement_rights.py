@@ -294,11 +294,9 @@ class TestAgreementRights(AgreementRightsCase):
         self.assertFalse(self.manager.has_group("base.group_partner_manager"))
         day = self.today + timedelta(days=40)  # both past their grace
         with freeze_time(day):
-            self.env["debt.promise"].with_user(self.manager)._debt_settle(
-                day, self.company
-            )
-            self.env["debt.payment.plan"].with_user(self.manager)._debt_settle(
-                day, self.company
+            self.env["debt.promise"].with_user(self.manager)._settle(self.company, day)
+            self.env["debt.payment.plan"].with_user(self.manager)._settle(
+                self.company, day
             )
         self.assertRecordValues(promise, [{"state": "broken", "date_done": day}])
         self.assertRecordValues(plan, [{"state": "broken", "date_broken": day}])

@@ -268,10 +268,10 @@ class TestCustomerMessages(DebtRelationsCase):
         second = self._create_invoice(self.customer, self.today - timedelta(days=3))
         stage = self.stage_friendly
         self.assertFalse(stage.attach_invoice_pdf)
-        self.assertFalse(stage._debt_invoice_attachments(first | second))
+        self.assertFalse(stage._invoice_attachments(first | second))
 
         stage.attach_invoice_pdf = True
-        attachments = stage._debt_invoice_attachments(first | second)
+        attachments = stage._invoice_attachments(first | second)
         self.assertEqual(len(attachments), 2)
         self.assertEqual(set(attachments.mapped("res_model")), {"account.move"})
         self.assertEqual(set(attachments.mapped("res_id")), {first.id, second.id})
@@ -285,9 +285,9 @@ class TestCustomerMessages(DebtRelationsCase):
         # An invoice already sent keeps the PDF the customer received.
         first.invoice_pdf_report_file = base64.b64encode(b"%PDF-1.4 sent")
         self.assertTrue(first.invoice_pdf_report_id)
-        attachments = stage._debt_invoice_attachments(first)
+        attachments = stage._invoice_attachments(first)
         self.assertEqual(attachments, first.invoice_pdf_report_id)
-        self.assertFalse(stage._debt_invoice_attachments(first.browse()))
+        self.assertFalse(stage._invoice_attachments(first.browse()))
 
     # ------------------------------------------------------------------
     # Letterhead

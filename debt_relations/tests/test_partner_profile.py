@@ -44,7 +44,7 @@ class TestPartnerProfile(DebtHttpCase):
             self.customer, self.today - timedelta(days=3), 250.0
         )
         Tier = self.env["debt.relationship.tier"]
-        Tier._debt_refresh_profiles(self.company, self.today)
+        Tier._refresh_profiles(self.company, self.today)
         profile = self._profiles(self.customer)
         self.assertEqual(len(profile), 1)
         self.assertEqual(profile.company_id, self.company)
@@ -57,16 +57,14 @@ class TestPartnerProfile(DebtHttpCase):
         self.assertEqual(self.customer.debt_paid_count, 1)
         # A second refresh updates the same row, never a second one.
         self._pay(late)
-        Tier._debt_refresh_profiles(self.company, self.today)
+        Tier._refresh_profiles(self.company, self.today)
         self.assertEqual(self._profiles(self.customer), profile)
         self.assertEqual(profile.paid_count, 2)
         self.assertTrue(self.company.currency_id.is_zero(profile.overdue_amount - 100))
         self.assertEqual(self.customer.debt_paid_count, 2)
 
     def test_nobody_edits_a_profile_through_the_orm(self):
-        self.env["debt.relationship.tier"]._debt_refresh_profiles(
-            self.company, self.today
-        )
+        self.env["debt.relationship.tier"]._refresh_profiles(self.company, self.today)
         other_tier = self.env["debt.relationship.tier"].create({"name": "Other"})
         profile = self._profiles(self.customer)
         for user in (self.collector, self.manager):
@@ -106,9 +104,7 @@ class TestPartnerProfile(DebtHttpCase):
         self.assertEqual(rows[0]["debt_tier_id"][0], self.tier.id)
 
     def test_partners_of_a_tier_are_found_through_their_profile(self):
-        self.env["debt.relationship.tier"]._debt_refresh_profiles(
-            self.company, self.today
-        )
+        self.env["debt.relationship.tier"]._refresh_profiles(self.company, self.today)
         found = self.env["res.partner"].search([("debt_tier_id", "=", self.tier.id)])
         self.assertIn(self.customer, found)
         self.assertEqual(self.tier.partner_count, len(found))

@@ -328,7 +328,7 @@ class TestValidation(DebtRelationsCase):
         self.assertNotIn("only: .", str(error))
         draft.button_cancel()
         self.assertEqual(draft.state, "cancel")
-        label = self.env["debt.payment.plan"]._debt_invoice_names(draft)
+        label = self.env["debt.payment.plan"]._invoice_names(draft)
         self.assertTrue(label.strip(" ."), "Never an empty name")
         self._refused(
             lambda: self.env["debt.payment.plan"].create(

@@ -11,5 +11,5 @@ class AccountMoveReversal(models.TransientModel):
         if dispute_id:
             dispute = self.env["debt.dispute"].browse(dispute_id).exists()
             if dispute.state == "open":
-                dispute._debt_close("resolved")
+                dispute._close_as("resolved")
         return action

@@ -111,7 +111,7 @@ class DebtPaymentPlanWizard(models.TransientModel):
                 self.env._(
                     "Invoice %(invoices)s has nothing left to pay: a payment "
                     "plan covers open invoices only.",
-                    invoices=Plan._debt_invoice_names(settled),
+                    invoices=Plan._invoice_names(settled),
                 )
             )
         if self.first_date < self.date:
