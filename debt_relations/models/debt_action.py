@@ -136,8 +136,13 @@ class DebtAction(models.Model):
     reviewed_by_id = fields.Many2one("res.users", readonly=True)
     review_note = fields.Text()
     note = fields.Text(readonly=True, help="What happened when it was sent.")
-    mail_message_id = fields.Many2one("mail.message", readonly=True)
-    letter_attachment_id = fields.Many2one("ir.attachment", readonly=True)
+    # Indexed: deleting a chatter message or an attachment looks them up here.
+    mail_message_id = fields.Many2one(
+        "mail.message", readonly=True, index="btree_not_null"
+    )
+    letter_attachment_id = fields.Many2one(
+        "ir.attachment", readonly=True, index="btree_not_null"
+    )
     contact_log_ids = fields.One2many("debt.contact.log", "action_id", readonly=True)
 
     @api.depends("partner_id")

@@ -72,8 +72,13 @@ class DebtContactLog(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     action_id = fields.Many2one("debt.action", ondelete="set null", index=True)
-    message_id = fields.Many2one("mail.message", ondelete="set null")
-    attachment_id = fields.Many2one("ir.attachment", ondelete="set null")
+    # Indexed: deleting a chatter message or an attachment looks them up here.
+    message_id = fields.Many2one(
+        "mail.message", ondelete="set null", index="btree_not_null"
+    )
+    attachment_id = fields.Many2one(
+        "ir.attachment", ondelete="set null", index="btree_not_null"
+    )
     courtesy = fields.Boolean(
         readonly=True,
         help="A thank-you or reward notice, not a collection contact: it does "
