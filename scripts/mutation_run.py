@@ -36,6 +36,20 @@ MUTMUT_VERSION = "3.8.1"
 # (whitespace-insensitive), so they are recognised whatever their number.
 EQUIVALENT = {
     (
+        "services.forecast.x_forecast_partner",
+        "elif _stops(None, ladder):",
+    ): "past a reason that stops, every later day stops the same way: no step "
+    "is found either way, only later",
+    (
+        "services.portal.x__down_payment",
+        "if to_units(share, rounding) < 0:",
+    ): "a share of 0 gives a down payment of one instalment: the same schedule as none",
+    (
+        "services.portal.x__down_payment",
+        "if to_units(share, rounding) <= 1:",
+    ): "a share of 1 cent gives a down payment of one instalment: the same "
+    "schedule as none",
+    (
         "services.profile.x_tenure_months",
         "if not since or since >= as_of:",
     ): "since == as_of gives 0 months on both paths",

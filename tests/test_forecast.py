@@ -136,3 +136,14 @@ def test_credit_on_account_covering_the_invoice_once_due_stops_the_forecast():
     result = forecast([inv(1, -5)], partner, ladder=LADDER[1:])
     assert isinstance(result, fc.Forecast)
     assert result.next_step is None
+
+
+def test_a_later_step_no_channel_reaches_ends_the_forecast():
+    # Not due yet: nothing to say today. Once overdue, the only rung is an
+    # email the customer cannot receive: no step, and nothing after it.
+    partner = el.PartnerFacts(1, has_email=False)
+    email_only = [esc.Rung(stage_id=20, offset_days=7)]
+    result = forecast([inv(1, -5)], partner, ladder=email_only)
+    assert isinstance(result, fc.Forecast)
+    assert result.next_step is None
+    assert result.reasons == {1: fc.NOT_DUE_YET}

@@ -157,3 +157,35 @@ def test_no_down_payment():
     limits = svc.Limits(down_payment_percent=0.0, plan_months=12)
     preview = svc.plan_preview(300.0, 100.0, TODAY, TODAY, limits, 0.01)
     assert [amount for _day, amount in preview.lines] == [100.0, 100.0, 100.0]
+
+
+def test_plan_boundaries_first_date_and_smallest_instalment():
+    # The first payment on the last day a promise may reach: accepted.
+    last_day = date(2026, 4, 1)  # TODAY + 30 days
+    assert svc.plan_preview(1000.0, 100.0, last_day, TODAY, LIMITS, 0.01).lines
+    # One cent a month is an instalment.
+    limits = svc.Limits(down_payment_percent=0.0, plan_min_amount=0.0)
+    preview = svc.plan_preview(0.05, 0.01, TODAY, TODAY, limits, 0.01)
+    assert [amount for _day, amount in preview.lines] == [0.01] * 5
+
+
+def test_plan_length_is_judged_on_its_last_instalment():
+    limits = svc.Limits(down_payment_percent=0.0, plan_months=12)
+    # 13 instalments: the last one exactly 12 months after the first.
+    exact = svc.plan_preview(1300.0, 100.0, TODAY, TODAY, limits, 0.01)
+    assert exact.lines[-1][0] == date(2027, 3, 2)
+    assert svc.PLAN_TOO_LONG not in exact.problems
+    # 14: the last one month beyond, the one before still within.
+    beyond = svc.plan_preview(1400.0, 100.0, TODAY, TODAY, limits, 0.01)
+    assert svc.PLAN_TOO_LONG in beyond.problems
+
+
+def test_down_payment_share_above_the_instalment_or_the_whole_amount():
+    # No share asked: no down payment, even when 1 % would exceed the instalment.
+    none = svc.Limits(down_payment_percent=0.0, plan_months=240)
+    preview = svc.plan_preview(10000.0, 50.0, TODAY, TODAY, none, 0.01)
+    assert preview.lines[0][1] == 50.0
+    # A share of the whole amount is no plan's down payment: none either.
+    whole = svc.Limits(down_payment_percent=100.0, plan_months=24)
+    preview = svc.plan_preview(300.0, 100.0, TODAY, TODAY, whole, 0.01)
+    assert [amount for _day, amount in preview.lines] == [100.0, 100.0, 100.0]
