@@ -292,7 +292,7 @@ class DebtPortal(PortalAccount):
                 if line["date_due"] and line["date_due"] < today
             ),
             "offered": offered,
-            "limits": self._debt_limits(company),
+            "limits": company._debt_portal_limits(),
             "reasons": request.env["debt.dispute.reason"].sudo().search([]),
             "billing": partner._debt_billing_contact(),
             "access_token": access_token,
@@ -302,16 +302,6 @@ class DebtPortal(PortalAccount):
             "pay_moves": self._debt_pay_moves_of(lines, today),
             "page_name": "debt_collections",
         }
-
-    def _debt_limits(self, company):
-        return portal_service.Limits(
-            promise_days=company.debt_portal_promise_days,
-            plan_months=company.debt_portal_plan_months,
-            plan_min_amount=company.debt_portal_plan_min_amount,
-            down_payment_percent=company.debt_portal_plan_down_payment,
-            paid_hold_days=company.debt_portal_paid_hold_days,
-            rate_limit=company.debt_portal_rate_limit,
-        )
 
     def _debt_render(
         self,

@@ -156,7 +156,6 @@ class DebtIncentiveRule(models.Model):
         if not thanks_rule:
             return
         since = self._previous_run_date(company, as_of)
-        thanked = self._last_thanked(company, list(figures))
         to_thank = []
         for pid, facts in figures.items():
             before = previous.get(pid) or {}
@@ -165,7 +164,9 @@ class DebtIncentiveRule(models.Model):
                 payments.get(pid, []),
                 since,
                 not currency.is_zero(before.get("overdue_amount") or 0.0),
-                thanked.get(pid),
+                # The refresh writes the figures only: the stored day of the
+                # last thank-you is still the one read before it.
+                before.get("thanked_on"),
                 thanks_rule.interval_days,
                 as_of,
                 new_on_time=on_time_before is not None
@@ -304,17 +305,6 @@ class DebtIncentiveRule(models.Model):
             limit=1,
         )
         return previous.date or fields.Date.subtract(as_of, days=1)
-
-    @api.model
-    def _last_thanked(self, company, partner_ids):
-        stored = (
-            self.env["debt.partner.profile"].sudo()._read_stored(company, partner_ids)
-        )
-        return {
-            pid: values["thanked_on"]
-            for pid, values in stored.items()
-            if values["thanked_on"]
-        }
 
     @api.model
     def _courtesy_mailed(self, company, partners, as_of):

@@ -172,18 +172,12 @@ class DebtPortalPlanRequest(models.Model):
         partner = self.env["res.partner"].browse(partner_id)
         moves = self.env["account.move"].browse(move_ids)
         company = moves.company_id[:1]
-        limits = portal_service.Limits(
-            promise_days=company.debt_portal_promise_days,
-            plan_months=company.debt_portal_plan_months,
-            plan_min_amount=company.debt_portal_plan_min_amount,
-            down_payment_percent=company.debt_portal_plan_down_payment,
-        )
         preview = portal_service.plan_preview(
             sum(moves.mapped("amount_residual")),
             monthly,
             fields.Date.to_date(first_date),
             fields.Date.context_today(self),
-            limits,
+            company._debt_portal_limits(),
             company.currency_id.rounding,
         )
         request = self._create_request(

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..services import portal as portal_service
+
 DEFAULT_TIERS = (
     "debt_relations.debt_tier_key_account",
     "debt_relations.debt_tier_reliable",
@@ -211,3 +213,15 @@ class ResCompany(models.Model):
             else:
                 policy = source.copy({"company_id": company.id, "name": source.name})
             company.sudo().debt_policy_id = policy
+
+    def _debt_portal_limits(self):
+        """What the portal lets this company's customers do on their own."""
+        self.ensure_one()
+        return portal_service.Limits(
+            promise_days=self.debt_portal_promise_days,
+            plan_months=self.debt_portal_plan_months,
+            plan_min_amount=self.debt_portal_plan_min_amount,
+            down_payment_percent=self.debt_portal_plan_down_payment,
+            paid_hold_days=self.debt_portal_paid_hold_days,
+            rate_limit=self.debt_portal_rate_limit,
+        )
