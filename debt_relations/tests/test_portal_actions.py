@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .portal_common import PDF, DebtPortalCase
 
@@ -479,3 +479,71 @@ class TestPortalActions(DebtPortalCase):
                 [("invoice_ids", "in", self.overdue.ids)]
             )
         )
+
+    # ------------------------------------------------------------------
+    # The collector's buttons on what customers asked for
+    # ------------------------------------------------------------------
+
+    def _claim(self):
+        self._post(
+            "paid",
+            {
+                "move_id": str(self.overdue.id),
+                "date_paid": str(self.today),
+                "amount": "300",
+            },
+        )
+        return self.env["debt.portal.claim"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+
+    def _pause(self):
+        self._post("pause", {"days": "14", "reason": "Our accountant is away"})
+        return self.env["debt.portal.pause"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+
+    def test_collector_buttons_on_claims_and_pauses(self):
+        billing = new_test_user(
+            self.env,
+            login="portal_billing",
+            groups="base.group_user,account.group_account_invoice",
+        )
+        claim = self._claim()
+        pause = self._pause()
+        # Billing users see these records, not their buttons: refused, unchanged.
+        for model, method, record in (
+            ("debt.portal.claim", "action_found", claim),
+            ("debt.portal.claim", "action_not_found", claim),
+            ("debt.portal.pause", "action_approve", pause),
+            ("debt.portal.pause", "action_decline", pause),
+        ):
+            _result, error = self._press(billing, model, method, record.ids)
+            self.assertTrue(error, method)
+        self.assertEqual(claim.state, "checking")
+        self.assertEqual(pause.state, "requested")
+        self.assertFalse(self.customer.debt_paused_until)
+        # The collector's answers.
+        _result, error = self._press(
+            self.collector, "debt.portal.claim", "action_not_found", claim.ids
+        )
+        self.assertIsNone(error)
+        self.assertEqual(claim.state, "not_found")
+        self.assertNotEqual(self.overdue.debt_skip_reason, "payment_claimed")
+        _result, error = self._press(
+            self.collector, "debt.portal.pause", "action_decline", pause.ids
+        )
+        self.assertIsNone(error)
+        self.assertEqual(pause.state, "declined")
+        self.assertFalse(self.customer.debt_paused_until)
+        self.assertFalse(pause.activity_ids)
+
+    def test_collector_finds_the_payment_claimed(self):
+        claim = self._claim()
+        _result, error = self._press(
+            self.collector, "debt.portal.claim", "action_found", claim.ids
+        )
+        self.assertIsNone(error)
+        self.assertEqual(claim.state, "found")
+        self.assertEqual(claim.date_done, self.today)
+        self.assertFalse(claim.activity_ids)
