@@ -20,6 +20,13 @@ shortened here, each with the ORM path beside it:
   customers. An address made only of dot-separated letters, digits, ``_``,
   ``+`` and ``-`` on each side of one ``@`` is one Odoo always accepts; any
   other goes through ``email_normalize``.
+* **Writing amounts and dates in the reader's language** (:class:`Formats`).
+  Odoo's ``monetary`` and ``date`` widgets, ``format_amount`` and
+  ``format_date`` look the language up again for every value (three cached
+  lookups, each through the cache's signature binding): the reminders' invoice
+  tables and their log entries' snapshots format ten values a reminder. The
+  shortcut reads the language's rules once and applies Odoo's own steps
+  (``intersperse``, Babel's date formatting) to each value.
 
 ``ENABLED`` is the switch: set it to ``False`` (or call with the context key
 ``debt_fastpath=False``, which only ever turns the shortcuts off) and every
@@ -28,13 +35,20 @@ paths' results, so a fix in Odoo's stable branch that changes the internals
 shows up as a failing test, and the switch makes the addon safe at once.
 """
 
+import ast
+import datetime
+import functools
 import re
+import weakref
 
+import babel.dates
 from lxml import html
 from markupsafe import Markup
 
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL, email_normalize, format_amount, format_date
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
+from odoo.addons.base.models.res_lang import intersperse
 from odoo.addons.mail.models.mail_message import _image_dataurl
 
 ENABLED = True
@@ -139,3 +153,101 @@ def email_valid(env, email):
     if enabled(env) and PLAIN_EMAIL.fullmatch(email):
         return True
     return bool(email_normalize(email))
+
+
+@functools.lru_cache(maxsize=64)
+def _lang_rules(code, grouping, thousands_sep, decimal_point, date_format):
+    """What formatting needs of a language (keyed on every rule it uses, so
+    that an edited language gets new rules)."""
+    locale = babel_locale_parse(code)
+    return (
+        ast.literal_eval(grouping),
+        thousands_sep or "",
+        decimal_point,
+        locale,
+        posix_to_ldml(date_format, locale=locale),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _babel_date(value, ldml, locale):
+    return babel.dates.format_date(value, format=ldml, locale=locale)
+
+
+class Formats:
+    """Amounts and dates written as Odoo writes them in ``env``'s language.
+
+    ``amount`` is ``res.currency.format`` (``format_amount``), ``monetary``
+    the ``monetary`` QWeb widget, ``date`` the ``date`` widget
+    (``format_date``). Shortcut: the language's rules read once; ORM path:
+    Odoo's functions for every value.
+    """
+
+    _by_env = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, env):
+        """The formats of ``env``, made once per environment (a batch renders
+        every reminder of a language in one environment). Like Odoo's own
+        caches in a running worker, a language edited meanwhile is seen by
+        the next environment."""
+        formats = cls._by_env.get(env)
+        if formats is None or formats.fast != enabled(env):
+            formats = cls._by_env[env] = cls(env)
+        return formats
+
+    def __init__(self, env):
+        self.env = env
+        self.fast = enabled(env)
+        if self.fast:
+            lang = get_lang(env)
+            self._rules = _lang_rules(
+                lang.code,
+                lang.grouping,
+                lang.thousands_sep,
+                lang.decimal_point,
+                lang.date_format,
+            )
+
+    def _number(self, value, currency):
+        grouping, thousands_sep, decimal_point, _locale, _ldml = self._rules
+        parts = ("%.*f" % (currency.decimal_places, currency.round(value))).split(".")
+        parts[0] = intersperse(parts[0], grouping, thousands_sep)[0]
+        return (
+            decimal_point.join(parts)
+            .replace(" ", "\N{NO-BREAK SPACE}")
+            .replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
+        )
+
+    @staticmethod
+    def _symbol(currency):
+        symbol = currency.symbol or ""
+        if currency.position == "before":
+            return f"{symbol}\N{NO-BREAK SPACE}", ""
+        return "", f"\N{NO-BREAK SPACE}{symbol}"
+
+    def amount(self, value, currency):
+        """``value`` in ``currency``, as text (``res.currency.format``)."""
+        if not self.fast:
+            return format_amount(self.env, value, currency)
+        pre, post = self._symbol(currency)
+        return f"{pre}{self._number(value, currency)}{post}"
+
+    def monetary(self, value, currency):
+        """``value`` in ``currency``, as the ``monetary`` widget writes it."""
+        if not self.fast:
+            return self.env["ir.qweb.field.monetary"].value_to_html(
+                value, {"display_currency": currency}
+            )
+        pre, post = self._symbol(currency)
+        return Markup('{pre}<span class="oe_currency_value">{0}</span>{post}').format(
+            self._number(value, currency), pre=pre, post=post
+        )
+
+    def date(self, value):
+        """A date, as the ``date`` widget writes it (``format_date``)."""
+        # a datetime (not a plain date) is put in the user's time zone first
+        if not self.fast or type(value) is not datetime.date:
+            return format_date(self.env, value)
+        _grouping, _sep, _point, locale, ldml = self._rules
+        return _babel_date(value, ldml, locale)

@@ -407,8 +407,12 @@ class DebtAction(models.Model):
     # ------------------------------------------------------------------
 
     def _get_reminder_lines(self):
-        """Lines the reminder lists: number, due date, days overdue, residual."""
+        """Lines the reminder lists: number, due date, days overdue, residual,
+        the due date and the residual also written in the reader's language
+        (``due_text``, ``residual_html``, as the ``date`` and ``monetary``
+        widgets write them)."""
         self.ensure_one()
+        formats = fastpath.Formats.of(self.env)
         lines = []
         for move in self.move_ids.sorted(lambda m: (m.invoice_date_due, m.id)):
             due = move.debt_open_due_date or move.invoice_date_due
@@ -417,8 +421,12 @@ class DebtAction(models.Model):
                     "move": move,
                     "name": move.name,
                     "date_due": due,
+                    "due_text": formats.date(due),
                     "days_overdue": max(escalation.days_overdue(due, self.date), 0),
                     "residual": move.amount_residual,
+                    "residual_html": formats.monetary(
+                        move.amount_residual, move.currency_id
+                    ),
                     "currency": move.currency_id,
                 }
             )
@@ -454,7 +462,7 @@ class DebtAction(models.Model):
             inv.move_id: inv
             for inv in Facts._gather_invoice_facts(company, self.move_ids.ids)
         }
-        to_send = self.browse()
+        to_send = []
         for action in self:
             # The customer may have been paused or asked not to be contacted
             # since the action was prepared (e.g. while it waited for review).
@@ -497,9 +505,10 @@ class DebtAction(models.Model):
                 continue
             if dropped:
                 action.move_ids = [fields.Command.set(keep)]
-            to_send |= action
+            to_send.append(action.id)
         if not to_send:
             return
+        to_send = self.browse(to_send)
         try:
             with self.env.cr.savepoint():
                 to_send._send_and_log()
@@ -670,6 +679,8 @@ class DebtAction(models.Model):
         """
         logs = []
         subtype = self.env.ref("mail.mt_note")
+        # The reminders link each customer's statement: keys made at once.
+        self.partner_id._debt_portal_ensure_tokens()
         for batch in split_every(100, self.ids, self.browse):
             rendered = template.with_context(debt_render_batch=True)._generate_template(
                 batch.ids,

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .. import fastpath
 from .mail_mail import is_permanent
 
 DELIVERY_STATES = [
@@ -166,6 +167,7 @@ class DebtContactLog(models.Model):
         The run's sender gives it at creation (``invoice_snapshot``), so that
         a batch of entries is inserted without an update of each one.
         """
+        formats = fastpath.Formats.of(self.env)
         return [
             {
                 "id": move.id,
@@ -174,7 +176,8 @@ class DebtContactLog(models.Model):
                     move.debt_open_due_date or move.invoice_date_due
                 ),
                 "residual": move.amount_residual,
-                "amount": move.currency_id.format(move.amount_residual),
+                # res.currency.format, the language looked up once
+                "amount": formats.amount(move.amount_residual, move.currency_id),
             }
             for move in moves.sorted("id")
         ]

@@ -2,7 +2,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from ..services import eligibility, forecast
 from .debt_collection_facts import OPEN_PAYMENT_STATES
@@ -621,6 +621,26 @@ class ResPartner(models.Model):
             f"{partner.get_base_url()}/collections/{partner.id}"
             f"?access_token={partner.debt_portal_token}"
         )
+
+    def _debt_portal_ensure_tokens(self):
+        """Give the customers of ``self`` without a statement link key one,
+        all in one query (a batch of reminders links every customer; a key
+        made by ``_debt_portal_url`` one at a time is one write each)."""
+        partners = self.commercial_partner_id.sudo()
+        missing = partners.filtered(lambda p: not p.debt_portal_token)
+        if not missing:
+            return
+        self.env.execute_query(
+            SQL(
+                "UPDATE res_partner SET debt_portal_token = t.token "
+                "FROM UNNEST(%s::int[], %s::varchar[]) AS t(id, token) "
+                # a key made meanwhile (another sending worker) is kept
+                "WHERE res_partner.id = t.id AND res_partner.debt_portal_token IS NULL",
+                missing.ids,
+                [secrets.token_urlsafe(24) for _partner in missing],
+            )
+        )
+        missing.invalidate_recordset(["debt_portal_token"])
 
     def action_debt_portal_new_link(self):
         """A new statement link: the old one stops working at once."""

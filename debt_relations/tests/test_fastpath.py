@@ -1,8 +1,8 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tests import tagged
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, format_date
 
 from odoo.addons.debt_relations import fastpath
 
@@ -90,3 +90,73 @@ class TestFastPath(DebtRelationsCase):
                     self.assertTrue(odoo, "a plain address is one Odoo accepts")
                 with patch.object(fastpath, "ENABLED", False):
                     self.assertEqual(fastpath.email_valid(self.env, address), odoo)
+
+    def test_amounts_and_dates_written_as_odoo_writes_them(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["res.lang"]._activate_lang("de_DE")
+        usd = self.env.ref("base.USD")
+        eur = self.env.ref("base.EUR")
+        jpy = self.env.ref("base.JPY")  # no decimals, rounding 1
+        amounts = [0.0, 0.004, 0.005, 1250.0, -1234567.5, 999999999.99, 12.345]
+        days = [date(2026, 3, 5), date(1999, 12, 31), False, None]
+        monetary = self.env["ir.qweb.field.monetary"]
+        for lang in ("en_US", "fr_FR", "de_DE"):
+            env = self.env(context=dict(self.env.context, lang=lang))
+            formats = fastpath.Formats.of(env)
+            self.assertTrue(formats.fast)
+            self.assertIs(fastpath.Formats.of(env), formats, "made once per env")
+            for currency in (usd, eur, jpy):
+                for amount in amounts:
+                    with self.subTest(lang=lang, currency=currency.name, amount=amount):
+                        self.assertEqual(
+                            formats.amount(amount, currency),
+                            currency.with_env(env).format(amount),
+                        )
+                        self.assertEqual(
+                            formats.monetary(amount, currency),
+                            monetary.with_env(env).value_to_html(
+                                amount, {"display_currency": currency}
+                            ),
+                        )
+            for day in days:
+                with self.subTest(lang=lang, day=day):
+                    self.assertEqual(formats.date(day), format_date(env, day))
+            moment = datetime(2026, 3, 5, 23, 30)
+            self.assertEqual(formats.date(moment), format_date(env, moment))
+            with patch.object(fastpath, "ENABLED", False):
+                slow = fastpath.Formats.of(env)
+                self.assertFalse(slow.fast)
+                self.assertEqual(
+                    slow.amount(-1234567.5, eur), eur.with_env(env).format(-1234567.5)
+                )
+                self.assertEqual(slow.date(days[0]), format_date(env, days[0]))
+        # A language's rules edited: the next environment writes them.
+        self.env["res.lang"]._lang_get("fr_FR").write({"thousands_sep": "."})
+        env = self.env(context=dict(self.env.context, lang="fr_FR", fresh=True))
+        self.assertEqual(
+            fastpath.Formats.of(env).amount(1250.0, eur),
+            eur.with_env(env).format(1250.0),
+        )
+        self.assertIn("1.250", fastpath.Formats.of(env).amount(1250.0, eur))
+
+    def test_invoice_table_shows_what_the_widgets_showed(self):
+        """The reminders' table writes the due dates and amounts of its
+        lines itself: the same text as Odoo's date and monetary widgets."""
+        [customer] = self._customers_due(1)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        action = run.action_ids
+        [line] = action._get_reminder_lines()
+        move = line["move"]
+        self.assertEqual(line["due_text"], format_date(self.env, line["date_due"]))
+        self.assertEqual(
+            line["residual_html"],
+            self.env["ir.qweb.field.monetary"].value_to_html(
+                move.amount_residual, {"display_currency": move.currency_id}
+            ),
+        )
+        body = self.stage_friendly.mail_template_id._render_field(
+            "body_html", action.ids
+        )[action.id]
+        self.assertIn(str(line["residual_html"]), body)
+        self.assertIn(f">{line['due_text']}</td>", body)
+        self.assertEqual(customer, action.partner_id)

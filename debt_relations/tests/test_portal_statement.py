@@ -36,6 +36,25 @@ class TestPortalSettings(DebtPortalCase):
         self.assertIn(f"/collections/{self.customer.id}?access_token=", self.url)
         self.assertGreaterEqual(len(self.token), 24)
 
+    def test_a_batch_of_reminders_makes_the_keys_at_once(self):
+        new = [self._create_customer(f"Keyless {index}") for index in range(3)]
+        for customer in new:
+            self._create_invoice(customer, self.today - timedelta(days=20), 100.0)
+        self.assertFalse(any(c.sudo().debt_portal_token for c in new))
+        self._only_this_company_runs()
+        self._run(self.today)
+        tokens = [customer.sudo().debt_portal_token for customer in new]
+        self.assertTrue(all(tokens))
+        self.assertEqual(len(set(tokens) | {self.token, self.other_token}), 5)
+        # a key the customer had is kept: its link still opens the statement
+        self.assertEqual(self.customer.sudo().debt_portal_token, self.token)
+        for customer, token in zip(new, tokens, strict=True):
+            mail = self._mails(customer)[-1]
+            self.assertIn(
+                f"/collections/{customer.id}?access_token={token}",
+                mail.body_html.replace("&amp;", "&"),
+            )
+
     def test_reminder_and_letter_carry_the_link(self):
         self._only_this_company_runs()
         self._run(self.today)
