@@ -14,6 +14,10 @@ from .debt_contact_log import DELIVERY_STATES
 
 _logger = logging.getLogger(__name__)
 
+# Reminders rendered and created together: the body is compiled once per
+# chunk (a sending batch is 500 by default, ``debt_relations.batch_size``).
+RENDER_CHUNK = 500
+
 ANALYZE_AFTER = 1000
 """Actions created at once from which their tables' statistics are refreshed."""
 
@@ -681,7 +685,7 @@ class DebtAction(models.Model):
         subtype = self.env.ref("mail.mt_note")
         # The reminders link each customer's statement: keys made at once.
         self.partner_id._debt_portal_ensure_tokens()
-        for batch in split_every(100, self.ids, self.browse):
+        for batch in split_every(RENDER_CHUNK, self.ids, self.browse):
             rendered = template.with_context(debt_render_batch=True)._generate_template(
                 batch.ids,
                 (
