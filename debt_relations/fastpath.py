@@ -20,6 +20,11 @@ shortened here, each with the ORM path beside it:
   customers. An address made only of dot-separated letters, digits, ``_``,
   ``+`` and ``-`` on each side of one ``@`` is one Odoo always accepts; any
   other goes through ``email_normalize``.
+* **Sending large arrays as one literal** (:func:`array`). psycopg2 writes a
+  Python list as ``ARRAY[1, 2, ...]``, an expression PostgreSQL parses
+  element by element: 1.8 s for a million ids here, against 0.36 s for the
+  same ids as one ``'{1,2,...}'`` literal. A run at a million invoices sends
+  two arrays of a million and several of 200,000.
 * **Writing amounts and dates in the reader's language** (:class:`Formats`).
   Odoo's ``monetary`` and ``date`` widgets, ``format_amount`` and
   ``format_date`` look the language up again for every value (three cached
@@ -44,6 +49,7 @@ import weakref
 import babel.dates
 from lxml import html
 from markupsafe import Markup
+from psycopg2.extensions import ISQLQuote, QuotedString
 
 from odoo.tools import SQL, email_normalize, format_amount, format_date
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
@@ -140,6 +146,52 @@ def analyze(env, *tables):
         env.execute_query(
             SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(t) for t in tables))
         )
+
+
+class _ArrayLiteral:
+    """A list of values adapted by psycopg2 as one array literal of ``cast``
+    (``'{1,2,3}'::int4[]``, elements quoted as PostgreSQL's array input
+    wants them)."""
+
+    __slots__ = ("_quoted", "cast")
+
+    def __init__(self, values, cast):
+        self.cast = cast
+        self._quoted = QuotedString("{%s}" % ",".join(map(_array_element, values)))
+
+    def __conform__(self, protocol):
+        if protocol is ISQLQuote:
+            return self
+
+    def prepare(self, connection):
+        self._quoted.prepare(connection)  # the connection's encoding
+
+    def getquoted(self):
+        return b"%s::%s" % (self._quoted.getquoted(), self.cast.encode())
+
+
+def _array_element(value):
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)  # strings, dates
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def array(env, values, cast):
+    """``values`` as a query parameter of PostgreSQL type ``cast``
+    (``"int4[]"``, ``"bool[]"``, ``"varchar[]"``, ``"text[]"``, ``"date[]"``).
+
+    Shortcut: one array literal. ORM path: the list, adapted by psycopg2 as
+    an ``ARRAY[...]`` expression (the query casts it where it needs a type).
+    """
+    values = list(values)
+    if not enabled(env):
+        return values
+    return _ArrayLiteral(values, cast)
 
 
 def email_valid(env, email):

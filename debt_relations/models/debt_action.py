@@ -261,17 +261,33 @@ class DebtAction(models.Model):
                 company=run.company_id.id,
                 date=run.date,
                 uid=uid,
-                partners=[d.partner_id for d in decisions],
-                stages=[d.stage_id for d in decisions],
-                partner_stages=[d.partner_stage_id for d in decisions],
-                states=[
-                    "to_review" if d.requires_review else "queued" for d in decisions
-                ],
-                move_stages=[
-                    json.dumps({str(mid): sid for mid, sid in d.move_stages.items()})
-                    for d in decisions
-                ],
-                broken=[bool(d.agreement_broken) for d in decisions],
+                partners=fastpath.array(
+                    self.env, (d.partner_id for d in decisions), "int4[]"
+                ),
+                stages=fastpath.array(
+                    self.env, (d.stage_id for d in decisions), "int4[]"
+                ),
+                partner_stages=fastpath.array(
+                    self.env, (d.partner_stage_id for d in decisions), "int4[]"
+                ),
+                states=fastpath.array(
+                    self.env,
+                    ("to_review" if d.requires_review else "queued" for d in decisions),
+                    "varchar[]",
+                ),
+                move_stages=fastpath.array(
+                    self.env,
+                    (
+                        json.dumps(
+                            {str(mid): sid for mid, sid in d.move_stages.items()}
+                        )
+                        for d in decisions
+                    ),
+                    "text[]",
+                ),
+                broken=fastpath.array(
+                    self.env, (bool(d.agreement_broken) for d in decisions), "bool[]"
+                ),
             )
         )
         # One action per customer and run: the customer tells which is which.
@@ -287,8 +303,8 @@ class DebtAction(models.Model):
                 SQL(
                     "INSERT INTO debt_action_move_rel (action_id, move_id) "
                     "SELECT * FROM UNNEST(%s::int[], %s::int[])",
-                    [link[0] for link in links],
-                    [link[1] for link in links],
+                    fastpath.array(self.env, (link[0] for link in links), "int4[]"),
+                    fastpath.array(self.env, (link[1] for link in links), "int4[]"),
                 )
             )
         if len(decisions) >= ANALYZE_AFTER:

@@ -34,7 +34,7 @@ class DebtCollectionFacts(models.AbstractModel):
         if move_ids is None:
             where = SQL("m.payment_state IN %s", OPEN_PAYMENT_STATES)
         else:
-            where = SQL("m.id = ANY(%s)", list(move_ids))
+            where = SQL("m.id = ANY(%s)", fastpath.array(self.env, move_ids, "int4[]"))
         return SQL(
             """
             SELECT m.id, m.commercial_partner_id, m.payment_state,
@@ -230,7 +230,7 @@ class DebtCollectionFacts(models.AbstractModel):
                 """,
                 cid=cid,
                 company=company.id,
-                ids=partner_ids,
+                ids=fastpath.array(self.env, partner_ids, "int4[]"),
             )
         )
         since = self._contact_horizon(company, as_of)
@@ -317,7 +317,7 @@ class DebtCollectionFacts(models.AbstractModel):
           GROUP BY 1
                 """,
                 company=company.id,
-                ids=list(partner_ids),
+                ids=fastpath.array(self.env, partner_ids, "int4[]"),
             )
         )
         return dict(rows)

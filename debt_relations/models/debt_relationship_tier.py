@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
+from .. import fastpath
 from ..services import profile
 from .debt_partner_profile import FIGURE_FIELDS
 
@@ -336,7 +337,7 @@ class DebtRelationshipTier(models.Model):
              WHERE p.id = ANY(%(ids)s)
             """,
             company=company.id,
-            ids=list(partner_ids),
+            ids=fastpath.array(self.env, partner_ids, "int4[]"),
             as_of=as_of,
             year_ago=fields.Date.subtract(as_of, years=1),
         )

@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tests import tagged
-from odoo.tools import email_normalize, format_date
+from odoo.tools import SQL, email_normalize, format_date
 
 from odoo.addons.debt_relations import fastpath
 
@@ -160,3 +160,49 @@ class TestFastPath(DebtRelationsCase):
         self.assertIn(str(line["residual_html"]), body)
         self.assertIn(f">{line['due_text']}</td>", body)
         self.assertEqual(customer, action.partner_id)
+
+    def test_arrays_sent_as_one_literal_read_back_the_same(self):
+        cases = [
+            ([1, 2, 3, None, 2147483647], "int4[]"),
+            ([True, False, None], "bool[]"),
+            (
+                [
+                    "plain",
+                    'with "quotes"',
+                    "back\\slash",
+                    "comma, {brace} }",
+                    "it's",
+                    "NULL",
+                    "",
+                    " spaced ",
+                    "é ünïcode",
+                    '{"12": 3}',
+                    None,
+                ],
+                "text[]",
+            ),
+            (["queued", "to_review"], "varchar[]"),
+            ([date(2026, 3, 2), None], "date[]"),
+            ([], "int4[]"),
+        ]
+
+        def read_back(values, cast):
+            return [
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        "SELECT x FROM UNNEST(%s::%s) WITH ORDINALITY AS t(x, n) "
+                        "ORDER BY n",
+                        fastpath.array(self.env, values, cast),
+                        SQL(cast),
+                    )
+                )
+            ]
+
+        for values, cast in cases:
+            with self.subTest(cast=cast, values=values):
+                self.assertNotIsInstance(fastpath.array(self.env, values, cast), list)
+                self.assertEqual(read_back(values, cast), values)
+                with patch.object(fastpath, "ENABLED", False):
+                    self.assertIsInstance(fastpath.array(self.env, values, cast), list)
+                    self.assertEqual(read_back(values, cast), values)
