@@ -8,6 +8,12 @@ shortened here, each with the ORM path beside it:
   Odoo compiles a template's QWeb body again for every record (the source is
   not a view: nothing caches the compiled code). The shortcut calls the
   private ``ir.qweb._compile`` once and renders every record with it.
+* **Looking the called templates up once per batch**
+  (:func:`compiled_template`). Each ``t-call`` of a body (the invoice table,
+  how to pay, the statement link) resolves its template again for every
+  reminder: the view's id, the cache key, two cached lookups. Within one
+  batch the shortcut keeps what Odoo's cache returned, under the same key
+  (the template and the context values Odoo's cache key is made of).
 * **Writing the reminders' chatter bodies once** (:func:`create_mails`).
   Odoo sanitises a message body three times on ``create``; the shortcut
   creates the mails with an empty body, then writes the bodies, sanitised
@@ -43,6 +49,7 @@ shows up as a failing test, and the switch makes the addon safe at once.
 import ast
 import datetime
 import functools
+import itertools
 import re
 import weakref
 
@@ -51,7 +58,7 @@ from lxml import html
 from markupsafe import Markup
 from psycopg2.extensions import ISQLQuote, QuotedString
 
-from odoo.tools import SQL, email_normalize, format_amount, format_date
+from odoo.tools import SQL, config, email_normalize, format_amount, format_date
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from odoo.addons.base.models.res_lang import intersperse
@@ -80,18 +87,56 @@ def render_qweb_batch(template, template_src, model, res_ids, variables, options
     :returns: record id -> rendered Markup, as
         ``mail.render.mixin._render_template_qweb`` returns it
     """
-    qweb = template.env["ir.qweb"].with_context(**(options or {}))
-    qweb = qweb._prepare_environment(variables)
-    functions, name = qweb._compile(
-        html.fragment_fromstring(template_src, create_parent="div")
+    batch = next(_batches)
+    _compiled[batch] = {}
+    try:
+        qweb = template.env["ir.qweb"].with_context(
+            **(options or {}), debt_qweb_batch=batch
+        )
+        qweb = qweb._prepare_environment(variables)
+        functions, name = qweb._compile(
+            html.fragment_fromstring(template_src, create_parent="div")
+        )
+        render = functions[name]
+        results = {}
+        for record in template.env[model].browse(res_ids):
+            values = dict(variables, object=record)
+            # Drop the <div> wrapped around the body to compile it.
+            results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
+        return results
+    finally:
+        del _compiled[batch]
+
+
+_batches = itertools.count(1)
+_compiled = {}
+"""Batch number -> {(template, context values of Odoo's cache key): what
+``ir.qweb._compile`` returned}, while the batch renders."""
+
+
+def compiled_template(qweb, template, compile_template):
+    """``ir.qweb._compile(template)``, looked up once per batch of reminders.
+
+    Shortcut (inside :func:`render_qweb_batch` only): the first call's
+    result is kept for the rest of the batch, keyed as Odoo's own cache keys
+    it (the template, and the context values of ``_get_template_cache_keys``).
+    Anything else (ORM path): ``compile_template`` every time.
+    """
+    memo = _compiled.get(qweb.env.context.get("debt_qweb_batch"))
+    if (
+        memo is None
+        or not isinstance(template, (str, int))
+        # templates read from their files at every call: Odoo caches nothing
+        or "xml" in config["dev_mode"]
+    ):
+        return compile_template(template)
+    key = (template,) + tuple(
+        qweb.env.context.get(name) for name in qweb._get_template_cache_keys()
     )
-    render = functions[name]
-    results = {}
-    for record in template.env[model].browse(res_ids):
-        values = dict(variables, object=record)
-        # Drop the <div> wrapped around the body to compile it.
-        results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
-    return results
+    compiled = memo.get(key)
+    if compiled is None:
+        compiled = memo[key] = compile_template(template)
+    return compiled
 
 
 def create_mails(env, values_list):

@@ -45,9 +45,10 @@ from contextlib import nullcontext
 from datetime import date, timedelta
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
-from odoo.modules.module import get_module_path
+from odoo.modules.module import get_manifest, get_module_path
 from odoo.modules.registry import Registry
 from odoo.tools import SQL, config
+from odoo.tools.convert import convert_file
 
 TEMPLATE_PARTNERS = 20
 REF_PREFIX = "BENCH-"
@@ -118,6 +119,12 @@ def parse_args():
         type=int,
         default=2,
         help="processes sending at once (Odoo runs two cron workers by default)",
+    )
+    parser.add_argument(
+        "--refresh-templates",
+        action="store_true",
+        help="reload the addon's mail templates (noupdate data) first, as a new "
+        "database has them (a database made with an older addon keeps its own)",
     )
     parser.add_argument(
         "--fresh-profiles",
@@ -918,6 +925,19 @@ def measure_oca(env, company, as_of, args, results):
     return figures
 
 
+def refresh_templates(env):
+    """Load the addon's mail template files again over the stored templates
+    (``init`` mode: their ``noupdate`` records are rewritten)."""
+    files = [
+        name
+        for name in get_manifest("debt_relations")["data"]
+        if name.startswith("data/") and ("template" in name or "portal" in name)
+    ]
+    for name in files:
+        convert_file(env, "debt_relations", name, {}, mode="init", noupdate=True)
+    print(f"Mail templates reloaded from {', '.join(files)}.")
+
+
 def measure(args):
     """One invocation: (seed,) decide, queue, OCA; returns the figures."""
     results = {"db": args.db, "workers": max(args.workers, 1), "argv": sys.argv[1:]}
@@ -933,6 +953,9 @@ def measure(args):
             cr.commit()
             if args.seed_only:
                 return results
+        if args.refresh_templates:
+            refresh_templates(env)
+            cr.commit()
         if args.batch_size:
             env["ir.config_parameter"].set_param(
                 "debt_relations.batch_size", args.batch_size

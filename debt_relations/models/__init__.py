@@ -24,3 +24,4 @@ from . import mail_mail
 from . import debt_portal_claim
 from . import debt_portal_pause
 from . import debt_portal_plan_request
+from . import ir_qweb

@@ -56,6 +56,32 @@ class TestFastPath(DebtRelationsCase):
         self.assertEqual(batch, odoo)
         self.assertEqual(switched_off, odoo)
 
+    def test_called_templates_looked_up_once_per_batch(self):
+        customers = self._customers_due(4)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        self.assertEqual(len(run.action_ids), len(customers))
+        template = self.stage_friendly.mail_template_id
+        QWeb = type(self.env["ir.qweb"])
+        looked_up = []
+        get_view_id = QWeb._get_view_id
+
+        def counting(qweb, name):
+            looked_up.append(name)
+            return get_view_id(qweb, name)
+
+        with patch.object(QWeb, "_get_view_id", counting):
+            batch = template.with_context(debt_render_batch=True)._render_field(
+                "body_html", run.action_ids.ids
+            )
+            called = set(looked_up)
+            self.assertIn("debt_relations.debt_invoice_table", called)
+            self.assertEqual(len(looked_up), len(called), "once per template")
+            looked_up.clear()
+            odoo = template._render_field("body_html", run.action_ids.ids)
+            self.assertEqual(len(looked_up), len(called) * len(customers))
+        self.assertEqual(batch, odoo)
+        self.assertFalse(fastpath._compiled, "forgotten after the batch")
+
     def test_plain_email_check_agrees_with_odoo_normalisation(self):
         addresses = [
             "bench.customer07.1234@example.com",
