@@ -294,7 +294,8 @@ class Formats:
         return formats
 
     def __init__(self, env):
-        self.env = env
+        # Weakly: the cache's value must not keep its key (the env) alive.
+        self._env = weakref.ref(env)
         self.fast = enabled(env)
         if self.fast:
             lang = get_lang(env)
@@ -305,6 +306,10 @@ class Formats:
                 lang.decimal_point,
                 lang.date_format,
             )
+
+    @property
+    def env(self):
+        return self._env()
 
     def _number(self, value, currency):
         grouping, thousands_sep, decimal_point, _locale, _ldml = self._rules

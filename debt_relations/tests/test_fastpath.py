@@ -131,6 +131,7 @@ class TestFastPath(DebtRelationsCase):
             formats = fastpath.Formats.of(env)
             self.assertTrue(formats.fast)
             self.assertIs(fastpath.Formats.of(env), formats, "made once per env")
+            self.assertIs(formats.env, env)
             for currency in (usd, eur, jpy):
                 for amount in amounts:
                     with self.subTest(lang=lang, currency=currency.name, amount=amount):
