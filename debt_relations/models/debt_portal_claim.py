@@ -14,21 +14,12 @@ class DebtPortalClaim(models.Model):
 
     _name = "debt.portal.claim"
     _description = "Payment Claimed by the Customer"
-    _inherit = ["mail.thread", "mail.activity.mixin", "debt.agreement.mixin"]
+    _inherit = ["debt.portal.request", "debt.agreement.mixin"]
     _order = "id desc"
-    _check_company_auto = True
-    _rec_name = "partner_id"
     _debt_hold_reason = eligibility.PAYMENT_CLAIMED
     _debt_hold_states = ("checking",)
     _debt_protected_fields = ("state", "date_done")
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        domain="[('parent_id', '=', False)]",
-    )
     move_ids = fields.Many2many(
         "account.move",
         "debt_portal_claim_move_rel",
@@ -37,9 +28,6 @@ class DebtPortalClaim(models.Model):
         string="Invoices",
         required=True,
         check_company=True,
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     date_paid = fields.Date(string="Paid On", required=True)
@@ -73,7 +61,7 @@ class DebtPortalClaim(models.Model):
         self._transition(
             {"state": "found", "date_done": fields.Date.context_today(self)}
         )
-        self.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+        self._close_portal_activity()
         return True
 
     def action_not_found(self):
@@ -96,7 +84,7 @@ class DebtPortalClaim(models.Model):
             )
             if not open_moves:
                 claim._transition({"state": "found", "date_done": as_of})
-                claim.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+                claim._close_portal_activity()
             elif as_of > claim.date_until:
                 claim._end_claim(as_of)
 
@@ -110,7 +98,7 @@ class DebtPortalClaim(models.Model):
                 date=as_of,
                 message=message,
             )
-            claim.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+            claim._close_portal_activity()
 
     @api.model
     def _hold_reasons(self, company, move_ids=None):

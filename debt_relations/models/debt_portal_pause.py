@@ -12,21 +12,9 @@ class DebtPortalPause(models.Model):
 
     _name = "debt.portal.pause"
     _description = "Pause Asked by the Customer"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = "debt.portal.request"
     _order = "id desc"
-    _check_company_auto = True
-    _rec_name = "partner_id"
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        domain="[('parent_id', '=', False)]",
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
     days = fields.Integer(required=True)
     reason = fields.Text(required=True)
     state = fields.Selection(
@@ -78,28 +66,17 @@ class DebtPortalPause(models.Model):
         self.ensure_one()
         self.sudo().state = state
         reply = self.reply or default_reply
-        recipient = self.partner_id._debt_billing_contact()
-        message = self.message_post(
-            body=reply,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
+        message = self._reply_customer(reply)
+        self._log_reply(
+            self.env._(
+                "Answer to the pause asked for: %(state)s",
+                state=dict(self._fields["state"]._description_selection(self.env))[
+                    state
+                ],
+            ),
+            reply,
+            message,
+            direction="outbound",
+            courtesy=True,
         )
-        self.env["debt.contact.log"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "company_id": self.company_id.id,
-                "channel": "email",
-                "direction": "outbound",
-                "courtesy": True,
-                "summary": self.env._(
-                    "Answer to the pause asked for: %(state)s",
-                    state=dict(self._fields["state"]._description_selection(self.env))[
-                        state
-                    ],
-                ),
-                "outcome": reply,
-                "message_id": message.id,
-            }
-        )
-        self.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+        self._close_portal_activity()

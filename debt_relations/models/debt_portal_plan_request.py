@@ -25,21 +25,9 @@ class DebtPortalPlanRequest(models.Model):
 
     _name = "debt.portal.plan.request"
     _description = "Payment Plan Asked by the Customer"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = "debt.portal.request"
     _order = "id desc"
-    _check_company_auto = True
-    _rec_name = "partner_id"
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        domain="[('parent_id', '=', False)]",
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     plan_id = fields.Many2one(
         "debt.payment.plan", string="Payment Plan", readonly=True, check_company=True
@@ -81,7 +69,7 @@ class DebtPortalPlanRequest(models.Model):
             plan._portal_send_agreement(request.reply)
             if request.reply:
                 request._reply_customer(request.reply)
-            request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+            request._close_portal_activity()
         return True
 
     def action_decline(self):
@@ -95,29 +83,11 @@ class DebtPortalPlanRequest(models.Model):
                 "contact you to find another way."
             )
             message = request._reply_customer(reply)
-            self.env["debt.contact.log"].create(
-                {
-                    "partner_id": request.partner_id.id,
-                    "company_id": request.company_id.id,
-                    "channel": "email",
-                    "summary": self.env._("Payment plan asked for: declined"),
-                    "outcome": reply,
-                    "message_id": message.id,
-                }
+            request._log_reply(
+                self.env._("Payment plan asked for: declined"), reply, message
             )
-            request.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+            request._close_portal_activity()
         return True
-
-    def _reply_customer(self, body):
-        """Write to the customer's billing contact about the request."""
-        self.ensure_one()
-        recipient = self.partner_id._debt_billing_contact()
-        return self.message_post(
-            body=body,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
 
     def action_open_plan(self):
         self.ensure_one()
