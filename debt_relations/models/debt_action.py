@@ -6,7 +6,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, email_normalize, split_every
+from odoo.tools import SQL, split_every
 
 from .. import fastpath
 from ..services import eligibility, escalation
@@ -602,7 +602,7 @@ class DebtAction(models.Model):
         not failed for good."""
         self.ensure_one()
         recipient = self.recipient_id
-        return bool(email_normalize(recipient.email or "")) and not (
+        return fastpath.email_valid(self.env, recipient.email) and not (
             self.partner_id.commercial_partner_id.debt_email_failing
         )
 
