@@ -218,7 +218,6 @@ class AccountMove(models.Model):
         """A reminded invoice is part of what was said to the customer: it can
         be cancelled (or reset to draft), never deleted."""
         self.env["debt.contact.log"].flush_model(["move_ids"])
-        self.env["debt.action"].flush_model(["move_ids"])
         reminded = (
             self.env["debt.contact.log"]
             .sudo()

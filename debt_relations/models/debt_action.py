@@ -6,7 +6,8 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.osv import expression
+from odoo.tools import SQL, split_every, sql
 
 from .. import fastpath
 from ..services import eligibility, escalation
@@ -66,11 +67,19 @@ class DebtAction(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     move_ids = fields.Many2many(
         "account.move",
-        "debt_action_move_rel",
-        "action_id",
-        "move_id",
         string="Invoices",
+        compute="_compute_move_ids",
+        inverse="_inverse_move_ids",
+        search="_search_move_ids",
         readonly=True,
+        help="The invoices the reminder lists.",
+    )
+    # The invoices are kept on the action's own row rather than in a relation
+    # table: a run at a million invoices would otherwise insert a million
+    # links, each checked against both tables (a third of its decision).
+    move_keys = fields.Json(
+        readonly=True,
+        help="Storage of Invoices: their ids, as text (indexed for searching).",
     )
     move_stages = fields.Json(
         readonly=True, help="Invoices that climb a rung: move id -> stage id."
@@ -190,6 +199,58 @@ class DebtAction(models.Model):
                 limit=10,
             )
 
+    def init(self):
+        # Finds the actions listing an invoice (``move_keys ?| ids``).
+        if not sql.index_exists(self.env.cr, "debt_action_move_keys_index"):
+            sql.create_index(
+                self.env.cr,
+                "debt_action_move_keys_index",
+                self._table,
+                ["move_keys"],
+                method="gin",
+            )
+
+    @api.depends("move_keys")
+    def _compute_move_ids(self):
+        listed = {action: _move_ids_of(action.move_keys) for action in self}
+        every = {move_id for move_ids in listed.values() for move_id in move_ids}
+        # In the invoices' own order, as a relation table would read them;
+        # an invoice deleted since is no longer listed.
+        Move = self.env["account.move"]
+        found = Move.search([("id", "in", list(every))]).ids if every else []
+        rank = {move_id: n for n, move_id in enumerate(found)}
+        for action, move_ids in listed.items():
+            action.move_ids = Move.browse(
+                sorted((mid for mid in move_ids if mid in rank), key=rank.get)
+            )
+
+    def _inverse_move_ids(self):
+        for action in self:
+            action.move_keys = _keys_of(action.move_ids.ids)
+
+    def _search_move_ids(self, operator, value):
+        if operator in ("=", "!=") and not value:
+            empty = SQL(
+                "(SELECT id FROM debt_action "
+                "WHERE move_keys IS NULL OR move_keys = '[]'::jsonb)"
+            )
+            return [("id", "in" if operator == "=" else "not in", empty)]
+        if operator in ("in", "not in", "=", "!="):
+            values = value if isinstance(value, (list, tuple, set)) else [value]
+            move_ids = [v for v in values if isinstance(v, int)]
+            negative = operator in ("not in", "!=")
+        else:
+            # A name (``ilike`` ...), as a relation searches its records' names.
+            move_ids = self.env["account.move"]._search([("name", operator, value)])
+            negative = operator in expression.NEGATIVE_TERM_OPERATORS
+            move_ids = list(move_ids)
+        self.flush_model(["move_keys"])
+        listing = SQL(
+            "(SELECT id FROM debt_action WHERE move_keys ?| %s::text[])",
+            _keys_of(move_ids),
+        )
+        return [("id", "not in" if negative else "in", listing)]
+
     @api.depends("move_ids.amount_residual")
     def _compute_amount_due(self):
         for action in self:
@@ -227,10 +288,10 @@ class DebtAction(models.Model):
         """Create the actions of ``run`` for ``decisions`` (those that contact).
 
         A run prepares one action per customer contacted, tens of thousands on
-        a large ledger: they are inserted with two set-based ``INSERT``s (the
-        actions, then their invoices) instead of the generic ``create``, which
-        costs a default lookup and a many2many write per record. Nothing here
-        needs the ORM's logic: the values are the run's own decisions.
+        a large ledger: they are inserted, with the invoices each lists, by
+        one set-based ``INSERT`` instead of the generic ``create``, which costs
+        a default lookup and an inverse per record. Nothing here needs the
+        ORM's logic: the values are the run's own decisions.
         """
         run.ensure_one()
         if not decisions:
@@ -243,18 +304,19 @@ class DebtAction(models.Model):
                 """
             INSERT INTO debt_action (
                 run_id, company_id, date, decided_date, partner_id, stage_id,
-                partner_stage_id, state, move_stages, agreement_broken,
+                partner_stage_id, state, move_keys, move_stages, agreement_broken,
                 create_uid, create_date, write_uid, write_date)
             SELECT %(run)s, %(company)s, %(date)s, %(date)s, d.partner_id, d.stage_id,
-                   d.partner_stage_id, d.state, d.move_stages::jsonb,
-                   d.agreement_broken,
+                   d.partner_stage_id, d.state, d.move_keys::jsonb,
+                   d.move_stages::jsonb, d.agreement_broken,
                    %(uid)s, NOW() AT TIME ZONE 'UTC',
                    %(uid)s, NOW() AT TIME ZONE 'UTC'
               FROM UNNEST(%(partners)s::int[], %(stages)s::int[],
                           %(partner_stages)s::int[], %(states)s::varchar[],
-                          %(move_stages)s::text[], %(broken)s::bool[])
+                          %(move_keys)s::text[], %(move_stages)s::text[],
+                          %(broken)s::bool[])
                    AS d(partner_id, stage_id, partner_stage_id, state,
-                        move_stages, agreement_broken)
+                        move_keys, move_stages, agreement_broken)
          RETURNING partner_id, id
                 """,
                 run=run.id,
@@ -275,6 +337,11 @@ class DebtAction(models.Model):
                     ("to_review" if d.requires_review else "queued" for d in decisions),
                     "varchar[]",
                 ),
+                move_keys=fastpath.array(
+                    self.env,
+                    (json.dumps(_keys_of(d.move_ids)) for d in decisions),
+                    "text[]",
+                ),
                 move_stages=fastpath.array(
                     self.env,
                     (
@@ -293,25 +360,11 @@ class DebtAction(models.Model):
         # One action per customer and run: the customer tells which is which.
         action_of = dict(rows)
         action_ids = [action_of[d.partner_id] for d in decisions]
-        links = [
-            (action_of[decision.partner_id], move_id)
-            for decision in decisions
-            for move_id in decision.move_ids
-        ]
-        if links:
-            self.env.execute_query(
-                SQL(
-                    "INSERT INTO debt_action_move_rel (action_id, move_id) "
-                    "SELECT * FROM UNNEST(%s::int[], %s::int[])",
-                    fastpath.array(self.env, (link[0] for link in links), "int4[]"),
-                    fastpath.array(self.env, (link[1] for link in links), "int4[]"),
-                )
-            )
         if len(decisions) >= ANALYZE_AFTER:
             # Thousands of rows arrived at once: without fresh statistics the
-            # planner keeps believing the tables small, and the sending phase's
-            # updates of these actions fall back to scanning them all.
-            fastpath.analyze(self.env, "debt_action", "debt_action_move_rel")
+            # planner keeps believing the table small, and the sending phase's
+            # updates of these actions fall back to scanning it all.
+            fastpath.analyze(self.env, "debt_action")
         run.invalidate_recordset(
             ["action_ids", "reminder_count", "review_count", "queued_count"]
         )
@@ -898,6 +951,16 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
+
+
+def _keys_of(move_ids):
+    """``move_keys`` of ``move_ids``."""
+    return [str(move_id) for move_id in move_ids]
+
+
+def _move_ids_of(move_keys):
+    """The invoice ids ``move_keys`` holds."""
+    return [int(key) for key in move_keys or ()]
 
 
 def _plain_error(error):

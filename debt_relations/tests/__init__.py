@@ -1,3 +1,4 @@
+from . import test_action_invoices
 from . import test_agreement_buttons
 from . import test_agreement_rights
 from . import test_buttons
