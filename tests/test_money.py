@@ -28,3 +28,24 @@ def test_is_below_compares_rounded_amounts():
     assert money.is_below(0.0, 0.005, 0.01)
     assert not money.is_below(4.995, 5.0, 0.01)
     assert money.is_below(4.994, 5.0, 0.01)
+
+
+def test_is_below_far_apart_and_near_the_clear_gap():
+    """Amounts more than ``CLEAR_GAP`` steps apart are compared directly;
+    around that gap the answer is the one counting steps gives."""
+    assert money.is_below(0.0, 123.45, 0.01)
+    assert not money.is_below(123.45, 0.0, 0.01)
+    assert money.is_below(-5.0, 5.0, 1.0)
+    assert not money.is_below(5.0, -5.0, 1.0)
+    for rounding in (0.01, 0.05, 1.0):
+        for steps in (-2.0, -1.5, -1.0, -0.75, -0.5, 0.0, 0.5, 0.75, 1.0, 1.5, 2.0):
+            for base in (0.0, 2.675, 100.0, -37.5):
+                amount = base + steps * rounding
+                counted = money.to_units(amount, rounding) < money.to_units(
+                    base, rounding
+                )
+                assert money.is_below(amount, base, rounding) is counted, (
+                    amount,
+                    base,
+                    rounding,
+                )

@@ -339,7 +339,7 @@ class DebtAction(models.Model):
                 ),
                 move_keys=fastpath.array(
                     self.env,
-                    (json.dumps(_keys_of(d.move_ids)) for d in decisions),
+                    (_keys_json(d.move_ids) for d in decisions),
                     "text[]",
                 ),
                 move_stages=fastpath.array(
@@ -956,6 +956,11 @@ class DebtAction(models.Model):
 def _keys_of(move_ids):
     """``move_keys`` of ``move_ids``."""
     return [str(move_id) for move_id in move_ids]
+
+
+def _keys_json(move_ids):
+    """``move_keys`` of ``move_ids`` as JSON text (``["7","12"]``)."""
+    return "[%s]" % ",".join('"%d"' % move_id for move_id in move_ids)
 
 
 def _move_ids_of(move_keys):

@@ -263,14 +263,19 @@ class DebtCollectionFacts(models.AbstractModel):
         handoff = set(stages.filtered("is_handoff").ids)
         credits = self._gather_unapplied_credits(company, partner_ids)
         partners = {}
+        # (policy set by hand, tier) -> the policy chasing: a few pairs.
+        policy_of = {}
         for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
             # Odoo's own normalisation decides what it can send to.
             valid = fastpath.email_valid(self.env, email)
-            policy = policies.browse(policy_id) if policy_id in policies.ids else None
-            tier = tiers.browse(tier_id) if tier_id in tiers.ids else None
-            policy_partners[
-                self._partner_policy(pid, policy, tier) or default_policy
-            ].append(pid)
+            chosen = policy_of.get((policy_id, tier_id))
+            if chosen is None:
+                policy = policies.browse(policy_id) & policies
+                tier = tiers.browse(tier_id) & tiers
+                chosen = policy_of[policy_id, tier_id] = (
+                    self._partner_policy(policy, tier) or default_policy
+                )
+            policy_partners[chosen].append(pid)
             partners[pid] = eligibility.PartnerFacts(
                 partner_id=pid,
                 paused_until=paused,
@@ -323,9 +328,10 @@ class DebtCollectionFacts(models.AbstractModel):
         return dict(rows)
 
     @api.model
-    def _partner_policy(self, partner_id, policy, tier=None):
-        """The policy chasing ``partner_id``: the one set on it by hand, else its
-        relationship tier's, else ``None`` (the company's default)."""
+    def _partner_policy(self, policy, tier=None):
+        """The policy chasing a customer: ``policy``, the one set on it by
+        hand, else its relationship ``tier``'s, else ``None`` (the company's
+        default). Asked once per pair found among the run's customers."""
         return policy or (tier and tier.policy_id) or None
 
     @api.model

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
+from .. import fastpath
 from ..services import escalation
 from .debt_collection_facts import OPEN_PAYMENT_STATES
 
@@ -365,6 +366,13 @@ class DebtCollectionRun(models.Model):
                 )
             )
         self._lock_company(company)
+        with fastpath.collector_paused(self.env):
+            return self._decide(run, company, as_of, today)
+
+    @api.model
+    def _decide(self, run, company, as_of, today):
+        """Decide ``run`` (or a new run of ``company`` for ``as_of``): settle
+        agreements, gather the facts, decide, record (see :meth:`_prepare_run`)."""
         started = time.monotonic()
         run = run or self._create_run(company, as_of)
         run = run.with_company(company)

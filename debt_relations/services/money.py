@@ -32,5 +32,21 @@ def from_units(units, rounding):
 
 
 def is_below(amount, threshold, rounding):
-    """True when ``amount`` is strictly below ``threshold`` at ``rounding``."""
+    """True when ``amount`` is strictly below ``threshold`` at ``rounding``.
+
+    Amounts more than one step apart compare as they are: rounding moves each
+    by half a step at most, so their steps cannot meet (a run compares
+    millions of amounts, most of them far from the threshold). Closer ones
+    are counted in steps.
+    """
+    gap = (threshold - amount) / rounding
+    if gap > CLEAR_GAP:
+        return True
+    if gap < -CLEAR_GAP:
+        return False
     return to_units(amount, rounding) < to_units(threshold, rounding)
+
+
+CLEAR_GAP = 1.5
+"""Steps between two amounts beyond which rounding cannot change their order
+(one step, with a margin for the float error of the division)."""

@@ -3,6 +3,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
@@ -101,10 +102,16 @@ class TestActionInvoices(DebtHttpCase):
         action.invalidate_recordset()
         self.assertEqual(action.move_ids, self.newer | self.older)
 
-    def test_a_reminded_invoice_cannot_be_deleted(self):
+    def test_an_invoice_listed_by_an_action_cannot_be_deleted(self):
+        """Found through the action alone: nothing is sent or logged yet."""
         self._decide()
-        with self.assertRaises(Exception):
-            self.older.with_context(force_delete=True).unlink()
+        self.assertFalse(self._logs(self.customer))
+        self.older.button_draft()
+        with self.assertRaises(UserError) as refused:
+            self.older.unlink()
+        self.assertIn("mentioned to the customer", str(refused.exception))
+        self.assertIn(self.older.name, str(refused.exception))
+        self.assertTrue(self.older.exists())
 
     def test_migration_moves_the_relation_rows_onto_the_actions(self):
         """Databases of 18.0.1.1.0 kept the list in ``debt_action_move_rel``."""

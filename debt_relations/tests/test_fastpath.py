@@ -1,3 +1,4 @@
+import gc
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
@@ -5,6 +6,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL, email_normalize, format_date
 
 from odoo.addons.debt_relations import fastpath
+from odoo.addons.debt_relations.services import escalation
 
 from .common import DebtRelationsCase
 
@@ -233,3 +235,33 @@ class TestFastPath(DebtRelationsCase):
                 with patch.object(fastpath, "ENABLED", False):
                     self.assertIsInstance(fastpath.array(self.env, values, cast), list)
                     self.assertEqual(read_back(values, cast), values)
+
+    def test_collector_paused_while_deciding_then_resumed(self):
+        self._customers_due(2)
+        seen = []
+        decide_run = escalation.decide_run
+
+        def watched(*args, **kwargs):
+            seen.append(gc.isenabled())
+            return decide_run(*args, **kwargs)
+
+        self.assertTrue(gc.isenabled())
+        with patch.object(escalation, "decide_run", watched):
+            run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        self.assertEqual(len(run.action_ids), 2)
+        self.assertEqual(seen, [False])
+        self.assertTrue(gc.isenabled())
+        # Nested pauses share one; an error inside still resumes it.
+        with fastpath.collector_paused(self.env):
+            with fastpath.collector_paused(self.env):
+                self.assertFalse(gc.isenabled())
+            self.assertFalse(gc.isenabled())
+        self.assertTrue(gc.isenabled())
+        with self.assertRaises(ZeroDivisionError):
+            with fastpath.collector_paused(self.env):
+                _ = 1 / 0
+        self.assertTrue(gc.isenabled())
+        # Switched off: the collector is left alone.
+        with patch.object(fastpath, "ENABLED", False):
+            with fastpath.collector_paused(self.env):
+                self.assertTrue(gc.isenabled())
