@@ -36,8 +36,9 @@ shortened here, each with the ORM path beside it:
   small objects (facts, decisions), none of them cyclic; the collector walks
   every live object again at each of its full passes: 11 s of a 48 s
   decision at a million invoices here. The collector is paused for the
-  decision, and resumes afterwards (it is process-wide: in a threaded server
-  the other threads' cycles wait for those seconds, then are collected).
+  decision and for each sending batch, and resumes afterwards (it is
+  process-wide: in a threaded server the other threads' cycles wait for
+  those seconds, then are collected).
 * **Writing amounts and dates in the reader's language** (:class:`Formats`).
   Odoo's ``monetary`` and ``date`` widgets, ``format_amount`` and
   ``format_date`` look the language up again for every value (three cached

@@ -22,6 +22,15 @@ RENDER_CHUNK = 500
 ANALYZE_AFTER = 1000
 """Actions created at once from which their tables' statistics are refreshed."""
 
+REMINDER_EXPRESSIONS = (
+    "object.company_id.name",
+    "object.recipient_id.id",
+    "object.recipient_id.lang",
+    "object.recipient_id.name",
+)
+"""Field paths the shipped reminder templates put in their subject, sender,
+recipient and language (see :meth:`DebtAction.mail_allowed_qweb_expressions`)."""
+
 USER_FIELDS = frozenset({"review_note"})
 """The only field of an action a user writes; the run owns every other one."""
 
@@ -157,6 +166,16 @@ class DebtAction(models.Model):
         "ir.attachment", readonly=True, index="btree_not_null"
     )
     contact_log_ids = fields.One2many("debt.contact.log", "action_id", readonly=True)
+
+    def mail_allowed_qweb_expressions(self):
+        """The plain field paths of the reminders' subjects, recipients and
+        languages: Odoo reads them without evaluating code (four evaluations
+        a reminder otherwise), and users who do not edit templates may use
+        them as well."""
+        return (
+            *super().mail_allowed_qweb_expressions(),
+            *REMINDER_EXPRESSIONS,
+        )
 
     @api.depends("partner_id")
     def _compute_recipient_id(self):

@@ -607,7 +607,8 @@ class DebtCollectionRun(models.Model):
         if actions is None:
             # Another worker sent some of them since this transaction began.
             return 0
-        actions._execute(today=today)
+        with fastpath.collector_paused(self.env):
+            actions._execute(today=today)
         if limit and not self.env["debt.action"].search_count(
             [("run_id", "=", self.id), ("state", "=", "queued")], limit=1
         ):

@@ -1,6 +1,10 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import safe_eval
+
+from odoo.addons.mail.models.models import BaseModel as MailBaseModel
 
 from .common import DebtRelationsCase
 
@@ -53,6 +57,44 @@ class TestMailRender(DebtRelationsCase):
             "auto_delete": False,
             "reply_to": False,
         }
+
+    def test_plain_field_paths_read_without_evaluating_code(self):
+        """Subject, recipient and language of the reminders are plain field
+        paths Odoo reads without ``safe_eval``: the same text as evaluating them."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        other = self._create_customer("Deco Addict", lang="fr_FR")
+        self._create_invoice(self.customer, self.today - timedelta(days=9))
+        self._create_invoice(other, self.today - timedelta(days=9))
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        actions = run.action_ids.sorted("id")
+        template = self.stage_friendly.mail_template_id
+        fields = ("subject", "partner_to", "lang")
+        evaluations = []
+        real_safe_eval = safe_eval.safe_eval
+
+        def counted(expr, *args, **kwargs):
+            evaluations.append(expr)
+            return real_safe_eval(expr, *args, **kwargs)
+
+        with patch.object(safe_eval, "safe_eval", counted):
+            read = {name: template._render_field(name, actions.ids) for name in fields}
+        self.assertEqual(evaluations, [])
+        base = MailBaseModel.mail_allowed_qweb_expressions
+        Action = type(self.env["debt.action"])
+        with patch.object(Action, "mail_allowed_qweb_expressions", base):
+            with patch.object(safe_eval, "safe_eval", counted):
+                evaluated = {
+                    name: template._render_field(name, actions.ids) for name in fields
+                }
+        self.assertEqual(len(evaluations), len(fields) * len(actions))
+        self.assertEqual(read, evaluated)
+        first, second = actions
+        self.assertEqual(
+            read["subject"][first.id],
+            f"{self.company.name}: a friendly reminder about your invoices",
+        )
+        self.assertEqual(read["partner_to"][second.id], str(other.id))
+        self.assertEqual(read["lang"][second.id], "fr_FR")
 
     def test_mail_body_sanitized_once_as_odoo_stores_it(self):
         """The chatter body is sanitized once, yet is exactly what Odoo's own
