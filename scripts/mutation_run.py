@@ -36,6 +36,16 @@ MUTMUT_VERSION = "3.8.1"
 # (whitespace-insensitive), so they are recognised whatever their number.
 EQUIVALENT = {
     (
+        "services.money.x_is_below",
+        "if gap >= CLEAR_GAP:",
+    ): "amounts exactly 1.5 steps apart are at least one step apart once "
+    "rounded: both paths answer the same",
+    (
+        "services.money.x_is_below",
+        "if gap <= -CLEAR_GAP:",
+    ): "amounts exactly 1.5 steps apart are at least one step apart once "
+    "rounded: both paths answer the same",
+    (
         "services.forecast.x_forecast_partner",
         "elif _stops(None, ladder):",
     ): "past a reason that stops, every later day stops the same way: no step "

@@ -37,8 +37,9 @@ def test_is_below_far_apart_and_near_the_clear_gap():
     assert not money.is_below(123.45, 0.0, 0.01)
     assert money.is_below(-5.0, 5.0, 1.0)
     assert not money.is_below(5.0, -5.0, 1.0)
-    for rounding in (0.01, 0.05, 1.0):
-        for steps in (-2.0, -1.5, -1.0, -0.75, -0.5, 0.0, 0.5, 0.75, 1.0, 1.5, 2.0):
+    steps_apart = (-2.0, -1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0)
+    for rounding in (0.01, 0.05, 1.0, 5.0):
+        for steps in (*steps_apart, 1.5, 2.0):
             for base in (0.0, 2.675, 100.0, -37.5):
                 amount = base + steps * rounding
                 counted = money.to_units(amount, rounding) < money.to_units(
