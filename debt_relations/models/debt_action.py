@@ -28,8 +28,9 @@ REMINDER_EXPRESSIONS = (
     "object.recipient_id.lang",
     "object.recipient_id.name",
 )
-"""Field paths the shipped reminder templates put in their subject, sender,
-recipient and language (see :meth:`DebtAction.mail_allowed_qweb_expressions`)."""
+"""Field paths the shipped reminder templates put in their subject, recipient
+and language, and the greeting's name (see
+:meth:`DebtAction.mail_allowed_qweb_expressions`)."""
 
 USER_FIELDS = frozenset({"review_note"})
 """The only field of an action a user writes; the run owns every other one."""
@@ -169,9 +170,10 @@ class DebtAction(models.Model):
 
     def mail_allowed_qweb_expressions(self):
         """The plain field paths of the reminders' subjects, recipients and
-        languages: Odoo reads them without evaluating code (four evaluations
-        a reminder otherwise), and users who do not edit templates may use
-        them as well."""
+        languages: Odoo reads them without evaluating code (three evaluations
+        a reminder otherwise; the sender's address, with its fallback, is
+        still evaluated), and users who do not edit templates may use them
+        as well."""
         return (
             *super().mail_allowed_qweb_expressions(),
             *REMINDER_EXPRESSIONS,

@@ -34,10 +34,10 @@ def from_units(units, rounding):
 def is_below(amount, threshold, rounding):
     """True when ``amount`` is strictly below ``threshold`` at ``rounding``.
 
-    Amounts more than one step apart compare as they are: rounding moves each
-    by half a step at most, so their steps cannot meet (a run compares
-    millions of amounts, most of them far from the threshold). Closer ones
-    are counted in steps.
+    Amounts more than :data:`CLEAR_GAP` steps apart compare as they are:
+    rounding moves each by half a step at most, so their steps cannot meet (a
+    run compares millions of amounts, most of them far from the threshold).
+    Closer ones are counted in steps.
     """
     gap = (threshold - amount) / rounding
     if gap > CLEAR_GAP:
