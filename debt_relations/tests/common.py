@@ -1,12 +1,24 @@
+import importlib.util
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.modules.module import get_module_path
 from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+def load_migration(version, name="post-migration.py"):
+    """The addon's migration script ``name`` of ``version``, as a module."""
+    path = Path(get_module_path("debt_relations"), "migrations", version, name)
+    spec = importlib.util.spec_from_file_location(f"debt_migration_{version}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class DebtRelationsCase(AccountTestInvoicingCommon):

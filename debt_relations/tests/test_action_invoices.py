@@ -1,13 +1,10 @@
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
-from .common import DebtHttpCase
+from .common import DebtHttpCase, load_migration
 
 
 @tagged("post_install", "-at_install")
@@ -136,16 +133,7 @@ class TestActionInvoices(DebtHttpCase):
                 (mine | theirs)._ids,
             ],
         )
-        path = Path(
-            get_module_path("debt_relations"),
-            "migrations",
-            "18.0.1.2.0",
-            "post-migration.py",
-        )
-        spec = importlib.util.spec_from_file_location("debt_migration_1_2", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.migrate(cr, "18.0.1.1.0")
+        load_migration("18.0.1.2.0").migrate(cr, "18.0.1.1.0")
         self.env.invalidate_all()
         self.assertEqual(
             mine.move_keys, sorted([str(self.older.id), str(self.newer.id)])

@@ -1,20 +1,9 @@
-import importlib.util
 from datetime import date, timedelta
-from pathlib import Path
 
 from odoo.exceptions import ValidationError
-from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
-from .common import DebtHttpCase
-
-
-def _migration(version, name):
-    path = Path(get_module_path("debt_relations"), "migrations", version, name)
-    spec = importlib.util.spec_from_file_location(f"debt_migration_{version}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .common import DebtHttpCase, load_migration
 
 
 @tagged("post_install", "-at_install")
@@ -142,7 +131,7 @@ class TestPartnerProfile(DebtHttpCase):
         self.env["ir.config_parameter"].set_param(
             "debt_relations.review_stale_days", "5"
         )
-        _migration("18.0.1.1.0", "post-migration.py").migrate(cr, "18.0.1.0.0")
+        load_migration("18.0.1.1.0").migrate(cr, "18.0.1.0.0")
         self.env.invalidate_all()
         profile = self._profiles(self.customer)
         self.assertEqual(len(profile), 1)
