@@ -132,7 +132,11 @@ class DebtCollectionFacts(models.AbstractModel):
             query = self._open_invoice_query_as_of(company, as_of)
         else:
             query = self._open_invoice_query(company, move_ids)
-        rows = self.env.execute_query(query)
+        if move_ids is None:
+            with fastpath.large_query(self.env):
+                rows = self.env.execute_query(query)
+        else:
+            rows = self.env.execute_query(query)
         holds = self._get_hold_reasons(company, move_ids)
         return [
             eligibility.InvoiceFacts(

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
+from .. import fastpath
+
 FIGURE_FIELDS = (
     "tier_id",
     "tier_reason",
@@ -103,18 +105,30 @@ class DebtPartnerProfile(models.Model):
         return super().write(vals)
 
     @api.model
-    def _read_stored(self, company, partner_ids):
+    def _read_stored(self, company, partner_ids=None):
         """Partner id -> its stored profile in ``company`` (values of
         :data:`RUN_FIELDS` as Python values); customers never profiled are
-        left out. One query, no ORM cache filled."""
+        left out. One query, no ORM cache filled.
+
+        :param partner_ids: the customers to read; ``None``: every profile of
+            ``company`` (one pass over the table, where a list of ids would be
+            looked up one by one)
+        """
         self.flush_model(["partner_id", "company_id", *RUN_FIELDS])
+        if partner_ids is None:
+            of_partners = SQL("TRUE")
+        else:
+            of_partners = SQL(
+                "partner_id = ANY(%s)",
+                fastpath.array(self.env, partner_ids, "int4[]"),
+            )
         rows = self.env.execute_query_dict(
             SQL(
                 "SELECT partner_id, %s FROM debt_partner_profile "
-                "WHERE company_id = %s AND partner_id = ANY(%s)",
+                "WHERE company_id = %s AND %s",
                 SQL(", ").join(SQL.identifier(name) for name in RUN_FIELDS),
                 company.id,
-                list(partner_ids),
+                of_partners,
             )
         )
         floats = {

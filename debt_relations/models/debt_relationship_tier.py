@@ -149,8 +149,8 @@ class DebtRelationshipTier(models.Model):
     def _refresh_profiles(self, company, as_of):
         """Refresh the profile and tier of every customer of ``company``.
 
-        Set-based: one query for every customer's figures, then per batch of
-        :data:`PROFILE_BATCH` customers one query for the stored profiles, one
+        Set-based: one query for every customer's figures, one for their stored
+        profiles, then per batch of :data:`PROFILE_BATCH` customers one query
         for the agreements, one upsert of the profiles that changed
         (``debt.partner.profile``), one batch of chatter notes for the tier
         changes.
@@ -181,32 +181,26 @@ class DebtRelationshipTier(models.Model):
                 "amount_residual",
             ]
         )
-        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
-        partner_ids = [
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    """
-                SELECT DISTINCT commercial_partner_id FROM account_move
-                 WHERE company_id = %s AND move_type = 'out_invoice'
-                   AND state = 'posted' AND commercial_partner_id IS NOT NULL
-                    """,
-                    company.id,
-                )
-            )
-        ]
-        tiers = self._service_tiers(company)
-        # Every customer's figures in one query, handled per batch: PostgreSQL
-        # reads the ledger once, in order, where a query per batch would look
-        # each batch's invoices up by index, slower per invoice the larger the
-        # ledger.
-        rows = sorted(
-            self.env.execute_query(self._profile_query(company, as_of, partner_ids))
+        self.env["account.partial.reconcile"].flush_model(
+            ["debit_move_id", "max_date", "amount", "company_id"]
         )
+        tiers = self._service_tiers(company)
+        # Every customer's figures in one query, and every stored profile in
+        # another, handled per batch: PostgreSQL reads the ledger and the
+        # profiles once, in order, where a query per batch would look each
+        # batch up again, slower per customer the larger the ledger.
+        with fastpath.large_query(self.env):
+            rows = sorted(self.env.execute_query(self._profile_query(company, as_of)))
+        stored = self.env["debt.partner.profile"].sudo()._read_stored(company)
         figures, previous = {}, {}
         for batch in split_every(PROFILE_BATCH, rows, list):
             batch_figures, batch_previous = self._profile_batch(
-                company, as_of, [row[0] for row in batch], tiers, rows=batch
+                company,
+                as_of,
+                [row[0] for row in batch],
+                tiers,
+                rows=batch,
+                stored=stored,
             )
             figures.update(batch_figures)
             previous.update(batch_previous)
@@ -215,18 +209,25 @@ class DebtRelationshipTier(models.Model):
         return figures, previous
 
     @api.model
-    def _profile_batch(self, company, as_of, partner_ids, tiers, rows=None):
+    def _profile_batch(
+        self, company, as_of, partner_ids, tiers, rows=None, stored=None
+    ):
         """Refresh the profiles of ``partner_ids``.
 
         :param rows: their rows of :meth:`_profile_query`, when read
             already (default: read here)
+        :param stored: partner id -> stored profile
+            (:meth:`~.debt_partner_profile.DebtPartnerProfile._read_stored`),
+            when read already for these customers or more (default: read here)
         """
         if rows is None:
             rows = self.env.execute_query(
                 self._profile_query(company, as_of, partner_ids)
             )
         Profile = self.env["debt.partner.profile"].sudo()
-        stored_profiles = Profile._read_stored(company, partner_ids)
+        if stored is None:
+            stored = Profile._read_stored(company, partner_ids)
+        stored_profiles = stored
         agreements = self._agreement_counts(company, partner_ids)
         figures, previous, updates, changes = {}, {}, {}, {}
         for pid, since, revenue, paid, on_time, avg_late, overdue in rows:
@@ -264,7 +265,7 @@ class DebtRelationshipTier(models.Model):
         return figures, previous
 
     @api.model
-    def _profile_query(self, company, as_of, partner_ids):
+    def _profile_query(self, company, as_of, partner_ids=None):
         """One row per customer: since, revenue 12m, paid, on time, average days
         late, overdue as of the date.
 
@@ -274,17 +275,71 @@ class DebtRelationshipTier(models.Model):
         An invoice is paid when all its receivable lines are reconciled; it was
         paid on the date of its last reconciliation (``max_date``), on time
         when that date is not after its last due date.
+
+        :param partner_ids: the customers (commercial partners) to profile;
+            ``None``: every customer of ``company`` (a commercial partner with
+            a posted customer invoice). For them all, the ledger is read in
+            one pass: the reconciliations summed once per receivable line and
+            joined, where a few customers look theirs up line by line.
         """
+        params = {
+            "company": company.id,
+            "as_of": as_of,
+            "year_ago": fields.Date.subtract(as_of, years=1),
+        }
+        if partner_ids is None:
+            customers = SQL(
+                """
+                SELECT DISTINCT commercial_partner_id AS id FROM account_move
+                 WHERE company_id = %(company)s AND move_type = 'out_invoice'
+                   AND state = 'posted' AND commercial_partner_id IS NOT NULL
+                """,
+                **params,
+            )
+            of_customers = SQL("m.commercial_partner_id IS NOT NULL")
+            reconciled = SQL(
+                """
+                LEFT JOIN (
+                        SELECT apr.debit_move_id, MAX(apr.max_date) AS paid_date,
+                               SUM(apr.amount) FILTER (
+                                   WHERE apr.max_date > %(as_of)s) AS paid_later
+                          FROM account_partial_reconcile apr
+                         WHERE apr.company_id = %(company)s
+                      GROUP BY apr.debit_move_id
+                       ) r ON r.debit_move_id = l.id
+                """,
+                **params,
+            )
+        else:
+            ids = fastpath.array(self.env, partner_ids, "int4[]")
+            customers = SQL("SELECT id FROM res_partner WHERE id = ANY(%s)", ids)
+            of_customers = SQL("m.commercial_partner_id = ANY(%s)", ids)
+            reconciled = SQL(
+                """
+                LEFT JOIN LATERAL (
+                        SELECT MAX(apr.max_date) AS paid_date,
+                               SUM(apr.amount) FILTER (
+                                   WHERE apr.max_date > %(as_of)s) AS paid_later
+                          FROM account_partial_reconcile apr
+                         WHERE apr.debit_move_id = l.id
+                       ) r ON TRUE
+                """,
+                **params,
+            )
+        # ``inv`` is not materialised: PostgreSQL then estimates its rows from
+        # the table's statistics and joins the lines by hash or merge, where a
+        # materialised one, estimated at a few thousand rows, is looked up
+        # invoice by invoice.
         return SQL(
             """
-            WITH inv AS (
+            WITH inv AS NOT MATERIALIZED (
                 SELECT m.id, m.commercial_partner_id AS partner_id, m.move_type,
                        m.invoice_date, m.payment_state, m.amount_untaxed_signed
                   FROM account_move m
                  WHERE m.company_id = %(company)s
                    AND m.move_type IN ('out_invoice', 'out_refund')
                    AND m.state = 'posted'
-                   AND m.commercial_partner_id = ANY(%(ids)s)
+                   AND %(of_customers)s
                    AND m.invoice_date <= %(as_of)s
             ), terms AS (
                 SELECT l.move_id, MAX(l.date_maturity) AS due,
@@ -294,13 +349,7 @@ class DebtRelationshipTier(models.Model):
                        MAX(r.paid_date) AS paid_date
                   FROM account_move_line l
                   JOIN inv ON inv.id = l.move_id AND inv.move_type = 'out_invoice'
-             LEFT JOIN LATERAL (
-                        SELECT MAX(apr.max_date) AS paid_date,
-                               SUM(apr.amount) FILTER (
-                                   WHERE apr.max_date > %(as_of)s) AS paid_later
-                          FROM account_partial_reconcile apr
-                         WHERE apr.debit_move_id = l.id
-                       ) r ON TRUE
+                       %(reconciled)s
                  WHERE l.display_type = 'payment_term'
               GROUP BY l.move_id
             ), history AS (
@@ -330,16 +379,15 @@ class DebtRelationshipTier(models.Model):
             )
             SELECT p.id, h.since, h.revenue, pd.paid, pd.on_time, pd.avg_late,
                    o.amount
-              FROM res_partner p
+              FROM (%(customers)s) p
          LEFT JOIN history h ON h.partner_id = p.id
          LEFT JOIN paid pd ON pd.partner_id = p.id
          LEFT JOIN overdue o ON o.partner_id = p.id
-             WHERE p.id = ANY(%(ids)s)
             """,
-            company=company.id,
-            ids=fastpath.array(self.env, partner_ids, "int4[]"),
-            as_of=as_of,
-            year_ago=fields.Date.subtract(as_of, years=1),
+            of_customers=of_customers,
+            reconciled=reconciled,
+            customers=customers,
+            **params,
         )
 
     @api.model

@@ -3,6 +3,12 @@ from datetime import timedelta
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
+
+from odoo.addons.debt_relations.models.debt_action import (
+    MOVE_KEYS_INDEX,
+    MOVE_KEYS_PENDING_LIST_KB,
+)
 
 from .common import DebtHttpCase, load_migration
 
@@ -68,6 +74,29 @@ class TestActionInvoices(DebtHttpCase):
             Action.search([("id", "in", run_actions.ids), ("move_ids", "!=", False)]),
             run_actions,
         )
+
+    def test_invoice_keys_index_takes_a_days_run_before_merging(self):
+        def options():
+            [[value]] = self.env.execute_query(
+                SQL(
+                    "SELECT reloptions FROM pg_class WHERE relname = %s",
+                    MOVE_KEYS_INDEX,
+                )
+            )
+            return value
+
+        expected = [f"gin_pending_list_limit={MOVE_KEYS_PENDING_LIST_KB}"]
+        self.assertEqual(options(), expected)
+        # Set back by a module update when changed by hand.
+        self.env.execute_query(
+            SQL(
+                "ALTER INDEX %s RESET (gin_pending_list_limit)",
+                SQL.identifier(MOVE_KEYS_INDEX),
+            )
+        )
+        self.assertFalse(options())
+        self.env["debt.action"].init()
+        self.assertEqual(options(), expected)
 
     def test_verifying_drops_a_settled_invoice_from_the_list(self):
         actions = self._decide()

@@ -236,6 +236,24 @@ class TestFastPath(DebtRelationsCase):
                     self.assertIsInstance(fastpath.array(self.env, values, cast), list)
                     self.assertEqual(read_back(values, cast), values)
 
+    def test_large_queries_get_more_memory_then_the_setting_back(self):
+        def work_mem():
+            [[value]] = self.env.execute_query(SQL("SHOW work_mem"))
+            return value
+
+        before = work_mem()
+        with fastpath.large_query(self.env):
+            self.assertEqual(work_mem(), fastpath.LARGE_QUERY_WORK_MEM)
+        self.assertEqual(work_mem(), before)
+        with patch.object(fastpath, "ENABLED", False):
+            with fastpath.large_query(self.env):
+                self.assertEqual(work_mem(), before)
+        # Only ever raised: a server given more keeps it.
+        self.env.execute_query(SQL("SET LOCAL work_mem = '256MB'"))
+        with fastpath.large_query(self.env):
+            self.assertEqual(work_mem(), "256MB")
+        self.assertEqual(work_mem(), "256MB")
+
     def test_collector_paused_while_deciding_then_resumed(self):
         self._customers_due(2)
         seen = []

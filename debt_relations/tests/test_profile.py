@@ -92,24 +92,31 @@ class TestProfile(DebtRelationsCase):
             invoice = self._create_invoice(partner, due, amount)
             self._pay(invoice, pay_date=due + timedelta(days=days_late))
 
-    def test_profile_figures(self):
+    def _mixed_history(self, partner):
+        """Invoices paid early, on the day, late, in part, in two parts, after
+        today, and one not yet due."""
         today = self.today
-        early = self._create_invoice(self.customer, today - timedelta(days=100), 100)
+        early = self._create_invoice(partner, today - timedelta(days=100), 100)
         self._pay(early, pay_date=today - timedelta(days=110))
-        on_due = self._create_invoice(self.customer, today - timedelta(days=80), 200)
+        on_due = self._create_invoice(partner, today - timedelta(days=80), 200)
         self._pay(on_due, pay_date=today - timedelta(days=80))
-        late = self._create_invoice(self.customer, today - timedelta(days=60), 300)
+        late = self._create_invoice(partner, today - timedelta(days=60), 300)
         self._pay(late, pay_date=today - timedelta(days=51))
-        partial = self._create_invoice(self.customer, today - timedelta(days=20), 400)
+        partial = self._create_invoice(partner, today - timedelta(days=20), 400)
         self._pay(partial, amount=150.0, pay_date=today - timedelta(days=25))
         # Paid in two parts, the last one late: late by the last payment.
-        split = self._create_invoice(self.customer, today - timedelta(days=40), 100)
+        split = self._create_invoice(partner, today - timedelta(days=40), 100)
         self._pay(split, amount=50.0, pay_date=today - timedelta(days=45))
         self._pay(split, amount=50.0, pay_date=today - timedelta(days=37))
         # Paid after the as-of date: still open as of then.
-        future = self._create_invoice(self.customer, today - timedelta(days=10), 50)
+        future = self._create_invoice(partner, today - timedelta(days=10), 50)
         self._pay(future, pay_date=today + timedelta(days=3))
-        self._create_invoice(self.customer, today + timedelta(days=10), 70)
+        self._create_invoice(partner, today + timedelta(days=10), 70)
+        return early
+
+    def test_profile_figures(self):
+        today = self.today
+        early = self._mixed_history(self.customer)
 
         self._run(today)
         partner = self._partner()
@@ -131,6 +138,40 @@ class TestProfile(DebtRelationsCase):
         self.assertEqual(partner.debt_tier_id, self.tier_standard)
         self.assertIn("Paid 2 of 4 invoices on time", partner.debt_tier_reason)
         self.assertIn("3.0 days late on average", partner.debt_tier_reason)
+
+    def test_every_customer_at_once_gives_the_figures_of_each_alone(self):
+        """The run reads every customer's figures in one pass (reconciliations
+        summed per line, then joined); a few customers are read by looking
+        their reconciliations up: both give the same rows."""
+        other = self._create_customer("Second Ledger")
+        self._mixed_history(self.customer)
+        self._mixed_history(other)
+        self._pay(self._create_invoice(other, self.today - timedelta(days=5), 80))
+        Tier = self.env["debt.relationship.tier"]
+        ids = [self.customer.id, other.id]
+        for as_of in (self.today, self.today - timedelta(days=30)):
+            with self.subTest(as_of=as_of):
+                alone = sorted(
+                    self.env.execute_query(
+                        Tier._profile_query(self.company, as_of, ids)
+                    )
+                )
+                at_once = sorted(
+                    row
+                    for row in self.env.execute_query(
+                        Tier._profile_query(self.company, as_of)
+                    )
+                    if row[0] in ids
+                )
+                self.assertEqual(len(alone), 2)
+                self.assertEqual(at_once, alone)
+                # Invoices paid (some late) by then in both customers' figures.
+                self.assertTrue(all(row[3] and row[5] for row in alone))
+        # Today: what is still overdue, counting what was paid after the day.
+        [(_pid, *figures)] = self.env.execute_query(
+            Tier._profile_query(self.company, self.today, [self.customer.id])
+        )
+        self.assertTrue(self.company.currency_id.is_zero(figures[-1] - 300.0))
 
     def test_tiers_and_reasons(self):
         key = self._create_customer("Key Customer")
