@@ -227,7 +227,6 @@ class DebtRelationshipTier(models.Model):
         Profile = self.env["debt.partner.profile"].sudo()
         if stored is None:
             stored = Profile._read_stored(company, partner_ids)
-        stored_profiles = stored
         agreements = self._agreement_counts(company, partner_ids)
         figures, previous, updates, changes = {}, {}, {}, {}
         for pid, since, revenue, paid, on_time, avg_late, overdue in rows:
@@ -245,21 +244,21 @@ class DebtRelationshipTier(models.Model):
                 disputes=disputes,
             )
             figures[pid] = facts
-            stored = stored_profiles.get(pid) or {}
-            if pid in stored_profiles:
-                previous[pid] = stored
+            before = stored.get(pid) or {}
+            if pid in stored:
+                previous[pid] = before
             tier_id = profile.choose_tier(facts, tiers, as_of)
             reason = self._reason_text(facts, as_of)
             values = _profile_values(facts, tier_id, reason)
             # Most profiles do not change from one day to the next: write only
             # those that did.
-            if values != {name: stored.get(name) for name in FIGURE_FIELDS}:
+            if values != {name: before.get(name) for name in FIGURE_FIELDS}:
                 updates[pid] = values
             # A customer profiled for the first time has no tier to change
             # from: thousands of them on the first run, none worth a note.
-            profiled = any(stored.get(name) is not None for name in FIGURE_FIELDS)
-            if profiled and tier_id != stored.get("tier_id"):
-                changes[pid] = (stored.get("tier_id"), tier_id, reason)
+            profiled = any(before.get(name) is not None for name in FIGURE_FIELDS)
+            if profiled and tier_id != before.get("tier_id"):
+                changes[pid] = (before.get("tier_id"), tier_id, reason)
         Profile._upsert(company, updates)
         self._log_tier_changes(changes)
         return figures, previous
