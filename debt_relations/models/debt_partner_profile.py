@@ -2,8 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
-from .. import fastpath
-
 FIGURE_FIELDS = (
     "tier_id",
     "tier_reason",
@@ -105,30 +103,16 @@ class DebtPartnerProfile(models.Model):
         return super().write(vals)
 
     @api.model
-    def _read_stored(self, company, partner_ids=None):
+    def _read_stored(self, company):
         """Partner id -> its stored profile in ``company`` (values of
-        :data:`RUN_FIELDS` as Python values); customers never profiled are
-        left out. One query, no ORM cache filled.
-
-        :param partner_ids: the customers to read; ``None``: every profile of
-            ``company`` (one pass over the table, where a list of ids would be
-            looked up one by one)
-        """
+        :data:`RUN_FIELDS` as Python values), for every customer profiled
+        there. One pass over the table, no ORM cache filled."""
         self.flush_model(["partner_id", "company_id", *RUN_FIELDS])
-        if partner_ids is None:
-            of_partners = SQL("TRUE")
-        else:
-            of_partners = SQL(
-                "partner_id = ANY(%s)",
-                fastpath.array(self.env, partner_ids, "int4[]"),
-            )
         rows = self.env.execute_query_dict(
             SQL(
-                "SELECT partner_id, %s FROM debt_partner_profile "
-                "WHERE company_id = %s AND %s",
+                "SELECT partner_id, %s FROM debt_partner_profile WHERE company_id = %s",
                 SQL(", ").join(SQL.identifier(name) for name in RUN_FIELDS),
                 company.id,
-                of_partners,
             )
         )
         floats = {

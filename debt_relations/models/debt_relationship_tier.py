@@ -195,12 +195,7 @@ class DebtRelationshipTier(models.Model):
         figures, previous = {}, {}
         for batch in split_every(PROFILE_BATCH, rows, list):
             batch_figures, batch_previous = self._profile_batch(
-                company,
-                as_of,
-                [row[0] for row in batch],
-                tiers,
-                rows=batch,
-                stored=stored,
+                company, as_of, batch, tiers, stored
             )
             figures.update(batch_figures)
             previous.update(batch_previous)
@@ -209,24 +204,15 @@ class DebtRelationshipTier(models.Model):
         return figures, previous
 
     @api.model
-    def _profile_batch(
-        self, company, as_of, partner_ids, tiers, rows=None, stored=None
-    ):
-        """Refresh the profiles of ``partner_ids``.
+    def _profile_batch(self, company, as_of, rows, tiers, stored):
+        """Refresh the profiles of the customers of ``rows``.
 
-        :param rows: their rows of :meth:`_profile_query`, when read
-            already (default: read here)
-        :param stored: partner id -> stored profile
-            (:meth:`~.debt_partner_profile.DebtPartnerProfile._read_stored`),
-            when read already for these customers or more (default: read here)
+        :param rows: their rows of :meth:`_profile_query`
+        :param stored: partner id -> stored profile, of these customers or
+            more (:meth:`~.debt_partner_profile.DebtPartnerProfile._read_stored`)
         """
-        if rows is None:
-            rows = self.env.execute_query(
-                self._profile_query(company, as_of, partner_ids)
-            )
         Profile = self.env["debt.partner.profile"].sudo()
-        if stored is None:
-            stored = Profile._read_stored(company, partner_ids)
+        partner_ids = [row[0] for row in rows]
         agreements = self._agreement_counts(company, partner_ids)
         figures, previous, updates, changes = {}, {}, {}, {}
         for pid, since, revenue, paid, on_time, avg_late, overdue in rows:
@@ -264,9 +250,10 @@ class DebtRelationshipTier(models.Model):
         return figures, previous
 
     @api.model
-    def _profile_query(self, company, as_of, partner_ids=None):
-        """One row per customer: since, revenue 12m, paid, on time, average days
-        late, overdue as of the date.
+    def _profile_query(self, company, as_of):
+        """One row per customer of ``company`` (a commercial partner with a
+        posted customer invoice): since, revenue 12m, paid, on time, average
+        days late, overdue as of the date.
 
         Overdue as of the date: today's residual plus what was reconciled after
         that date (a run simulated for a past day sees the balance of that day).
@@ -275,60 +262,12 @@ class DebtRelationshipTier(models.Model):
         paid on the date of its last reconciliation (``max_date``), on time
         when that date is not after its last due date.
 
-        :param partner_ids: the customers (commercial partners) to profile;
-            ``None``: every customer of ``company`` (a commercial partner with
-            a posted customer invoice). For them all, the ledger is read in
-            one pass: the reconciliations summed once per receivable line and
-            joined, where a few customers look theirs up line by line.
+        The ledger is read in one pass: the reconciliations are summed once per
+        receivable line and joined, and ``inv`` is not materialised, so that
+        PostgreSQL estimates its rows from the table's statistics and joins
+        the lines by hash or merge (a materialised one, estimated at a few
+        thousand rows, is looked up invoice by invoice).
         """
-        params = {
-            "company": company.id,
-            "as_of": as_of,
-            "year_ago": fields.Date.subtract(as_of, years=1),
-        }
-        if partner_ids is None:
-            customers = SQL(
-                """
-                SELECT DISTINCT commercial_partner_id AS id FROM account_move
-                 WHERE company_id = %(company)s AND move_type = 'out_invoice'
-                   AND state = 'posted' AND commercial_partner_id IS NOT NULL
-                """,
-                **params,
-            )
-            of_customers = SQL("m.commercial_partner_id IS NOT NULL")
-            reconciled = SQL(
-                """
-                LEFT JOIN (
-                        SELECT apr.debit_move_id, MAX(apr.max_date) AS paid_date,
-                               SUM(apr.amount) FILTER (
-                                   WHERE apr.max_date > %(as_of)s) AS paid_later
-                          FROM account_partial_reconcile apr
-                         WHERE apr.company_id = %(company)s
-                      GROUP BY apr.debit_move_id
-                       ) r ON r.debit_move_id = l.id
-                """,
-                **params,
-            )
-        else:
-            ids = fastpath.array(self.env, partner_ids, "int4[]")
-            customers = SQL("SELECT id FROM res_partner WHERE id = ANY(%s)", ids)
-            of_customers = SQL("m.commercial_partner_id = ANY(%s)", ids)
-            reconciled = SQL(
-                """
-                LEFT JOIN LATERAL (
-                        SELECT MAX(apr.max_date) AS paid_date,
-                               SUM(apr.amount) FILTER (
-                                   WHERE apr.max_date > %(as_of)s) AS paid_later
-                          FROM account_partial_reconcile apr
-                         WHERE apr.debit_move_id = l.id
-                       ) r ON TRUE
-                """,
-                **params,
-            )
-        # ``inv`` is not materialised: PostgreSQL then estimates its rows from
-        # the table's statistics and joins the lines by hash or merge, where a
-        # materialised one, estimated at a few thousand rows, is looked up
-        # invoice by invoice.
         return SQL(
             """
             WITH inv AS NOT MATERIALIZED (
@@ -338,7 +277,7 @@ class DebtRelationshipTier(models.Model):
                  WHERE m.company_id = %(company)s
                    AND m.move_type IN ('out_invoice', 'out_refund')
                    AND m.state = 'posted'
-                   AND %(of_customers)s
+                   AND m.commercial_partner_id IS NOT NULL
                    AND m.invoice_date <= %(as_of)s
             ), terms AS (
                 SELECT l.move_id, MAX(l.date_maturity) AS due,
@@ -348,7 +287,14 @@ class DebtRelationshipTier(models.Model):
                        MAX(r.paid_date) AS paid_date
                   FROM account_move_line l
                   JOIN inv ON inv.id = l.move_id AND inv.move_type = 'out_invoice'
-                       %(reconciled)s
+             LEFT JOIN (
+                        SELECT apr.debit_move_id, MAX(apr.max_date) AS paid_date,
+                               SUM(apr.amount) FILTER (
+                                   WHERE apr.max_date > %(as_of)s) AS paid_later
+                          FROM account_partial_reconcile apr
+                         WHERE apr.company_id = %(company)s
+                      GROUP BY apr.debit_move_id
+                       ) r ON r.debit_move_id = l.id
                  WHERE l.display_type = 'payment_term'
               GROUP BY l.move_id
             ), history AS (
@@ -378,15 +324,16 @@ class DebtRelationshipTier(models.Model):
             )
             SELECT p.id, h.since, h.revenue, pd.paid, pd.on_time, pd.avg_late,
                    o.amount
-              FROM (%(customers)s) p
+              FROM (SELECT DISTINCT commercial_partner_id AS id FROM account_move
+                     WHERE company_id = %(company)s AND move_type = 'out_invoice'
+                       AND state = 'posted' AND commercial_partner_id IS NOT NULL) p
          LEFT JOIN history h ON h.partner_id = p.id
          LEFT JOIN paid pd ON pd.partner_id = p.id
          LEFT JOIN overdue o ON o.partner_id = p.id
             """,
-            of_customers=of_customers,
-            reconciled=reconciled,
-            customers=customers,
-            **params,
+            company=company.id,
+            as_of=as_of,
+            year_ago=fields.Date.subtract(as_of, years=1),
         )
 
     @api.model

@@ -139,39 +139,30 @@ class TestProfile(DebtRelationsCase):
         self.assertIn("Paid 2 of 4 invoices on time", partner.debt_tier_reason)
         self.assertIn("3.0 days late on average", partner.debt_tier_reason)
 
-    def test_every_customer_at_once_gives_the_figures_of_each_alone(self):
-        """The run reads every customer's figures in one pass (reconciliations
-        summed per line, then joined); a few customers are read by looking
-        their reconciliations up: both give the same rows."""
-        other = self._create_customer("Second Ledger")
+    def test_profile_figures_as_of_an_earlier_day(self):
+        """Read in one pass over the ledger, the figures of a past day count
+        only what was invoiced and paid by then."""
         self._mixed_history(self.customer)
-        self._mixed_history(other)
-        self._pay(self._create_invoice(other, self.today - timedelta(days=5), 80))
-        Tier = self.env["debt.relationship.tier"]
-        ids = [self.customer.id, other.id]
-        for as_of in (self.today, self.today - timedelta(days=30)):
-            with self.subTest(as_of=as_of):
-                alone = sorted(
-                    self.env.execute_query(
-                        Tier._profile_query(self.company, as_of, ids)
-                    )
-                )
-                at_once = sorted(
-                    row
-                    for row in self.env.execute_query(
-                        Tier._profile_query(self.company, as_of)
-                    )
-                    if row[0] in ids
-                )
-                self.assertEqual(len(alone), 2)
-                self.assertEqual(at_once, alone)
-                # Invoices paid (some late) by then in both customers' figures.
-                self.assertTrue(all(row[3] and row[5] for row in alone))
-        # Today: what is still overdue, counting what was paid after the day.
-        [(_pid, *figures)] = self.env.execute_query(
-            Tier._profile_query(self.company, self.today, [self.customer.id])
+        as_of = self.today - timedelta(days=30)
+        query = self.env["debt.relationship.tier"]._profile_query(self.company, as_of)
+        [(since, revenue, paid, on_time, avg_late, overdue)] = [
+            row[1:]
+            for row in self.env.execute_query(query)
+            if row[0] == self.customer.id
+        ]
+        # Paid by then: early, on the day, 9 days late, in two parts 3 days
+        # late; the partial one and the one paid after today are not.
+        self.assertEqual((paid, on_time), (4, 2))
+        self.assertAlmostEqual(float(avg_late), (9 + 3) / 4)
+        self.assertEqual(since, self.today - timedelta(days=130))
+        # Invoiced by then: all but the invoice dated 20 days ago.
+        self.assertTrue(
+            self.company.currency_id.is_zero(
+                revenue - (100 + 200 + 300 + 400 + 100 + 50)
+            )
         )
-        self.assertTrue(self.company.currency_id.is_zero(figures[-1] - 300.0))
+        # Nothing was overdue that day: what fell due before it was paid.
+        self.assertTrue(self.company.currency_id.is_zero(overdue or 0.0))
 
     def test_tiers_and_reasons(self):
         key = self._create_customer("Key Customer")
