@@ -72,10 +72,17 @@ import weakref
 
 import babel.dates
 from lxml import html
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from psycopg2.extensions import ISQLQuote, QuotedString
 
-from odoo.tools import SQL, config, email_normalize, format_amount, format_date
+from odoo.tools import (
+    SQL,
+    config,
+    email_normalize,
+    float_round,
+    format_amount,
+    format_date,
+)
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from odoo.addons.base.models.res_lang import intersperse
@@ -384,6 +391,7 @@ class Formats:
         # Weakly: the cache's value must not keep its key (the env) alive.
         self._env = weakref.ref(env)
         self.fast = enabled(env)
+        self._currencies = {}
         if self.fast:
             lang = get_lang(env)
             self._rules = _lang_rules(
@@ -398,9 +406,32 @@ class Formats:
     def env(self):
         return self._env()
 
-    def _number(self, value, currency):
+    def _currency(self, currency):
+        """What writing an amount in ``currency`` reads of it, read once:
+        decimal places, rounding, the text before and after the number (as
+        text and as HTML)."""
+        rules = self._currencies.get(currency.id)
+        if rules is None:
+            symbol = currency.symbol or ""
+            if currency.position == "before":
+                pre, post = f"{symbol}\N{NO-BREAK SPACE}", ""
+            else:
+                pre, post = "", f"\N{NO-BREAK SPACE}{symbol}"
+            rules = self._currencies[currency.id] = (
+                currency.decimal_places,
+                currency.rounding,
+                pre,
+                post,
+                str(escape(pre)),
+                str(escape(post)),
+            )
+        return rules
+
+    def _number(self, value, decimal_places, rounding):
         grouping, thousands_sep, decimal_point, _locale, _ldml = self._rules
-        parts = ("%.*f" % (currency.decimal_places, currency.round(value))).split(".")
+        # res.currency.round
+        value = float_round(value, precision_rounding=rounding)
+        parts = ("%.*f" % (decimal_places, value)).split(".")
         parts[0] = intersperse(parts[0], grouping, thousands_sep)[0]
         return (
             decimal_point.join(parts)
@@ -408,19 +439,12 @@ class Formats:
             .replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
         )
 
-    @staticmethod
-    def _symbol(currency):
-        symbol = currency.symbol or ""
-        if currency.position == "before":
-            return f"{symbol}\N{NO-BREAK SPACE}", ""
-        return "", f"\N{NO-BREAK SPACE}{symbol}"
-
     def amount(self, value, currency):
         """``value`` in ``currency``, as text (``res.currency.format``)."""
         if not self.fast:
             return format_amount(self.env, value, currency)
-        pre, post = self._symbol(currency)
-        return f"{pre}{self._number(value, currency)}{post}"
+        decimal_places, rounding, pre, post, _pre, _post = self._currency(currency)
+        return f"{pre}{self._number(value, decimal_places, rounding)}{post}"
 
     def monetary(self, value, currency):
         """``value`` in ``currency``, as the ``monetary`` widget writes it."""
@@ -428,10 +452,9 @@ class Formats:
             return self.env["ir.qweb.field.monetary"].value_to_html(
                 value, {"display_currency": currency}
             )
-        pre, post = self._symbol(currency)
-        return Markup('{pre}<span class="oe_currency_value">{0}</span>{post}').format(
-            self._number(value, currency), pre=pre, post=post
-        )
+        decimal_places, rounding, _pre, _post, pre, post = self._currency(currency)
+        number = escape(self._number(value, decimal_places, rounding))
+        return Markup(f'{pre}<span class="oe_currency_value">{number}</span>{post}')
 
     def date(self, value):
         """A date, as the ``date`` widget writes it (``format_date``)."""

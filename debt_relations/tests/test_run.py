@@ -7,8 +7,9 @@ from freezegun import freeze_time
 
 from odoo.sql_db import Cursor
 from odoo.tests import tagged
+from odoo.tools import SQL
 
-from odoo.addons.debt_relations.models.debt_action import DebtAction
+from odoo.addons.debt_relations.models.debt_action import QUEUED_INDEX, DebtAction
 
 from .common import DebtRelationsCase
 
@@ -182,6 +183,45 @@ class TestCollectionRun(DebtRelationsCase):
             )
         )
         self.assertEqual(run._send_next_batch(), 2)
+        self.assertEqual(run.state, "done")
+
+    def test_batches_claim_through_the_queued_actions_only(self):
+        """A batch finds the run's next queued actions without stepping over
+        those already sent (the claim through the primary key grew with the
+        actions sent before it)."""
+        for index in range(3):
+            customer = self._create_customer(f"Claimed {index}")
+            self._create_invoice(customer, self.today - timedelta(days=10))
+        self.env["ir.config_parameter"].set_param("debt_relations.batch_size", 1)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        claims = []
+        original = Cursor.execute
+
+        def execute(cr, query, params=None, log_exceptions=True):
+            if "SKIP LOCKED" in str(getattr(query, "code", query)):
+                claims.append(query)
+            return original(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", execute):
+            self.assertEqual(run._send_next_batch(), 1)
+        self.assertEqual(len(claims), 1)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in self.env.execute_query(SQL("EXPLAIN %s", claims[0]))
+        )
+        self.assertIn(QUEUED_INDEX, plan)
+        # The index holds the queued actions only.
+        [[indexed]] = self.env.execute_query(
+            SQL(
+                "SELECT pg_get_indexdef(%s::regclass)",
+                QUEUED_INDEX,
+            )
+        )
+        self.assertIn("WHERE ((state)::text = 'queued'::text)", indexed)
+        self.assertEqual(run._send_next_batch(), 1)
+        self.assertEqual(run._send_next_batch(), 1)
+        self.assertEqual(set(run.action_ids.mapped("state")), {"done"})
         self.assertEqual(run.state, "done")
 
     def test_run_closed_by_another_worker_is_left_alone(self):
