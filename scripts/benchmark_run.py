@@ -22,8 +22,9 @@ Run by hand, never in CI. The database must have ``debt_relations`` installed
    ``generate_credit_lines`` (and, with ``--oca-queue``, the emails it queues)
    on the same invoices.
 5. Prints, and with ``--json FILE`` writes, each phase's wall time, time per
-   invoice, query count and number of batches, and the peak memory (RSS) of
-   the deciding process and of the sending workers. ``--summary FILE...``
+   invoice, query count and number of batches, the processor time of the
+   queueing (the workers' own and their database backends'), and the peak
+   memory (RSS) of the deciding process and of the sending workers. ``--summary FILE...``
    reads such files (one per invocation, e.g. one per ledger size) and prints
    the scale curve: time per invoice and its ratio to the 100,000-invoice
    point, queries per batch, peak memory, and the targets met or missed.
@@ -575,6 +576,40 @@ def current_rss_mb():
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+class CpuClock:
+    """Processor time spent by this process and by its database backend.
+
+    On a shared virtual machine the wall time of the same work varies by a
+    fifth between invocations; the processor time it takes varies much less,
+    so the benchmark reports both. The backend's time is read from ``/proc``
+    when the database server runs on this machine (else it is not counted).
+    """
+
+    def __init__(self, cr):
+        cr.execute("SELECT pg_backend_pid()")
+        [[backend]] = cr.fetchall()
+        self._stat = f"/proc/{backend}/stat"
+        self.seconds = self.db_seconds = 0.0
+
+    def _db(self):
+        try:
+            with open(self._stat) as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        # utime and stime, the 14th and 15th fields of the line
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self):
+        self._start = (time.process_time(), self._db())
+        return self
+
+    def __exit__(self, *exc):
+        own, db = self._start
+        self.seconds += time.process_time() - own
+        self.db_seconds += self._db() - db
+
+
 def addon_constant(name, default, *modules):
     """A batch size of the addon, from the first of ``modules`` defining it."""
     for module in modules:
@@ -709,8 +744,9 @@ def measure_debt_relations(env, company, as_of, args, results):
         queue, batches = send_in_parallel(env, run, args, results)
     else:
         queue, batches = Meter(cr), 0
+        clock = CpuClock(cr)
         while True:
-            with queue:
+            with queue, clock:
                 sent = run._send_next_batch()
                 cr.commit()
             if not sent:
@@ -720,6 +756,7 @@ def measure_debt_relations(env, company, as_of, args, results):
                 print(f"Stopped after {batches} batches (--max-batches).")
                 break
         results["peak_rss_workers_mb"] = round(peak_rss_mb(), 1)
+        queue.cpu_seconds, queue.db_cpu_seconds = clock.seconds, clock.db_seconds
     run.invalidate_recordset()
     mails = env["mail.mail"].search_count(
         [("mail_message_id", "in", run.action_ids.mail_message_id.ids)]
@@ -730,6 +767,13 @@ def measure_debt_relations(env, company, as_of, args, results):
         workers=max(args.workers, 1),
         ms_per_reminder=round(queue.seconds / mails * 1e3, 3) if mails else 0,
         complete=not args.max_batches,
+        cpu_seconds=round(queue.cpu_seconds, 3),
+        db_cpu_seconds=round(queue.db_cpu_seconds, 3),
+        cpu_ms_per_reminder=(
+            round((queue.cpu_seconds + queue.db_cpu_seconds) / mails * 1e3, 3)
+            if mails
+            else 0
+        ),
     )
     results["phases"]["queue"] = queue_phase
     figures.append(
@@ -738,7 +782,10 @@ def measure_debt_relations(env, company, as_of, args, results):
             queue,
             f"{mails} reminders (mail.mail) in {batches} batches by "
             f"{max(args.workers, 1)} worker(s), "
-            f"{len(run.action_ids.contact_log_ids)} contact logs",
+            f"{len(run.action_ids.contact_log_ids)} contact logs; processor "
+            f"{queue.cpu_seconds:.1f} s in the workers, "
+            f"{queue.db_cpu_seconds:.1f} s in their database backends "
+            f"({queue_phase['cpu_ms_per_reminder']:.2f} ms a reminder)",
         )
     )
     return figures
@@ -755,13 +802,15 @@ def send_worker(args):
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         run = env["debt.collection.run"].browse(args.send_worker)
+        clock = CpuClock(cr)
         print("ready", flush=True)
         sys.stdin.readline()
         batches = 0
         start = cr.sql_log_count
         while not args.max_batches or batches < args.max_batches:
-            sent = run._send_next_batch()
-            cr.commit()
+            with clock:
+                sent = run._send_next_batch()
+                cr.commit()
             if sent:
                 batches += 1
                 continue
@@ -773,7 +822,8 @@ def send_worker(args):
                 break
             time.sleep(0.05)  # another worker holds the rest: look again
         print(
-            f"done {batches} {cr.sql_log_count - start} {peak_rss_mb():.1f}",
+            f"done {batches} {cr.sql_log_count - start} {peak_rss_mb():.1f} "
+            f"{clock.seconds:.3f} {clock.db_seconds:.3f}",
             flush=True,
         )
 
@@ -808,6 +858,7 @@ def send_in_parallel(env, run, args, results):
         worker.stdin.flush()
     batches = 0
     peaks = []
+    cpu = [0.0, 0.0]
     for worker in workers:
         line = worker.stdout.readline().split()
         if worker.wait() or not line or line[0] != "done":
@@ -817,7 +868,10 @@ def send_in_parallel(env, run, args, results):
         batches += int(line[1])
         meter.queries += int(line[2])
         peaks.append(float(line[3]))
+        cpu[0] += float(line[4])
+        cpu[1] += float(line[5])
     meter.seconds = time.perf_counter() - start
+    meter.cpu_seconds, meter.db_cpu_seconds = cpu
     results["peak_rss_workers_mb"] = max(peaks)
     # A worker that ends while another still holds actions leaves the run
     # open; one more call closes it, as the next cron call would (not after
@@ -1065,7 +1119,12 @@ def summary(paths, reference):
     head = ["Open invoices", "Customers"]
     for _key, label in PHASES:
         head += [f"{label} (s)", "µs/invoice", "ratio"]
-    head += ["queue ms/reminder", "peak RSS decide (MB)", "peak RSS worker (MB)"]
+    head += [
+        "queue ms/reminder",
+        "queue processor ms/reminder",
+        "peak RSS decide (MB)",
+        "peak RSS worker (MB)",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join("---:" for _name in head) + "|")
     for point in points:
@@ -1083,8 +1142,10 @@ def summary(paths, reference):
                 f"{ratio:.2f}",
             ]
         queue = point["phases"].get("queue") or {}
+        cpu = queue.get("cpu_ms_per_reminder")
         cells += [
             f"{queue.get('ms_per_reminder', 0):.2f}",
+            f"{cpu:.2f}" if cpu else "",  # figures written before it was measured
             f"{point['peak_rss_decide_mb']:.0f}",
             f"{point.get('peak_rss_workers_mb', 0):.0f}",
         ]
