@@ -557,7 +557,7 @@ class DebtAction(models.Model):
                 "currency": currency,
             }
             lines.append(((move.invoice_date_due, move.id), line))
-        # By due date (the invoice's own), then number of creation.
+        # By the invoice's own due date, then by id.
         lines.sort(key=itemgetter(0))
         return [line for _key, line in lines]
 

@@ -207,16 +207,13 @@ class TestCollectionRun(DebtRelationsCase):
         self.assertEqual(len(claims), 1)
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         plan = "\n".join(
-            row[0]
-            for row in self.env.execute_query(SQL("EXPLAIN %s", claims[0]))
+            row[0] for row in self.env.execute_query(SQL("EXPLAIN %s", claims[0]))
         )
+        self.env.cr.execute("RESET enable_seqscan")
         self.assertIn(QUEUED_INDEX, plan)
         # The index holds the queued actions only.
         [[indexed]] = self.env.execute_query(
-            SQL(
-                "SELECT pg_get_indexdef(%s::regclass)",
-                QUEUED_INDEX,
-            )
+            SQL("SELECT pg_get_indexdef(%s::regclass)", QUEUED_INDEX)
         )
         self.assertIn("WHERE ((state)::text = 'queued'::text)", indexed)
         self.assertEqual(run._send_next_batch(), 1)
