@@ -24,10 +24,11 @@ Run by hand, never in CI. The database must have ``debt_relations`` installed
 5. Prints, and with ``--json FILE`` writes, each phase's wall time, time per
    invoice, query count and number of batches, the processor time of the
    queueing (the workers' own and their database backends'), and the peak
-   memory (RSS) of the deciding process and of the sending workers. ``--summary FILE...``
-   reads such files (one per invocation, e.g. one per ledger size) and prints
-   the scale curve: time per invoice and its ratio to the 100,000-invoice
-   point, queries per batch, peak memory, and the targets met or missed.
+   memory (RSS) of the deciding process and of the sending workers.
+   ``--summary FILE...`` reads such files (one per invocation, e.g. one per
+   ledger size) and prints the scale curve: time per invoice and its ratio
+   to the 100,000-invoice point, queries per batch, peak memory, and the
+   targets met or missed.
    ``--curve DB,DB,...`` makes one invocation per database, then the summary.
 """
 
