@@ -580,10 +580,12 @@ def current_rss_mb():
 class CpuClock:
     """Processor time spent by this process and by its database backend.
 
-    On a shared virtual machine the wall time of the same work varies by a
-    fifth between invocations; the processor time it takes varies much less,
-    so the benchmark reports both. The backend's time is read from ``/proc``
-    when the database server runs on this machine (else it is not counted).
+    Reported beside the wall time, to tell whether two invocations did
+    different work or ran on a machine of different speed (on this shared
+    virtual machine the same work takes up to a fifth more processor time in
+    some spells than in others: ``docs/benchmarks.md``). The backend's time
+    is read from ``/proc`` when the database server runs on this machine
+    (else it is not counted).
     """
 
     def __init__(self, cr):
