@@ -408,8 +408,7 @@ class Formats:
 
     def _currency(self, currency):
         """What writing an amount in ``currency`` reads of it, read once:
-        decimal places, rounding, the text before and after the number (as
-        text and as HTML)."""
+        decimal places, rounding, the text before and after the number."""
         rules = self._currencies.get(currency.id)
         if rules is None:
             symbol = currency.symbol or ""
@@ -422,8 +421,6 @@ class Formats:
                 currency.rounding,
                 pre,
                 post,
-                str(escape(pre)),
-                str(escape(post)),
             )
         return rules
 
@@ -443,7 +440,7 @@ class Formats:
         """``value`` in ``currency``, as text (``res.currency.format``)."""
         if not self.fast:
             return format_amount(self.env, value, currency)
-        decimal_places, rounding, pre, post, _pre, _post = self._currency(currency)
+        decimal_places, rounding, pre, post = self._currency(currency)
         return f"{pre}{self._number(value, decimal_places, rounding)}{post}"
 
     def monetary(self, value, currency):
@@ -452,9 +449,13 @@ class Formats:
             return self.env["ir.qweb.field.monetary"].value_to_html(
                 value, {"display_currency": currency}
             )
-        decimal_places, rounding, _pre, _post, pre, post = self._currency(currency)
-        number = escape(self._number(value, decimal_places, rounding))
-        return Markup(f'{pre}<span class="oe_currency_value">{number}</span>{post}')
+        decimal_places, rounding, pre, post = self._currency(currency)
+        number = self._number(value, decimal_places, rounding)
+        return Markup(
+            f"{escape(pre)}"
+            f'<span class="oe_currency_value">{escape(number)}</span>'
+            f"{escape(post)}"
+        )
 
     def date(self, value):
         """A date, as the ``date`` widget writes it (``format_date``)."""

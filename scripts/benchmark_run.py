@@ -187,12 +187,14 @@ def open_registry(args):
 
 
 class Meter:
-    """Wall time and query count of a block of work."""
+    """Wall time and query count of a block of work (and, for the queueing,
+    the processor time :class:`CpuClock` measured)."""
 
     def __init__(self, cr):
         self.cr = cr
         self.seconds = 0.0
         self.queries = 0
+        self.cpu_seconds = self.db_cpu_seconds = 0.0
 
     def __enter__(self):
         self._start = time.perf_counter()
@@ -861,7 +863,6 @@ def send_in_parallel(env, run, args, results):
         worker.stdin.flush()
     batches = 0
     peaks = []
-    cpu = [0.0, 0.0]
     for worker in workers:
         line = worker.stdout.readline().split()
         if worker.wait() or not line or line[0] != "done":
@@ -871,10 +872,9 @@ def send_in_parallel(env, run, args, results):
         batches += int(line[1])
         meter.queries += int(line[2])
         peaks.append(float(line[3]))
-        cpu[0] += float(line[4])
-        cpu[1] += float(line[5])
+        meter.cpu_seconds += float(line[4])
+        meter.db_cpu_seconds += float(line[5])
     meter.seconds = time.perf_counter() - start
-    meter.cpu_seconds, meter.db_cpu_seconds = cpu
     results["peak_rss_workers_mb"] = max(peaks)
     # A worker that ends while another still holds actions leaves the run
     # open; one more call closes it, as the next cron call would (not after
