@@ -64,3 +64,10 @@ class MailTemplate(models.Model):
                 )
             ) from error
         return results
+
+    def _replace_local_links(self, html, base_url=None):
+        """A rendered body without a local link is left as it is, without
+        Odoo's four searches through it (see :func:`..fastpath.local_links`)."""
+        if html and fastpath.enabled(self.env) and not fastpath.local_links(html):
+            return html
+        return super()._replace_local_links(html, base_url=base_url)

@@ -1,12 +1,17 @@
 import gc
+import random
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
+from markupsafe import Markup
+
 from odoo.tests import tagged
 from odoo.tools import SQL, email_normalize, format_date
+from odoo.tools.mail import SANITIZE_TAGS, safe_attrs
 
 from odoo.addons.debt_relations import fastpath
 from odoo.addons.debt_relations.services import escalation
+from odoo.addons.mail.models.mail_render_mixin import MailRenderMixin
 
 from .common import DebtRelationsCase
 
@@ -41,6 +46,235 @@ class TestFastPath(DebtRelationsCase):
         self.assertEqual(fast.mail_message_id.body, slow.mail_message_id.body)
         self.assertNotIn("<script>", str(fast.mail_message_id.body))
         self.assertEqual(fast.body_html, slow.body_html)
+
+    def _odoo_sanitized(self, src):
+        Message = self.env["mail.message"]
+        return Message._fields["body"].convert_to_column(src, Message)
+
+    def test_plain_bodies_sanitised_as_html_sanitize_sanitises_them(self):
+        """A plain body gets the text html_sanitize gives it (styles
+        normalised, unknown style properties dropped); anything else is left
+        to html_sanitize."""
+        plain = [
+            "<p>Dear <b>customer</b>, invoice INV/1 is due.</p>",
+            '<p style="margin: 0px; padding: 0px;">Dear customer,</p>',
+            '<div style="position: fixed; color: red">kept: the colour only</div>',
+            '<div style="position: fixed">no property kept</div>',
+            '<div style="">empty style</div>',
+            '<table width="100%" cellpadding="4" class="table o_main_table">'
+            '<tr><th style="text-align: left;">Invoice</th></tr>'
+            '<tr><td align="right" style="text-align: right; padding: 4px 8px;">'
+            "1&nbsp;250,00&nbsp;€</td></tr></table>",
+            "<p>Tom &amp; Jerry &lt;Ltd&gt; caf&eacute; &#8364; \u00a0</p>",
+            '<a href="https://example.com/my/invoices?access_token=a1&amp;x=1" '
+            'style="color: #ffffff; display: inline-block" target="_blank">Pay</a>',
+            '<a href="mailto:billing@example.com">billing@example.com</a>',
+            '<a href="/my/invoices">relative</a>',
+            "<p>one</p><p>two</p>",
+            "just text",
+            '<P STYLE="COLOR: red">upper case</P>',
+            "<p>one<p>two<br>three",
+            "<p>a > b, and\n  on a new line</p>",
+            "<p>Ünïcödé — “quotes” ‘single’</p>",
+            '<div style="margin: 12px 0;"><p><strong>How to pay:</strong> '
+            "quote the reference.</p></div>\n    <p>Kind regards,<br>\n    Us</p>",
+        ]
+        for src in plain:
+            with self.subTest(src=src):
+                fast = fastpath.plain_sanitized(src)
+                self.assertIsNotNone(fast)
+                self.assertEqual(fast, self._odoo_sanitized(src))
+        self.assertEqual(
+            fastpath.plain_sanitized('<p style="margin: 0px; padding: 0px;">x</p>'),
+            '<p style="margin:0px; padding:0px">x</p>',
+        )
+        not_plain = [
+            "<p>x</p><script>alert(1)</script>",
+            '<p onclick="alert(1)">x</p>',
+            '<a href="javascript:alert(1)">x</a>',
+            '<a href="JaVaScRiPt:alert(1)">x</a>',
+            '<a href="java&#10;script:alert(1)">x</a>',
+            '<a href="java%0ascript:alert(1)">x</a>',
+            '<a href=" https://example.com">leading space</a>',
+            '<a href="https://example.com/?next=data:text/html,x">data inside</a>',
+            '<div style="background: url(https://example.com/x.png)">x</div>',
+            '<div style="width: expression(alert(1))">x</div>',
+            '<div style="color: red; behavior: url(x.htc)">x</div>',
+            '<div style="font-family: javascript:alert">x</div>',
+            '<div style="color: red /* comment */">x</div>',
+            '<div style="color: \\72 ed">x</div>',
+            "<p>x</p><!-- comment -->",
+            "<!--[if mso]><p>x</p><![endif]-->",
+            "<blockquote>quoted</blockquote>",
+            '<div class="gmail_extra">earlier mail</div>',
+            '<hr class="stopSpelling"><p>below</p>',
+            "<p>Thanks<br>-- <br>Signature</p>",
+            "<p>reply\n> quoted line</p>",
+            "<p>reply\n&gt; quoted line</p>",
+            '<img src="https://example.com/logo.png">',
+            '<iframe src="https://example.com"></iframe>',
+            '<form><input name="x"></form>',
+            "<html><body><p>x</p></body></html>",
+            '<p id="divRplyFwdMsg">x</p>',
+            '<p data-o-mail-quote="1">x</p>',
+            "<o:p>x</o:p>",
+            '<p encoding="utf-8">x</p>',
+            "<style>p {color: red}</style><p>x</p>",
+            '<p bgcolor="#ffffff">not a safe attribute</p>',
+            "<svg><script>x</script></svg>",
+            "<math><style><img src=x onerror=alert(1)></style></math>",
+            "<p>x</p><?php echo 1 ?>",
+            "<textarea>x</textarea>",
+        ]
+        Message = self.env["mail.message"]
+        field = Message._fields["body"]
+        for src in not_plain:
+            with self.subTest(src=src):
+                self.assertIsNone(fastpath.plain_sanitized(src))
+                self.assertEqual(
+                    fastpath.sanitized_html(Message, field, src),
+                    self._odoo_sanitized(src),
+                )
+        # A field with other rules is sanitised by Odoo only.
+        with patch.object(fastpath, "plain_sanitized") as shortcut:
+            translated = self.env["mail.template"]
+            fastpath.sanitized_html(
+                translated, translated._fields["body_html"], "<p>x</p>"
+            )
+            with patch.object(fastpath, "ENABLED", False):
+                fastpath.sanitized_html(Message, field, "<p>x</p>")
+            shortcut.assert_not_called()
+
+    def test_plain_whitelists_are_within_odoo_sanitizer_lists(self):
+        kept = (
+            set(SANITIZE_TAGS["allow_tags"])
+            - set(SANITIZE_TAGS["kill_tags"])
+            - set(SANITIZE_TAGS["remove_tags"])
+            - {"blockquote", "form", "img", "image", "style", "script", "title"}
+        )
+        self.assertLessEqual(fastpath.PLAIN_TAGS, kept)
+        self.assertLessEqual(fastpath.PLAIN_ATTRIBUTES, safe_attrs - {"id"})
+        self.assertFalse({n for n in fastpath.PLAIN_ATTRIBUTES if n.startswith("on")})
+        self.assertEqual(
+            fastpath.PLAIN_ATTRIBUTES
+            & {"src", "action", "background", "cite", "longdesc", "usemap"},
+            set(),
+        )
+        body = self.env["mail.message"]._fields["body"]
+        for key, rule in fastpath.SANITIZE_OPTIONS.items():
+            self.assertEqual(getattr(body, key), rule, key)
+
+    def test_random_bodies_plain_or_left_to_html_sanitize(self):
+        """Bodies mixing plain and unsafe pieces at random: each is either
+        given html_sanitize's own text or left to it."""
+        rng = random.Random(1811)
+        tags = [*sorted(fastpath.PLAIN_TAGS), "script", "img", "blockquote", "o:p"]
+        tags += ["style", "iframe", "svg", "textarea"]
+        attributes = [*sorted(fastpath.PLAIN_ATTRIBUTES), "onclick", "id", "src"]
+        attributes += ["bgcolor", "data-o-mail-quote"]
+        values = [
+            "x",
+            "100%",
+            "margin: 0px; padding: 0px;",
+            "COLOR: Red;   padding:4px 8px",
+            "position: absolute; top: 0",
+            "color: red; background: url(x)",
+            "font-family: javascript:x",
+            "https://example.com/a?b=1&c=2",
+            "javascript:alert(1)",
+            " https://example.com",
+            "mailto:a@example.com",
+            "gmail_extra",
+            "table table-sm",
+            "",
+        ]
+        texts = ["Dear customer", "a > b", "--", "\n> quoted", "&amp;", "&lt;p&gt;"]
+        texts += ["\u00a0", "€ 1.250,00", "x\n  y", "<", "&#10;&gt; x"]
+
+        def fragment(depth):
+            parts = []
+            for _index in range(rng.randint(1, 3)):
+                roll = rng.random()
+                if roll < 0.3 or depth > 3:
+                    parts.append(rng.choice(texts))
+                    continue
+                tag = rng.choice(tags)
+                attrs = "".join(
+                    ' %s="%s"' % (rng.choice(attributes), rng.choice(values))
+                    for _attr in range(rng.randint(0, 2))
+                )
+                inner = fragment(depth + 1)
+                closing = "" if rng.random() < 0.1 else f"</{tag}>"
+                parts.append(f"<{tag}{attrs}>{inner}{closing}")
+            return "".join(parts)
+
+        accepted = 0
+        for _case in range(1500):
+            src = fragment(0)
+            fast = fastpath.plain_sanitized(src)
+            if fast is not None:
+                accepted += 1
+                self.assertEqual(fast, self._odoo_sanitized(src), src)
+        # enough of them plain for the comparison to mean something
+        self.assertGreater(accepted, 150)
+
+    def test_reminder_bodies_are_plain(self):
+        """The ladder's own mail templates give plain bodies: their chatter
+        copies take the shortcut, with html_sanitize's text."""
+        self._customers_due(2)
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        actions = run.action_ids
+        templates = self.env["debt.stage"].search([]).mail_template_id
+        self.assertGreaterEqual(len(templates), 4)
+        for template in templates:
+            bodies = template._render_field("body_html", actions.ids)
+            for body in bodies.values():
+                with self.subTest(template=template.name):
+                    fast = fastpath.plain_sanitized(body)
+                    self.assertIsNotNone(fast)
+                    self.assertEqual(fast, self._odoo_sanitized(body))
+        # The chatter copy written by the run is that text.
+        run._send_next_batch()
+        action = actions[:1]
+        self.assertEqual(action.state, "done")
+        message = action.mail_message_id
+        self.assertTrue(message)
+        mail = (
+            self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("<table", mail.body_html)
+        self.assertEqual(message.body, self._odoo_sanitized(mail.body_html))
+
+    def test_bodies_without_local_links_left_as_odoo_leaves_them(self):
+        template = self.stage_friendly.mail_template_id
+        mixin = self.env["mail.render.mixin"]
+        bodies = [
+            '<p style="margin: 0px;">Dear customer, <a href="https://x.example/a">'
+            "pay</a> or write to <a href='mailto:a@example.com'>us</a>.</p>",
+            '<a href="/my/invoices?access_token=x">relative link</a>',
+            '<img src="/web/image/res.company/1/logo">',
+            '<td background="/web/image/1">cell</td>',
+            '<div style="background-image: url(/web/image/1)">x</div>',
+            "<div style=\"background-image: url('/web/image/2')\">x</div>",
+        ]
+        calls = []
+        odoo_replace = MailRenderMixin._replace_local_links
+
+        def counted(self, html, base_url=None):
+            calls.append(html)
+            return odoo_replace(self, html, base_url=base_url)
+
+        with patch.object(MailRenderMixin, "_replace_local_links", counted):
+            for body in bodies:
+                with self.subTest(body=body):
+                    expected = odoo_replace(mixin, Markup(body))
+                    self.assertEqual(
+                        template._replace_local_links(Markup(body)), expected
+                    )
+        # Only the first body has nothing to rewrite: Odoo is not asked.
+        self.assertEqual(calls, [Markup(b) for b in bodies[1:]])
+        self.assertIn("http", odoo_replace(mixin, Markup(bodies[1])))
 
     def test_batch_compiled_body_equals_odoo_rendering(self):
         customers = self._customers_due(3)
