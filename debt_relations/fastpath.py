@@ -275,11 +275,12 @@ _cleaner = _Cleaner()
 _styles = {}
 """Style -> what ``html_sanitize`` makes of it (None: dropped), or False:
 one :func:`plain_sanitized` leaves to ``html_sanitize``."""
+_UNSEEN = object()
 
 
 def _plain_style(style):
-    result = _styles.get(style)
-    if result is not None or style in _styles:
+    result = _styles.get(style, _UNSEEN)
+    if result is not _UNSEEN:
         return result
     if not PLAIN_STYLE(style) or _cleaner._has_sneaky_javascript(style):
         result = False
