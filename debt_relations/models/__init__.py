@@ -26,3 +26,5 @@ from . import debt_portal_claim
 from . import debt_portal_pause
 from . import debt_portal_plan_request
 from . import ir_qweb
+from . import mail_activity
+from . import mail_thread

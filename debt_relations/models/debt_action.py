@@ -121,12 +121,22 @@ class DebtAction(models.Model):
         "contact: the reminder says so, at the customer's current rung.",
     )
     amount_due = fields.Monetary(
-        compute="_compute_amount_due", currency_field="currency_id"
+        string="Amount Due Today",
+        compute="_compute_amount_due",
+        currency_field="currency_id",
+        help="What the listed invoices still owe today.",
+    )
+    amount_asked = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="What the reminder asked for when it was sent (the open amount of "
+        "the invoices it listed, that day).",
     )
     state = fields.Selection(
         [
             ("to_review", "To Review"),
-            ("queued", "Queued"),
+            ("queued", "To Send"),
+            ("outgoing", "Queued"),
             ("done", "Sent"),
             ("skipped", "Skipped"),
             ("cancelled", "Cancelled"),
@@ -137,9 +147,13 @@ class DebtAction(models.Model):
         default="queued",
         index=True,
         readonly=True,
-        help="Failed: it could not be rendered or delivered (see the note); the "
-        "customer was not reached. Stale: it waited for review too long; the "
-        "next run decides again with that day's figures.",
+        help="To Send: the run sends it in its next batch. Queued: its email "
+        "waits in the mail queue; Sent once the mail server accepted it (or its "
+        "letter was printed, its call scheduled). Failed: it could not be "
+        "rendered or delivered (see the note); the customer was not reached. "
+        "Cancelled: checked again before sending, there was nothing left to "
+        "remind (see the note). Stale: it waited for review too long; the next "
+        "run decides again with that day's figures.",
     )
     decided_date = fields.Date(
         readonly=True,
@@ -443,13 +457,49 @@ class DebtAction(models.Model):
     def action_approve(self):
         """Approve prepared actions: they are verified again with today's
         figures, sent, dated and logged today. The run that prepared them
-        keeps the figures it decided."""
+        keeps the figures it decided.
+
+        :returns: a notification saying what was sent and, for each action
+            the check cancelled, why
+        """
         self._check_reviewable()
         # sudo: the state and reviewer are the run's bookkeeping, written only
         # here once the rights and the state were checked.
         self.sudo().write({"state": "queued", "reviewed_by_id": self.env.uid})
         self._execute()
-        return True
+        return self._approval_notification()
+
+    def _approval_notification(self):
+        """The client notification of :meth:`action_approve`."""
+        sent = self.filtered(lambda a: a.state in ("outgoing", "done"))
+        not_sent = self - sent
+        lines = []
+        if sent:
+            lines.append(
+                self.env._(
+                    "%(count)s reminder(s) sent or queued for sending.",
+                    count=len(sent),
+                )
+            )
+        lines += [
+            self.env._(
+                "%(customer)s: %(reason)s",
+                customer=action.partner_id.display_name,
+                reason=action.note or action.state,
+            )
+            for action in not_sent
+        ]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Not sent") if not sent else self.env._("Approved"),
+                "message": "\n".join(lines),
+                "type": "warning" if not_sent else "success",
+                "sticky": bool(not_sent),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_preview_letter(self):
         """The letter of this action, as it will be printed."""
@@ -598,6 +648,7 @@ class DebtAction(models.Model):
     def _execute_company(self):
         company = self.env.company
         Facts = self.env["debt.collection.facts"]
+        asked = {}
         facts = {
             inv.move_id: inv
             for inv in Facts._gather_invoice_facts(company, self.move_ids.ids)
@@ -637,8 +688,8 @@ class DebtAction(models.Model):
                     {
                         "state": "cancelled",
                         "note": self.env._(
-                            "Nothing left to remind: the invoices were settled, "
-                            "excluded or put on hold before sending."
+                            "Not sent, nothing left to remind: %(reasons)s.",
+                            reasons=action._dropped_text(dropped),
                         ),
                     }
                 )
@@ -646,9 +697,11 @@ class DebtAction(models.Model):
             if dropped:
                 action.move_ids = [fields.Command.set(keep)]
             to_send.append(action.id)
+            asked[action.id] = sum(facts[mid].residual for mid in keep)
         if not to_send:
             return
         to_send = self.browse(to_send)
+        self._write_amount_asked(asked)
         try:
             with self.env.cr.savepoint():
                 to_send._send_and_log()
@@ -684,6 +737,46 @@ class DebtAction(models.Model):
                         }
                     )
 
+    def _dropped_text(self, dropped):
+        """``dropped`` (move id -> skip reason) in words: each invoice and why."""
+        labels = dict(
+            self.env["account.move"]
+            ._fields["debt_skip_reason"]
+            ._description_selection(self.env)
+        )
+        names = dict(
+            (move.id, move.name)
+            for move in self.env["account.move"].browse(list(dropped)).exists()
+        )
+        return "; ".join(
+            self.env._(
+                "%(invoice)s: %(reason)s",
+                invoice=names.get(move_id, str(move_id)),
+                reason=labels.get(reason, reason),
+            )
+            for move_id, reason in sorted(dropped.items())
+        )
+
+    def _write_amount_asked(self, asked):
+        """Keep what each action asks for (action id -> amount, company
+        currency), in one statement for the batch."""
+        if not asked:
+            return
+        self.flush_model(["amount_asked"])
+        ids = list(asked)
+        self.env.execute_query(
+            SQL(
+                """
+            UPDATE debt_action a SET amount_asked = d.amount
+              FROM UNNEST(%s::int[], %s::numeric[]) AS d(id, amount)
+             WHERE a.id = d.id
+                """,
+                ids,
+                [self.env.company.currency_id.round(asked[i]) for i in ids],
+            )
+        )
+        self.browse(ids).invalidate_recordset(["amount_asked"])
+
     def _send_and_log(self):
         """Send the actions by their stages' channels, log each contact, and
         move the rungs of those whose contact is made (a letter printed, a call
@@ -714,8 +807,24 @@ class DebtAction(models.Model):
             }
         )
         other_channel._move_stages()
-        (emailed | other_channel).write({"state": "done"})
-        (emailed - other_channel).write({"delivery_state": "queued"})
+        other_channel.write({"state": "done"})
+        # Sent once the mail server has it (see _on_delivered): until then in
+        # Odoo's mail queue, which is woken now rather than at its next hour.
+        (emailed - other_channel).write(
+            {"state": "outgoing", "delivery_state": "queued"}
+        )
+        if emailed:
+            self._wake_mail_queue()
+
+    @api.model
+    def _wake_mail_queue(self):
+        """Have Odoo's mail queue send now (as ``message_post`` does)."""
+        cron = self.env.ref(
+            "mail.ir_cron_mail_scheduler_action", raise_if_not_found=False
+        )
+        if cron:
+            # sudo: scheduled actions are technical records.
+            cron.sudo()._trigger()
 
     def _email_ok(self):
         """The billing contact has an address Odoo can send to, and it has
@@ -731,6 +840,7 @@ class DebtAction(models.Model):
         actions = self.sudo()
         actions.write({"delivery_state": "sent"})
         actions.filtered(lambda a: not a.stages_moved)._move_stages()
+        actions.filtered(lambda a: a.state == "outgoing").write({"state": "done"})
 
     def _on_delivery_failed(self, error):
         """The reminder could not be delivered, for good: the address is
@@ -738,7 +848,9 @@ class DebtAction(models.Model):
         instead when the stage says so."""
         for action in self.sudo():
             action = action.with_company(action.company_id)
-            partner = action.partner_id.commercial_partner_id
+            partner = action.partner_id.commercial_partner_id.with_context(
+                debt_company_sender=True
+            )
             partner.write({"debt_email_failing": True, "debt_email_failure": error})
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
@@ -754,6 +866,8 @@ class DebtAction(models.Model):
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
             values = {"delivery_state": "failed"}
+            if action.state == "outgoing":
+                values["state"] = "done"  # unless failed below
             if action.stages_moved:
                 pass  # a letter or a call of the stage reached the customer
             elif action.stage_id.letter_fallback and not action.send_letter:
@@ -850,7 +964,7 @@ class DebtAction(models.Model):
                         "subject": values.get("subject"),
                         "body_html": values.get("body_html"),
                         "email_from": values.get("email_from")
-                        or action.company_id.email_formatted,
+                        or action.company_id._debt_email_from(),
                         "email_to": values.get("email_to"),
                         "email_cc": values.get("email_cc"),
                         "mail_server_id": values.get("mail_server_id"),
@@ -958,7 +1072,7 @@ class DebtAction(models.Model):
         for action in self:
             # sudo: a collector approving the reminder may only read customers;
             # the activity is the run's, assigned to the user who acts on it.
-            partner = action.partner_id.sudo()
+            partner = action.partner_id.sudo().with_context(debt_company_sender=True)
             partner.activity_schedule(
                 "debt_relations.mail_activity_type_debt_call",
                 date_deadline=action.date,
@@ -990,7 +1104,7 @@ class DebtAction(models.Model):
         for action in self:
             # sudo: a collector approving the reminder may only read customers;
             # the activity is the run's, assigned to the user who acts on it.
-            partner = action.partner_id.sudo()
+            partner = action.partner_id.sudo().with_context(debt_company_sender=True)
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=action.date,

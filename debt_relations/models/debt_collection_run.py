@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
 from .. import fastpath
-from ..services import escalation
+from ..services import eligibility, escalation
 from .debt_collection_facts import OPEN_PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
@@ -54,7 +54,11 @@ class DebtCollectionRun(models.Model):
         default=lambda self: self.env.company,
     )
     user_id = fields.Many2one(
-        "res.users", readonly=True, default=lambda self: self.env.user
+        "res.users",
+        string="Started By",
+        readonly=True,
+        default=lambda self: self.env.user,
+        help="Who pressed Run now (last), or OdooBot for the scheduled action.",
     )
     state = fields.Selection(
         [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
@@ -101,7 +105,17 @@ class DebtCollectionRun(models.Model):
     invoice_count = fields.Integer(string="Invoices Examined", readonly=True)
     # Not stored: several workers send a run's batches at once, and a stored
     # count would make each of them rewrite the run after every batch.
-    reminder_count = fields.Integer(string="Reminders Sent", compute="_compute_counts")
+    reminder_count = fields.Integer(
+        string="Reminders Sent",
+        compute="_compute_counts",
+        help="Reminders delivered (the mail server accepted the email) or made "
+        "(a letter printed, a call scheduled).",
+    )
+    mail_queued_count = fields.Integer(
+        string="In the Mail Queue",
+        compute="_compute_counts",
+        help="Reminders whose email waits in Odoo's mail queue (or for a retry).",
+    )
     review_count = fields.Integer(
         string="Waiting for Review", compute="_compute_counts"
     )
@@ -137,6 +151,7 @@ class DebtCollectionRun(models.Model):
         }
         for run in self:
             run.reminder_count = data.get((run.id, "done"), 0)
+            run.mail_queued_count = data.get((run.id, "outgoing"), 0)
             run.review_count = data.get((run.id, "to_review"), 0)
             run.queued_count = data.get((run.id, "queued"), 0)
             run.failed_count = data.get((run.id, "failed"), 0)
@@ -306,6 +321,9 @@ class DebtCollectionRun(models.Model):
         # manager need not be allowed to write by hand; rights were checked.
         Run = self.browse().sudo().with_company(self.env.company)
         run = Run._prepare_run(self.env.company, today, redecide=True)
+        # The run of the day may be the scheduled action's: it now shows who
+        # pressed the button last.
+        run.user_id = self.env.user
         run._send_next_batch()
         return {
             "type": "ir.actions.act_window",
@@ -406,6 +424,10 @@ class DebtCollectionRun(models.Model):
         }
         if replay or run.state == "failed":
             values["state"] = "done" if replay else "running"
+        elif run.state == "done":
+            # Decided again (Run now pressed again): sending starts over, and
+            # the run is finished again once what it added is sent.
+            values.update(state="running", finished_at=False)
         run.write(values)
         if not replay and any(d.stage_id and not d.requires_review for d in decisions):
             self._wake_senders()
@@ -475,7 +497,97 @@ class DebtCollectionRun(models.Model):
         self.env["debt.portal.claim"]._settle(self.company_id, self.date)
         self.env["debt.payment.plan"]._settle(self.company_id, self.date)
         self.env["debt.promise"]._settle(self.company_id, self.date)
+        self._close_moot_calls()
         self._refresh_relationships()
+
+    def _close_moot_calls(self):
+        """Close the collection calls still to make for customers with nothing
+        left to chase in the run's company (paid, disputed, in a plan,
+        promised, said to be paid since the call was scheduled), with a note
+        saying why. Set-based: one search of the calls, one of their
+        customers' open invoices, one closing per reason."""
+        self.ensure_one()
+        company, as_of = self.company_id, self.date
+        call_type = self.env.ref(
+            "debt_relations.mail_activity_type_debt_call", raise_if_not_found=False
+        )
+        if not call_type:
+            return
+        # sudo: the calls are the run's to-dos on customers.
+        calls = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("activity_type_id", "=", call_type.id),
+                ]
+            )
+        )
+        # The calls of this company's collectors (a customer shared with
+        # another company keeps that company's calls).
+        calls = calls.filtered(lambda a: company in a.user_id.company_ids)
+        if not calls:
+            return
+        Move = self.env["account.move"].sudo()
+        partner_ids = set(calls.mapped("res_id"))
+        invoiced = {
+            partner.id
+            for [partner] in Move._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("commercial_partner_id", "in", list(partner_ids)),
+                ],
+                ["commercial_partner_id"],
+            )
+        }
+        open_moves = Move.search(
+            [
+                ("company_id", "=", company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", OPEN_PAYMENT_STATES),
+                ("commercial_partner_id", "in", list(invoiced)),
+            ]
+        )
+        facts = self.env["debt.collection.facts"]._gather_invoice_facts(
+            company, open_moves.ids
+        )
+        rounding = company.currency_id.rounding
+        chased, held = set(), {}
+        for inv in facts:
+            if inv.date_due is None or inv.date_due >= as_of:
+                continue  # not overdue: no call is about it
+            reason = eligibility.invoice_skip_reason(inv, 0.0, rounding)
+            if reason is None:
+                chased.add(inv.partner_id)
+            else:
+                held.setdefault(inv.partner_id, set()).add(reason)
+        labels = dict(Move._fields["debt_skip_reason"]._description_selection(self.env))
+        by_note = {}
+        for call in calls:
+            partner_id = call.res_id
+            if partner_id not in invoiced or partner_id in chased:
+                continue
+            reasons = sorted(labels.get(r, r) for r in held.get(partner_id, ()))
+            if reasons:
+                note = self.env._(
+                    "Closed by the collection run of %(date)s: nothing overdue is "
+                    "left to chase (%(reasons)s).",
+                    date=format_date(self.env, as_of),
+                    reasons=", ".join(reasons),
+                )
+            else:
+                note = self.env._(
+                    "Closed by the collection run of %(date)s: nothing is "
+                    "overdue any more.",
+                    date=format_date(self.env, as_of),
+                )
+            by_note.setdefault(note, []).append(call.id)
+        for note, ids in by_note.items():
+            self.env["mail.activity"].sudo().browse(ids)._action_done(feedback=note)
 
     def _refresh_relationships(self):
         """Refresh profiles and tiers, then thank and reward, as of the run's date."""
@@ -689,10 +801,11 @@ class DebtCollectionRun(models.Model):
     def _write_stage_lines(self):
         """Refresh the per-stage counts of sent reminders."""
         self.ensure_one()
+        # Sent or still in the mail queue: what the run made, and asked for.
         counts = self.env["debt.action"]._read_group(
-            [("run_id", "=", self.id), ("state", "=", "done")],
+            [("run_id", "=", self.id), ("state", "in", ("outgoing", "done"))],
             ["stage_id"],
-            ["__count"],
+            ["__count", "amount_asked:sum"],
         )
         commands = [
             fields.Command.unlink(line.id)
@@ -700,7 +813,9 @@ class DebtCollectionRun(models.Model):
             if line.kind == "stage"
         ]
         commands += [
-            fields.Command.create({"kind": "stage", "stage_id": stage.id, "count": n})
-            for stage, n in counts
+            fields.Command.create(
+                {"kind": "stage", "stage_id": stage.id, "count": n, "amount": amount}
+            )
+            for stage, n, amount in counts
         ]
         self.write({"line_ids": commands})

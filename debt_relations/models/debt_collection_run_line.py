@@ -15,7 +15,8 @@ class DebtCollectionRunLine(models.Model):
     )
     company_id = fields.Many2one(related="run_id.company_id", store=True)
     kind = fields.Selection(
-        [("stage", "Reminders sent"), ("skip", "Invoices skipped")], required=True
+        [("stage", "Reminders sent or queued"), ("skip", "Invoices skipped")],
+        required=True,
     )
     stage_id = fields.Many2one("debt.stage", ondelete="set null")
     reason = fields.Selection(SKIP_REASONS)
@@ -23,5 +24,6 @@ class DebtCollectionRunLine(models.Model):
     currency_id = fields.Many2one(related="run_id.company_id.currency_id")
     amount = fields.Monetary(
         currency_field="currency_id",
-        help="Open amount of the invoices skipped for this reason.",
+        help="Reminders: what they asked for (the open amount of the invoices "
+        "they listed when sent). Invoices skipped: their open amount.",
     )

@@ -74,6 +74,7 @@ class DebtContactLog(models.Model):
     )
     action_id = fields.Many2one("debt.action", ondelete="set null", index=True)
     # Indexed: deleting a chatter message or an attachment looks them up here.
+    # A message or mail deleted leaves the entry whole (its own ``body``).
     message_id = fields.Many2one(
         "mail.message", ondelete="set null", index="btree_not_null"
     )
@@ -148,7 +149,18 @@ class DebtContactLog(models.Model):
                 vals["partner_id"] = partner.commercial_partner_id.id
         logs = super().create(vals_list)
         logs._store_invoice_snapshot()
+        logs._store_body()
         return logs
+
+    def _store_body(self):
+        """Keep the text of the chatter message an entry links, so that the
+        entry still says what was said once the message (or its mail) is
+        deleted (the links then become empty; an entry created with its
+        body is left as it is)."""
+        # sudo: written once, at creation, by the entry itself.
+        for log in self.sudo().filtered(lambda entry: entry.message_id):
+            if not log.body:
+                log._write_own({"body": log.message_id.body})
 
     def _store_invoice_snapshot(self):
         """Keep what each entry said of its invoices, so the history survives

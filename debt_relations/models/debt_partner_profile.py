@@ -64,9 +64,12 @@ class DebtPartnerProfile(models.Model):
         "unless a collection policy is set by hand.",
     )
     tier_reason = fields.Char(string="Why This Tier", readonly=True)
-    on_time_ratio = fields.Float(string="Paid on Time", readonly=True, digits=(3, 2))
+    # Shares and averages: grouped, they average (a sum of ratios is no ratio).
+    on_time_ratio = fields.Float(
+        string="Paid on Time", readonly=True, digits=(3, 2), aggregator="avg"
+    )
     avg_days_late = fields.Float(
-        string="Average Days Late", readonly=True, digits=(16, 1)
+        string="Average Days Late", readonly=True, digits=(16, 1), aggregator="avg"
     )
     customer_since = fields.Date(readonly=True)
     paid_count = fields.Integer(string="Invoices Paid", readonly=True)

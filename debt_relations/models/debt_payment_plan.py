@@ -501,6 +501,22 @@ class DebtPaymentPlan(models.Model):
         if problems:
             raise ValidationError("\n".join(messages[code] for code in problems))
 
+    def _signature(self):
+        """The customer's signature of the plan, as the portal recorded it
+        (name typed, time, address), or an empty record."""
+        self.ensure_one()
+        # sudo: the agreement prints what the customer signed, for whoever
+        # may print the plan.
+        return (
+            self.env["debt.portal.plan.request"]
+            .sudo()
+            .search(
+                [("plan_id", "=", self.id), ("signed_name", "!=", False)],
+                order="signed_on desc, id desc",
+                limit=1,
+            )
+        )
+
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""
         self.ensure_one()

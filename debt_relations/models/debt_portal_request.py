@@ -26,7 +26,8 @@ class DebtPortalRequest(models.AbstractModel):
         """Write to the customer's billing contact about the request."""
         self.ensure_one()
         recipient = self.partner_id._debt_billing_contact()
-        return self.message_post(
+        # From the company's sender when the collector has no address.
+        return self.with_context(debt_company_sender=True).message_post(
             body=body,
             partner_ids=recipient.ids,
             message_type="comment",

@@ -1,5 +1,8 @@
+import urllib.parse
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.mail import formataddr
 
 from ..services import portal as portal_service
 
@@ -225,3 +228,25 @@ class ResCompany(models.Model):
             paid_hold_days=self.debt_portal_paid_hold_days,
             rate_limit=self.debt_portal_rate_limit,
         )
+
+    def _debt_email_from(self):
+        """The sender of every mail collections send for the company: its own
+        address, else Odoo's default sender (the alias domain's, or
+        ``--email-from``), else ``noreply@`` the host the database is served
+        from, so that a fresh database without any mail setting still sends.
+        """
+        self.ensure_one()
+        company = self.sudo()
+        if company.email:
+            return company.email_formatted
+        default = (
+            self.env["ir.mail_server"]
+            .sudo()
+            .with_company(self)
+            ._get_default_from_address()
+        )
+        if not default:
+            base_url = company.get_base_url() or ""
+            host = urllib.parse.urlsplit(base_url).hostname or "localhost"
+            default = f"noreply@{host}"
+        return formataddr((company.name or "", default))

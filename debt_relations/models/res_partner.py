@@ -102,11 +102,19 @@ class ResPartner(models.Model):
     debt_on_time_count = fields.Integer(
         string="Invoices Paid on Time", compute="_compute_debt_profile"
     )
-    debt_revenue_12m = fields.Float(
-        string="Revenue (12 months)", compute="_compute_debt_profile", digits="Account"
+    # In the current company's currency, as that company's profile keeps them.
+    debt_currency_id = fields.Many2one(
+        "res.currency", string="Profile Currency", compute="_compute_debt_currency_id"
     )
-    debt_overdue_amount = fields.Float(
-        string="Overdue", compute="_compute_debt_profile", digits="Account"
+    debt_revenue_12m = fields.Monetary(
+        string="Revenue (12 months)",
+        compute="_compute_debt_profile",
+        currency_field="debt_currency_id",
+    )
+    debt_overdue_amount = fields.Monetary(
+        string="Overdue",
+        compute="_compute_debt_profile",
+        currency_field="debt_currency_id",
     )
     debt_profile_date = fields.Date(
         string="Profile As Of",
@@ -176,6 +184,10 @@ class ResPartner(models.Model):
         # Both are set per company: a policy or collector of another company
         # would chase the customer by rules that company's run never reads.
         self._check_company(["debt_policy_id", "debt_collector_id"])
+
+    @api.depends_context("company")
+    def _compute_debt_currency_id(self):
+        self.debt_currency_id = self.env.company.currency_id
 
     @api.model
     def _debt_profile_fields(self):
@@ -523,6 +535,28 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_debt_history(self):
+        """A customer with a contact history (or collection actions) is kept:
+        the history is whole, and the database would refuse it anyway."""
+        # sudo: every company's history counts, whoever deletes.
+        logs = self.env["debt.contact.log"].sudo()
+        actions = self.env["debt.action"].sudo()
+        kept = self.filtered(
+            lambda p: (
+                logs.search_count([("partner_id", "=", p.id)], limit=1)
+                or actions.search_count([("partner_id", "=", p.id)], limit=1)
+            )
+        )
+        if kept:
+            raise UserError(
+                self.env._(
+                    "%(customers)s cannot be deleted: collections keep their "
+                    "contact history. Archive them instead.",
+                    customers=", ".join(kept.mapped("display_name")),
+                )
+            )
 
     def action_debt_log_contact(self):
         self.ensure_one()

@@ -103,7 +103,7 @@ class TestActionInvoices(DebtHttpCase):
         action = actions[self.customer]
         self._pay(self.older)
         action._execute(today=self.today)
-        self.assertEqual(action.state, "done")
+        self.assertEqual(action.state, "outgoing")
         self.assertEqual(action.move_ids, self.newer)
         self.assertEqual(action.move_keys, [str(self.newer.id)])
         log = self._logs(self.customer)

@@ -236,7 +236,7 @@ class TestFastPath(DebtRelationsCase):
         # The chatter copy written by the run is that text.
         run._send_next_batch()
         action = actions[:1]
-        self.assertEqual(action.state, "done")
+        self.assertEqual(action.state, "outgoing")
         message = action.mail_message_id
         self.assertTrue(message)
         mail = (

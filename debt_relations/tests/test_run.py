@@ -158,6 +158,9 @@ class TestCollectionRun(DebtRelationsCase):
             [("date", "=", self.today), ("company_id", "=", self.company.id)]
         )
         self.assertEqual(run.state, "done")
+        # In the mail queue, then Sent once delivered.
+        self.assertEqual((run.mail_queued_count, run.reminder_count), (3, 0))
+        self._deliver_mail()
         self.assertEqual(run.reminder_count, 3)
         for customer in customers:
             self.assertEqual(len(self._mails(customer)), 1, customer.name)
@@ -224,7 +227,7 @@ class TestCollectionRun(DebtRelationsCase):
         self.assertIn("WHERE ((state)::text = 'queued'::text)", indexed)
         self.assertEqual(run._send_next_batch(), 1)
         self.assertEqual(run._send_next_batch(), 1)
-        self.assertEqual(set(run.action_ids.mapped("state")), {"done"})
+        self.assertEqual(set(run.action_ids.mapped("state")), {"outgoing"})
         self.assertEqual(run.state, "done")
 
     def test_run_closed_by_another_worker_is_left_alone(self):
@@ -238,7 +241,7 @@ class TestCollectionRun(DebtRelationsCase):
             self.assertEqual(run._send_next_batch(), 1)
         self.assertEqual(run.state, "running")
         self.assertEqual(len(self._mails(customer)), 1)
-        self.assertEqual(run.action_ids.state, "done")
+        self.assertEqual(run.action_ids.state, "outgoing")
         self.assertEqual(run._send_next_batch(), 0)
         self.assertEqual(run.state, "done")
         self.assertEqual(len(self._mails(customer)), 1)
@@ -253,13 +256,15 @@ class TestCollectionRun(DebtRelationsCase):
             action = self.env["debt.collection.run"].action_run_now()
         run = self.env["debt.collection.run"].browse(action["res_id"])
         self.assertEqual(
-            (run.date, run.state, run.reminder_count), (self.today, "running", 2)
+            (run.date, run.state, run.mail_queued_count), (self.today, "running", 2)
         )
         self.assertTrue(
             self.env["ir.cron.trigger"].search([("cron_id", "=", sender.id)])
         )
         self.env["debt.collection.run"].sudo()._cron_send_reminders()
-        self.assertEqual((run.state, run.reminder_count), ("done", 3))
+        self.assertEqual((run.state, run.mail_queued_count), ("done", 3))
+        self._deliver_mail()
+        self.assertEqual(run.reminder_count, 3)
 
     def test_simulated_day_dates_everything(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=10))

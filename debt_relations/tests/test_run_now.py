@@ -31,8 +31,11 @@ class TestRunNow(DebtHttpCase):
         run = self.env["debt.collection.run"].browse(result["res_id"])
         self.assertEqual((run.date, run.company_id), (self.today, self.company))
         self.assertEqual(run.action_ids.partner_id, self.customer)
-        self.assertEqual(run.action_ids.state, "done")
+        # Queued in the request; Sent once the mail queue delivered it.
+        self.assertEqual(run.action_ids.state, "outgoing")
         self.assertEqual(len(self._mails(self.customer)), 1)
+        self._deliver_mail()
+        self.assertEqual(run.action_ids.state, "done")
         # Pressed with a run selected, too.
         _result, error = self._press(
             self.manager, "debt.collection.run", "action_run_now", run.ids

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.debt_collection_facts import OPEN_PAYMENT_STATES
 from ..models.debt_contact_log import CHANNELS
 
 
@@ -55,11 +56,12 @@ class DebtContactWizard(models.TransientModel):
         "debt.contact.log", string="Logged Entry", readonly=True, copy=False
     )
 
-    @api.depends("move_ids", "is_promise")
+    @api.depends("move_ids")
     def _compute_promise_amount(self):
+        # What the chosen invoices still owe, as a promise starts; an amount
+        # typed stays until the invoices change.
         for wizard in self:
-            if wizard.is_promise and not wizard.promise_amount:
-                wizard.promise_amount = sum(wizard.move_ids.mapped("amount_residual"))
+            wizard.promise_amount = sum(wizard.move_ids.mapped("amount_residual"))
 
     @api.depends("move_ids", "company_id")
     def _compute_promise_currency_id(self):
@@ -70,6 +72,20 @@ class DebtContactWizard(models.TransientModel):
 
     @api.model
     def _action_open(self, partner, moves=None):
+        """The dialog about ``moves``, or else about the customer's overdue
+        invoices in the current company (what a contact is usually about)."""
+        if not moves:
+            moves = self.env["account.move"].search(
+                [
+                    ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                    ("company_id", "=", self.env.company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", OPEN_PAYMENT_STATES),
+                    ("invoice_date_due", "<", fields.Date.context_today(self)),
+                ],
+                order="invoice_date_due, id",
+            )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Log a Contact"),
@@ -114,8 +130,10 @@ class DebtContactWizard(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _close_call_activity(self):
-        """The call logged answers the customer's open collection call: mark
-        that activity done, with the summary as its feedback."""
+        """The call logged answers the customer's open collection calls: the
+        one due nearest the day of the call (today's rather than an old one,
+        the logging user's first) is marked done with the summary as its
+        feedback; older ones are done too, answered by this call."""
         self.ensure_one()
         call_type = self.env.ref(
             "debt_relations.mail_activity_type_debt_call", raise_if_not_found=False
@@ -140,9 +158,22 @@ class DebtContactWizard(models.TransientModel):
         if not activities:
             return
         mine = activities.filtered(lambda a: a.user_id == self.env.user)
-        (mine or activities)[:1].action_feedback(
+        candidates = mine or activities
+        due = candidates.filtered(lambda a: a.date_deadline <= self.date)
+        # The latest due by the call's day, else the next one to come.
+        answered = due[-1:] or candidates[:1]
+        older = activities.filtered(lambda a: a.date_deadline < answered.date_deadline)
+        answered.action_feedback(
             feedback=self.summary + (f"\n{self.outcome}" if self.outcome else "")
         )
+        if older:
+            older._action_done(
+                feedback=self.env._(
+                    "Answered by the call logged on %(date)s: %(summary)s",
+                    date=fields.Date.to_string(self.date),
+                    summary=self.summary,
+                )
+            )
 
     def _create_promise(self, log):
         """The outcome is a promise to pay: record it on the logged invoices."""
