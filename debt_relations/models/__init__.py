@@ -21,7 +21,10 @@ from . import debt_incentive_rule
 from . import debt_reward
 from . import mail_template
 from . import mail_mail
+from . import debt_portal
+from . import debt_portal_link_event
 from . import debt_portal_request
+from . import debt_portal_contact
 from . import debt_portal_claim
 from . import debt_portal_pause
 from . import debt_portal_plan_request

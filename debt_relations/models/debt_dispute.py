@@ -295,3 +295,58 @@ class DebtDispute(models.Model):
             ]
         )
         return dict.fromkeys(disputes.move_id.ids, self._debt_hold_reason)
+
+    # ------------------------------------------------------------------
+    # From the portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_open(self, statement, values):
+        """The customer disputes one of its open invoices from its statement:
+        a reason, a few words, files (PDF, PNG, JPEG).
+
+        :param values: ``move_id``, ``reason_id``, ``description``, ``files``
+            (``[(name, data, mimetype)]``)
+        """
+        portal = self.env["debt.portal"]
+        partner = statement["partner"]
+        moves, _owed = portal._pick_moves(statement, values.get("move_id"), False)
+        reason = statement["reasons"].filtered(
+            lambda r: str(r.id) == str(values.get("reason_id"))
+        )
+        if not reason:
+            raise UserError(self.env._("Please choose what is wrong."))
+        description = (values.get("description") or "").strip()
+        if not description:
+            raise UserError(self.env._("Please tell us in a few words what is wrong."))
+        files = portal._check_files(values.get("files") or [])
+        # sudo: the customer's access was checked. The dispute logs the
+        # contact itself (from the portal) and gives its owner an activity.
+        dispute = (
+            portal._writer(self._name)
+            .with_context(debt_log_channel="portal")
+            .create(
+                {
+                    "move_id": moves.id,
+                    "reason": reason.id,
+                    "description": description[:2000],
+                }
+            )
+        )
+        attachments = portal._attach(files, dispute)
+        dispute.message_post(
+            body=self.env._(
+                "The customer disputes this invoice: %(text)s", text=description
+            ),
+            attachment_ids=attachments.ids,
+            author_id=portal._author(partner).id,
+        )
+        portal._chatter(
+            partner,
+            self.env._(
+                "Dispute on %(invoice)s from the portal: %(reason)s",
+                invoice=moves.display_name,
+                reason=reason.name,
+            ),
+        )
+        return "dispute"

@@ -14,6 +14,7 @@ from . import test_mail_render
 from . import test_partner_profile
 from . import test_payment_plan
 from . import test_portal_actions
+from . import test_portal_links
 from . import test_portal_plan
 from . import test_portal_statement
 from . import test_portal_tours

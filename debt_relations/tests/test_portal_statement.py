@@ -104,7 +104,11 @@ class TestPortalSettings(DebtPortalCase):
             manager, "res.partner", "action_debt_portal_new_link", self.customer.ids
         )
         self.assertIsNone(error)
-        self.assertEqual(self._page().status_code, 404)
+        # The old link opens nothing: a plain "out of date" page instead.
+        response = self._page()
+        self.assertEqual(response.status_code, 410)
+        self.assertIn("This link is out of date", response.text)
+        self.assertNotIn(self.overdue.name, response.text)
         new_token = self.customer.sudo().debt_portal_token
         self.assertNotEqual(new_token, self.token)
         self.assertEqual(self._page(self._path(token=new_token)).status_code, 200)
