@@ -243,7 +243,9 @@ class DebtPortal(models.AbstractModel):
             ),
             "offered": [action for action, field in OFFERED if company[field]],
             "limits": company._debt_portal_limits(),
-            "reasons": self.env["debt.dispute.reason"].sudo().search([]),
+            "reasons": self.env["debt.dispute.reason"]
+            .sudo()
+            .search([("active", "=", True)]),
             "billing": partner._debt_billing_contact(),
             "pay_moves": pay_moves,
         }
