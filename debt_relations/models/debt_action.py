@@ -916,6 +916,9 @@ class DebtAction(models.Model):
     def _print_letters(self):
         """Print one letter (PDF) per action, kept on the action and the log."""
         logs = []
+        # The letters print each customer's statement link: keys made and
+        # links dated at once.
+        self.partner_id._debt_portal_ensure_tokens()
         report = self.env.ref("debt_relations.action_report_debt_letter")
         Report = self.env["ir.actions.report"]
         # Without wkhtmltopdf the letter is kept as HTML, printable from a browser,

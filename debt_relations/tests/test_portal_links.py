@@ -14,6 +14,7 @@ from odoo.tests import new_test_user, tagged
 
 from ..models.debt_portal import key_hash
 from ..services import portal as portal_service
+from .common import load_migration
 from .portal_common import DebtPortalCase
 
 CONFIRM_LINK = r"/collections/contact/(\d+)/confirm\?key=([\w-]+)"
@@ -535,3 +536,20 @@ class TestPortalRulesWithoutHttp(DebtLinkCase):
                 [("partner_id", "=", self.customer.id)]
             )
         )
+
+    def test_the_update_dates_the_links_already_made(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET debt_portal_link_date = NULL WHERE id IN %s",
+            [(self.customer.id, self.other.id)],
+        )
+        keyless = self._create_customer("Never Linked")
+        self.env.invalidate_all()
+        load_migration("18.0.1.3.0").migrate(self.env.cr, "18.0.1.2.0")
+        self.env.invalidate_all()
+        for customer in (self.customer, self.other):
+            self.assertTrue(customer.sudo().debt_portal_link_date)
+            self.assertEqual(
+                customer._debt_portal_link_state(self.company), portal_service.VALID
+            )
+        self.assertFalse(keyless.sudo().debt_portal_link_date)
