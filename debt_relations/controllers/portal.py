@@ -160,12 +160,15 @@ class DebtPortal(PortalAccount):
         contact = request.env["debt.portal.contact"]._portal_find(request_id, key)
         if not contact:
             raise NotFound()
-        state = contact.state
         if request.httprequest.method == "POST":
             state = contact._portal_confirm()
-        elif state == "requested" and not portal_service.confirmation_open(
+        elif contact.state != "requested":
+            state = "used"
+        elif portal_service.confirmation_open(
             contact.expires_at, fields.Datetime.now()
         ):
+            state = "requested"
+        else:
             state = "expired"
         return request.render(
             "debt_relations.portal_debt_contact_confirm",

@@ -21,6 +21,7 @@ from . import debt_incentive_rule
 from . import debt_reward
 from . import mail_template
 from . import mail_mail
+from . import mail_message
 from . import debt_portal
 from . import debt_portal_link_event
 from . import debt_portal_request
