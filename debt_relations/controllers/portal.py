@@ -538,16 +538,13 @@ class DebtPortal(PortalAccount):
         files = self._debt_attachments()
         # sudo: the customer's access was checked. The dispute logs the
         # contact itself (from the portal) and gives its owner an activity.
-        dispute = (
-            self._debt_sudo("debt.dispute")
-            .with_context(debt_log_channel="portal")
-            .create(
-                {
-                    "move_id": moves.id,
-                    "reason": reason.id,
-                    "description": description[:2000],
-                }
-            )
+        dispute = self._debt_sudo("debt.dispute").create(
+            {
+                "move_id": moves.id,
+                "reason": reason.id,
+                "description": description[:2000],
+                "origin": "portal",
+            }
         )
         attachments = self._debt_attach(files, dispute)
         dispute.message_post(

@@ -64,6 +64,7 @@ class DebtAction(models.Model):
     """
 
     _name = "debt.action"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Action"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -324,7 +325,7 @@ class DebtAction(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
+        if not self._debt_is_owner():
             raise UserError(
                 self.env._(
                     "Collection actions are prepared by the collection run only."
@@ -332,22 +333,20 @@ class DebtAction(models.Model):
             )
         return super().create(vals_list)
 
-    def write(self, vals):
-        owned = set(vals) - USER_FIELDS
-        if owned and not self.env.su:
+    def _debt_owned(self, fnames):
+        """The run owns every field but the review note."""
+        return [fname for fname in fnames if fname not in USER_FIELDS]
+
+    def _debt_refuse_owned(self, fnames):
+        if fnames:
             raise UserError(
                 self.env._(
                     "%(fields)s of a collection action are set by the collection "
                     "run: use Approve or Skip.",
-                    fields=", ".join(
-                        self._fields[name].get_description(self.env)["string"]
-                        for name in sorted(owned)
-                        if name in self._fields
-                    )
-                    or ", ".join(sorted(owned)),
+                    fields=self._debt_field_labels(sorted(fnames))
+                    or ", ".join(sorted(fnames)),
                 )
             )
-        return super().write(vals)
 
     @api.model
     def _create_prepared(self, run, decisions):
@@ -825,7 +824,7 @@ class DebtAction(models.Model):
         # at once: the first field read would fetch all eighty columns.
         self.move_ids.fetch(REMINDER_MOVE_FIELDS)
         for batch in split_every(RENDER_CHUNK, self.ids, self.browse):
-            rendered = template.with_context(debt_render_batch=True)._generate_template(
+            rendered = fastpath.render_batch(template)._generate_template(
                 batch.ids,
                 (
                     "attachment_ids",

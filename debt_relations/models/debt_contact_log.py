@@ -16,6 +16,9 @@ DELIVERY_FIELDS = frozenset(
     {"delivery_state", "delivery_attempts", "delivery_error", "first_failure_at"}
 )
 """What the mail queue writes on an entry (through :meth:`_write_delivery`)."""
+OWNED_FIELDS = (*sorted(DELIVERY_FIELDS), "invoice_snapshot")
+"""What the model maintains on an entry after its creation; the rest of an
+entry never changes."""
 
 CHANNELS = [
     ("email", "Email"),
@@ -35,10 +38,12 @@ class DebtContactLog(models.Model):
     """
 
     _name = "debt.contact.log"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Contact Log"
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "summary"
+    _debt_owned_fields = OWNED_FIELDS
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -156,7 +161,7 @@ class DebtContactLog(models.Model):
         # sudo: the snapshot is written once, at creation, by the entry itself.
         for log in self.sudo():
             if log.move_ids and not log.invoice_snapshot:
-                log._write_own(
+                log._debt_as_owner().write(
                     {"invoice_snapshot": self._invoice_snapshot(log.move_ids)}
                 )
 
@@ -183,20 +188,22 @@ class DebtContactLog(models.Model):
         ]
 
     def write(self, vals):
-        if vals:
+        # Append-only: what an entry says never changes, whoever writes; what
+        # the model maintains (delivery, snapshot) only through its own code.
+        if set(vals) - set(self._debt_owned_fields):
             self._refuse_change()
         return super().write(vals)
+
+    def _debt_refuse_owned(self, fnames):
+        if fnames:
+            self._refuse_change()
 
     def _write_delivery(self, vals):
         """What the mail queue learns of an email's delivery: the only change
-        an entry accepts, and only from the run's own code (``sudo``)."""
-        if set(vals) - DELIVERY_FIELDS or not self.env.su:
+        an entry accepts after its creation."""
+        if set(vals) - DELIVERY_FIELDS:
             self._refuse_change()
-        return self._write_own(vals)
-
-    def _write_own(self, vals):
-        """Write what the model itself maintains, past the append-only rule."""
-        return super().write(vals)
+        return self._debt_as_owner().write(vals)
 
     # ------------------------------------------------------------------
     # Delivery (called by mail.mail once the queue tried to send)

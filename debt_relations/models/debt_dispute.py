@@ -18,7 +18,7 @@ class DebtDispute(models.Model):
     _check_company_auto = True
     _rec_name = "move_id"
     _debt_hold_reason = eligibility.DISPUTED
-    _debt_protected_fields = ("state", "date_done")
+    _debt_owned_fields = ("state", "date_done", "origin")
 
     move_id = fields.Many2one(
         "account.move",
@@ -47,6 +47,14 @@ class DebtDispute(models.Model):
         "debt.dispute.reason", required=True, tracking=True, ondelete="restrict"
     )
     description = fields.Text()
+    origin = fields.Selection(
+        [("collector", "A Collector"), ("portal", "Customer Portal")],
+        string="Opened Through",
+        default="collector",
+        required=True,
+        readonly=True,
+        help="Customer Portal: the customer opened it from its statement.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Owner",
@@ -160,7 +168,7 @@ class DebtDispute(models.Model):
                     reason=dispute.reason.name,
                 ),
                 direction="inbound",
-                channel=self.env.context.get("debt_log_channel", "note"),
+                channel="portal" if dispute.origin == "portal" else "note",
             )
         return disputes
 
@@ -211,7 +219,7 @@ class DebtDispute(models.Model):
                 "active_model": "account.move",
                 "active_ids": self.move_id.ids,
                 "default_reason": self.resolution or self.reason.name,
-                "debt_dispute_id": self.id,
+                "default_debt_dispute_id": self.id,
             },
         }
 

@@ -38,7 +38,7 @@ class DebtPaymentPlan(models.Model):
     _debt_hold_reason = eligibility.PAYMENT_PLAN
     _debt_hold_states = ("active",)
     _debt_broken_date = "date_broken"
-    _debt_protected_fields = (
+    _debt_owned_fields = (
         "state",
         "at_risk",
         "date_checked",
@@ -269,12 +269,15 @@ class DebtPaymentPlan(models.Model):
         return plans
 
     def write(self, vals):
-        if not self._may_transition():
+        if not self._debt_is_owner():
             agreed = [
                 f
                 for f in AGREED_FIELDS
                 if f in vals
-                and (f == "move_ids" or any(plan._changes(f, vals[f]) for plan in self))
+                and (
+                    f == "move_ids"
+                    or any(plan._debt_changes(f, vals[f]) for plan in self)
+                )
             ]
             fixed = self.filtered(lambda p: p.state != "draft")
             if agreed and fixed:
@@ -293,7 +296,7 @@ class DebtPaymentPlan(models.Model):
 
     def _check_schedule_editable(self):
         """Instalments are edited while the plan is a draft, not after."""
-        if self._may_transition():
+        if self._debt_is_owner():
             return
         fixed = self.filtered(lambda p: p.state != "draft")
         if fixed:

@@ -28,3 +28,4 @@ from . import test_translations
 from . import test_validation
 from . import test_verify
 from . import test_year_simulation
+from . import test_forged_context
