@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 from odoo import fields, http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
-from odoo.tools import consteq, email_normalize
+from odoo.tools import consteq, email_normalize, plaintext2html
 
 from odoo.addons.account_payment.controllers.payment import PaymentPortal
 from odoo.addons.account_payment.controllers.portal import PortalAccount
@@ -852,7 +852,8 @@ class DebtPortal(PortalAccount):
             record.with_context(mail_activity_quick_update=True).activity_schedule(
                 "debt_relations.mail_activity_type_debt_portal",
                 summary=activity,
-                note=outcome or "",
+                # The customer's words, as text: never markup.
+                note=plaintext2html(outcome) if outcome else "",
                 user_id=collector.id,
             )
         return log

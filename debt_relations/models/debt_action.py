@@ -8,7 +8,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL, split_every, sql
+from odoo.tools import SQL, plaintext2html, split_every, sql
 
 from .. import fastpath
 from ..services import eligibility, escalation
@@ -156,11 +156,12 @@ class DebtAction(models.Model):
         readonly=True,
         help="Delivery of its email, as the mail queue reports it.",
     )
+    # Sanitised as the chatter shows the sent email (mail.message.body's rules).
     preview_body = fields.Html(
         string="Message",
         compute="_compute_preview_body",
-        sanitize=False,
-        help="The email exactly as it will be sent, with today's figures.",
+        sanitize_style=True,
+        help="The email as it will be sent, with today's figures.",
     )
     partner_log_ids = fields.Many2many(
         "debt.contact.log",
@@ -701,7 +702,9 @@ class DebtAction(models.Model):
         logs += self.filtered("send_letter")._print_letters()
         logs += self.filtered("schedule_call")._schedule_calls()
         logs += self.filtered("stage_id.is_handoff")._hand_off()
-        self.env["debt.contact.log"].create(logs)
+        created = self.env["debt.contact.log"].create(logs)
+        # What each email said: its chatter body, sanitised once already.
+        created.filtered("mail_id")._keep_message_bodies()
         unreachable = self - emailed - other_channel
         unreachable.write(
             {
@@ -743,12 +746,15 @@ class DebtAction(models.Model):
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.context_today(self),
                 summary=self.env._("Reminder not delivered"),
-                note=self.env._(
-                    "The %(stage)s reminder could not be delivered to %(email)s: "
-                    "%(error)s",
-                    stage=action.stage_id.name,
-                    email=action.recipient_id.email or "",
-                    error=error,
+                # Text (the address and the server's reply among it), not HTML.
+                note=plaintext2html(
+                    self.env._(
+                        "The %(stage)s reminder could not be delivered to "
+                        "%(email)s: %(error)s",
+                        stage=action.stage_id.name,
+                        email=action.recipient_id.email or "",
+                        error=error,
+                    )
                 ),
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
@@ -881,7 +887,6 @@ class DebtAction(models.Model):
                         mail.subject or action.stage_id.name,
                         message_id=mail.mail_message_id.id,
                         mail_id=mail.id,
-                        body=mail.body_html,
                     )
                 )
         return logs
@@ -964,7 +969,7 @@ class DebtAction(models.Model):
                 summary=self.env._(
                     "Collection call: %(stage)s", stage=action.stage_id.name
                 ),
-                note=action.stage_id.note or "",
+                note=_text_note(action.stage_id.note),
                 user_id=action._caller().id,
             )
             logs.append(
@@ -994,7 +999,7 @@ class DebtAction(models.Model):
                 "mail.mail_activity_data_todo",
                 date_deadline=action.date,
                 summary=self.env._("Hand the file over to mediation"),
-                note=action.stage_id.note or "",
+                note=_text_note(action.stage_id.note),
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
             logs.append(
@@ -1020,6 +1025,11 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
+
+
+def _text_note(text):
+    """A plain text (a stage's internal note) as an activity's HTML note."""
+    return plaintext2html(text) if text else ""
 
 
 def _keys_of(move_ids):

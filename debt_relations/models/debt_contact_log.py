@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .. import fastpath
 from .mail_mail import is_permanent
@@ -95,10 +96,13 @@ class DebtContactLog(models.Model):
         help="The invoices the contact was about, as they stood then (number, "
         "due date, open amount): kept even if an invoice is later changed.",
     )
+    # Sanitised with the rules of the chatter's own bodies (mail.message.body):
+    # the sender stores the text the chatter message was given, already
+    # sanitised by them (see _keep_message_bodies).
     body = fields.Html(
         string="What Was Said",
         readonly=True,
-        sanitize=False,
+        sanitize_style=True,
         help="The message as the customer received it: kept even if the chatter "
         "message is deleted.",
     )
@@ -186,6 +190,27 @@ class DebtContactLog(models.Model):
             }
             for move in moves.sorted("id")
         ]
+
+    def _keep_message_bodies(self):
+        """Each entry keeps its chatter message's body as what was said.
+
+        That body is the mail's text as ``mail.message`` sanitised it, with
+        the rules of this field (the same options): it is copied as it is,
+        in one query, rather than sanitised a second time entry by entry.
+        """
+        if not self:
+            return
+        self.env["mail.message"].flush_model(["body"])
+        self.flush_recordset(["message_id"])
+        self.env.execute_query(
+            SQL(
+                "UPDATE %(log)s SET body = m.body FROM mail_message m "
+                "WHERE %(log)s.message_id = m.id AND %(log)s.id = ANY(%(ids)s)",
+                log=SQL.identifier(self._table),
+                ids=fastpath.array(self.env, self.ids, "int4[]"),
+            )
+        )
+        self.invalidate_recordset(["body"])
 
     def write(self, vals):
         # Append-only: what an entry says never changes, whoever writes; what

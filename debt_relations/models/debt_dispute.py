@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
 
 from ..services import eligibility
 
@@ -158,7 +159,10 @@ class DebtDispute(models.Model):
                     "Look into the dispute on %(invoice)s",
                     invoice=dispute.move_id.display_name,
                 ),
-                note=dispute.description or "",
+                # The customer's words, as text: never markup.
+                note=(
+                    plaintext2html(dispute.description) if dispute.description else ""
+                ),
                 user_id=dispute.user_id.id,
             )
             dispute._log_contact(

@@ -129,8 +129,10 @@ class DebtPaymentPlan(models.Model):
     activated_user_id = fields.Many2one("res.users", readonly=True, copy=False)
     date_broken = fields.Date(readonly=True, copy=False)
     next_date_due = fields.Date(compute="_compute_next_date_due", store=True)
+    # In the plan's mail and PDF: styles kept only as the chatter keeps them.
     terms = fields.Html(
         translate=True,
+        sanitize_style=True,
         default=lambda self: self.env._(
             "<p>While the instalments are paid on time, we will not send any "
             "reminder about the invoices covered by this plan. If an instalment "

@@ -34,7 +34,7 @@ class DebtPolicy(models.Model):
         string="Default Collector",
         help="Who gets the calls of customers without a collector or salesperson.",
     )
-    note = fields.Html(translate=True)
+    note = fields.Html(translate=True, sanitize_style=True)
 
     _sql_constraints = [
         (
