@@ -1,3 +1,4 @@
+from . import debt_owned_mixin
 from . import debt_policy
 from . import debt_stage
 from . import debt_collection_facts

@@ -8,7 +8,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL, split_every, sql
+from odoo.tools import SQL, plaintext2html, split_every, sql
 
 from .. import fastpath
 from ..services import eligibility, escalation
@@ -64,6 +64,7 @@ class DebtAction(models.Model):
     """
 
     _name = "debt.action"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Action"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -155,11 +156,12 @@ class DebtAction(models.Model):
         readonly=True,
         help="Delivery of its email, as the mail queue reports it.",
     )
+    # Sanitised as the chatter shows the sent email (mail.message.body's rules).
     preview_body = fields.Html(
         string="Message",
         compute="_compute_preview_body",
-        sanitize=False,
-        help="The email exactly as it will be sent, with today's figures.",
+        sanitize_style=True,
+        help="The email as it will be sent, with today's figures.",
     )
     partner_log_ids = fields.Many2many(
         "debt.contact.log",
@@ -324,7 +326,7 @@ class DebtAction(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
+        if not self._debt_is_owner():
             raise UserError(
                 self.env._(
                     "Collection actions are prepared by the collection run only."
@@ -332,22 +334,20 @@ class DebtAction(models.Model):
             )
         return super().create(vals_list)
 
-    def write(self, vals):
-        owned = set(vals) - USER_FIELDS
-        if owned and not self.env.su:
+    def _debt_owned(self, fnames):
+        """The run owns every field but the review note."""
+        return [fname for fname in fnames if fname not in USER_FIELDS]
+
+    def _debt_refuse_owned(self, fnames):
+        if fnames:
             raise UserError(
                 self.env._(
                     "%(fields)s of a collection action are set by the collection "
                     "run: use Approve or Skip.",
-                    fields=", ".join(
-                        self._fields[name].get_description(self.env)["string"]
-                        for name in sorted(owned)
-                        if name in self._fields
-                    )
-                    or ", ".join(sorted(owned)),
+                    fields=self._debt_field_labels(sorted(fnames))
+                    or ", ".join(sorted(fnames)),
                 )
             )
-        return super().write(vals)
 
     @api.model
     def _create_prepared(self, run, decisions):
@@ -702,7 +702,9 @@ class DebtAction(models.Model):
         logs += self.filtered("send_letter")._print_letters()
         logs += self.filtered("schedule_call")._schedule_calls()
         logs += self.filtered("stage_id.is_handoff")._hand_off()
-        self.env["debt.contact.log"].create(logs)
+        created = self.env["debt.contact.log"].create(logs)
+        # What each email said: its chatter body, sanitised once already.
+        created.filtered("mail_id")._keep_message_bodies()
         unreachable = self - emailed - other_channel
         unreachable.write(
             {
@@ -744,12 +746,15 @@ class DebtAction(models.Model):
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.context_today(self),
                 summary=self.env._("Reminder not delivered"),
-                note=self.env._(
-                    "The %(stage)s reminder could not be delivered to %(email)s: "
-                    "%(error)s",
-                    stage=action.stage_id.name,
-                    email=action.recipient_id.email or "",
-                    error=error,
+                # Text (the address and the server's reply among it), not HTML.
+                note=plaintext2html(
+                    self.env._(
+                        "The %(stage)s reminder could not be delivered to "
+                        "%(email)s: %(error)s",
+                        stage=action.stage_id.name,
+                        email=action.recipient_id.email or "",
+                        error=error,
+                    )
                 ),
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
@@ -825,7 +830,7 @@ class DebtAction(models.Model):
         # at once: the first field read would fetch all eighty columns.
         self.move_ids.fetch(REMINDER_MOVE_FIELDS)
         for batch in split_every(RENDER_CHUNK, self.ids, self.browse):
-            rendered = template.with_context(debt_render_batch=True)._generate_template(
+            rendered = fastpath.render_batch(template)._generate_template(
                 batch.ids,
                 (
                     "attachment_ids",
@@ -882,7 +887,6 @@ class DebtAction(models.Model):
                         mail.subject or action.stage_id.name,
                         message_id=mail.mail_message_id.id,
                         mail_id=mail.id,
-                        body=mail.body_html,
                     )
                 )
         return logs
@@ -968,7 +972,7 @@ class DebtAction(models.Model):
                 summary=self.env._(
                     "Collection call: %(stage)s", stage=action.stage_id.name
                 ),
-                note=action.stage_id.note or "",
+                note=_text_note(action.stage_id.note),
                 user_id=action._caller().id,
             )
             logs.append(
@@ -998,7 +1002,7 @@ class DebtAction(models.Model):
                 "mail.mail_activity_data_todo",
                 date_deadline=action.date,
                 summary=self.env._("Hand the file over to mediation"),
-                note=action.stage_id.note or "",
+                note=_text_note(action.stage_id.note),
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
             logs.append(
@@ -1024,6 +1028,11 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
+
+
+def _text_note(text):
+    """A plain text (a stage's internal note) as an activity's HTML note."""
+    return plaintext2html(text) if text else ""
 
 
 def _keys_of(move_ids):

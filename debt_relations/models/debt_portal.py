@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import consteq
+from odoo.tools import consteq, plaintext2html
 
 from ..services import portal as portal_service
 
@@ -423,7 +423,8 @@ class DebtPortal(models.AbstractModel):
             record.with_context(mail_activity_quick_update=True).activity_schedule(
                 "debt_relations.mail_activity_type_debt_portal",
                 summary=activity,
-                note=outcome or "",
+                # The customer's words, as text: never markup.
+                note=plaintext2html(outcome) if outcome else "",
                 user_id=collector.id,
             )
         return log

@@ -19,7 +19,18 @@ class DebtPortalClaim(models.Model):
     _order = "id desc"
     _debt_hold_reason = eligibility.PAYMENT_CLAIMED
     _debt_hold_states = ("checking",)
-    _debt_protected_fields = ("state", "date_done")
+    _debt_owned_fields = (
+        "partner_id",
+        "company_id",
+        "state",
+        "date_done",
+        "move_ids",
+        "date_paid",
+        "amount",
+        "reference",
+        "attachment_ids",
+        "date_until",
+    )
 
     move_ids = fields.Many2many(
         "account.move",

@@ -25,6 +25,17 @@ class DebtPortalContact(models.Model):
     # Collections staff read the requests, follow up their activities and
     # write in their chatter; only the portal (as superuser) changes them.
     _mail_post_access = "read"
+    _debt_owned_fields = (
+        "partner_id",
+        "company_id",
+        "state",
+        "billing_id",
+        "email_old",
+        "email_new",
+        "key",
+        "expires_at",
+        "confirmed_on",
+    )
 
     billing_id = fields.Many2one(
         "res.partner",

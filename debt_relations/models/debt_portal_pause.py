@@ -17,6 +17,7 @@ class DebtPortalPause(models.Model):
     _description = "Pause Asked by the Customer"
     _inherit = "debt.portal.request"
     _order = "id desc"
+    _debt_owned_fields = ("partner_id", "company_id", "state", "days", "reason")
 
     days = fields.Integer(required=True)
     reason = fields.Text(required=True)

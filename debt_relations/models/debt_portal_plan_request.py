@@ -27,6 +27,21 @@ class DebtPortalPlanRequest(models.Model):
     _description = "Payment Plan Asked by the Customer"
     _inherit = "debt.portal.request"
     _order = "id desc"
+    _debt_owned_fields = (
+        "partner_id",
+        "company_id",
+        "state",
+        "plan_id",
+        "hardship",
+        "reason",
+        "monthly_amount",
+        "date_first",
+        "within_limits",
+        "limits_note",
+        "signed_name",
+        "signed_on",
+        "signed_ip",
+    )
 
     currency_id = fields.Many2one(related="company_id.currency_id")
     plan_id = fields.Many2one(

@@ -7,9 +7,13 @@ class DebtPortalRequest(models.AbstractModel):
 
     _name = "debt.portal.request"
     _description = "Request from the Portal"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.owned.mixin"]
     _check_company_auto = True
     _rec_name = "partner_id"
+    _debt_owned_fields = ("partner_id", "company_id", "state")
+    """What the customer asked, in its own words, and where the request stands:
+    written by the portal and the request's buttons; a collector writes the
+    reply."""
 
     partner_id = fields.Many2one(
         "res.partner",

@@ -24,7 +24,7 @@ class DebtPromise(models.Model):
     _debt_hold_reason = eligibility.PROMISED
     _debt_hold_states = ("open",)
     _debt_broken_date = "date_done"
-    _debt_protected_fields = ("state", "date_done", "residual_start")
+    _debt_owned_fields = ("state", "date_done", "residual_start")
 
     partner_id = fields.Many2one(
         "res.partner",

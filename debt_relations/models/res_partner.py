@@ -4,6 +4,7 @@ from odoo.tools import SQL, format_date
 
 from ..services import eligibility, forecast
 from ..services import portal as portal_service
+from . import debt_owned_mixin as owned
 from .debt_collection_facts import OPEN_PAYMENT_STATES
 from .debt_partner_profile import RUN_FIELDS as PROFILE_RUN_FIELDS
 from .debt_portal import key_hash
@@ -24,6 +25,15 @@ PORTAL_CHANNELS = [
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+    _debt_owned_fields = (
+        "debt_stage_id",
+        "debt_email_failing",
+        "debt_email_failure",
+        "debt_portal_token",
+        "debt_portal_link_date",
+    )
+    """The run's bookkeeping on a customer, and its statement link's key,
+    protected as in ``debt.owned.mixin``."""
 
     debt_policy_id = fields.Many2one(
         "debt.policy",
@@ -214,9 +224,10 @@ class ResPartner(models.Model):
 
     def _inverse_debt_profile(self):
         # The run's bookkeeping (tests and data set it as the superuser).
-        if not self.env.su:
-            self.env["debt.partner.profile"]._refuse_change()
-        self.env["debt.partner.profile"]._upsert(
+        Profile = self.env["debt.partner.profile"]
+        if not Profile._debt_is_owner():
+            Profile._debt_refuse_owned(["tier_id"])
+        Profile._upsert(
             self.env.company,
             {
                 partner.commercial_partner_id.id: {
@@ -327,6 +338,17 @@ class ResPartner(models.Model):
                 for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
                 if move.id in result.reasons
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        owned.refuse(
+            self, owned.refused_on_create(self, vals_list, self._debt_owned_fields)
+        )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        owned.refuse(self, owned.refused_on_write(self, vals, self._debt_owned_fields))
+        return super().write(vals)
 
     @api.model
     def _commercial_fields(self):

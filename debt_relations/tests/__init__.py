@@ -11,6 +11,7 @@ from . import test_dispute
 from . import test_escalation
 from . import test_fastpath
 from . import test_mail_render
+from . import test_markup
 from . import test_partner_profile
 from . import test_payment_plan
 from . import test_portal_actions
@@ -29,3 +30,4 @@ from . import test_translations
 from . import test_validation
 from . import test_verify
 from . import test_year_simulation
+from . import test_forged_context

@@ -548,7 +548,9 @@ class TestPortalRulesWithoutHttp(DebtLinkCase):
         )
         keyless = self._create_customer("Never Linked")
         self.env.invalidate_all()
-        load_migration("18.0.1.3.0").migrate(self.env.cr, "18.0.1.2.0")
+        load_migration("18.0.1.3.0", "post-portal_links.py").migrate(
+            self.env.cr, "18.0.1.2.0"
+        )
         self.env.invalidate_all()
         for customer in (self.customer, self.other):
             self.assertTrue(customer.sudo().debt_portal_link_date)
