@@ -20,6 +20,7 @@
         "data/mail_template_data.xml",
         "data/debt_policy_data.xml",
         "data/mail_template_incentive_data.xml",
+        "data/debt_portal_link_data.xml",
         "data/debt_tier_data.xml",
         "data/ir_cron_data.xml",
         "data/debt_agreement_config_data.xml",

@@ -72,11 +72,15 @@ shortened here, each with the ORM path beside it:
   shortcut reads the language's rules once and applies Odoo's own steps
   (``intersperse``, Babel's date formatting) to each value.
 
-``ENABLED`` is the switch: set it to ``False`` (or call with the context key
-``debt_fastpath=False``, which only ever turns the shortcuts off) and every
-step takes Odoo's own path. ``tests/test_fastpath.py`` keeps comparing both
-paths' results, so a fix in Odoo's stable branch that changes the internals
-shows up as a failing test, and the switch makes the addon safe at once.
+The switch is the system parameter ``debt_relations.fastpath`` (on unless
+set to ``0``, ``false``, ``off`` or ``no``): an administrator turns every
+shortcut off at once, without a deploy, for instance to follow an Odoo
+security fix of the sanitiser. It is read once per batch (:func:`batch`) and
+for each call outside one. The context key ``debt_fastpath=False`` turns the
+shortcuts off for one call; no context turns them on. ``tests/test_fastpath.py``
+keeps comparing both paths' results, so a fix in Odoo's stable branch that
+changes the internals shows up as a failing test, and the switch makes the
+addon safe at once.
 """
 
 import ast
@@ -84,7 +88,6 @@ import contextlib
 import datetime
 import functools
 import gc
-import itertools
 import re
 import threading
 import weakref
@@ -94,6 +97,7 @@ from lxml import etree, html
 from markupsafe import Markup, escape
 from psycopg2.extensions import ISQLQuote, QuotedString
 
+from odoo.service import server as odoo_server
 from odoo.tools import (
     SQL,
     config,
@@ -108,9 +112,47 @@ from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 from odoo.addons.base.models.res_lang import intersperse
 from odoo.addons.mail.models.mail_message import _image_dataurl
 
-ENABLED = True
+SWITCH_PARAM = "debt_relations.fastpath"
+"""System parameter: the shortcuts' switch (absent: on)."""
+SWITCH_OFF = frozenset({"0", "false", "off", "no"})
+BATCH_KEY = "debt_fastpath_batch"
+"""Context key of a batch's reading of the switch (a :class:`_Batch`)."""
+RENDER_KEY = "debt_render_batch"
+"""Context key asking a mail template for one batch's rendering (a
+:class:`_Render`)."""
+MEMO_KEY = "debt_qweb_batch"
+"""Context key of the templates looked up during one batch's rendering."""
 
 
+class _Batch:
+    """The switch as read once for a batch. Module-private, like the other
+    context values below: a JSON-RPC caller's context cannot hold one, so no
+    caller turns a shortcut on."""
+
+    __slots__ = ("on",)
+
+    def __init__(self, on):
+        self.on = on
+
+
+class _Render:
+    """Marks a mail template's rendering of a batch of reminders."""
+
+    __slots__ = ()
+
+
+class _Memo(dict):
+    """(template, context values of Odoo's cache key) -> what
+    ``ir.qweb._compile`` returned, while one batch renders. Equal only to
+    itself, so that no other batch's environment is taken for its own."""
+
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+
+_RENDER = _Render()
 PLAIN_EMAIL = re.compile(
     r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -121,8 +163,41 @@ PLAIN_EMAIL = re.compile(
 spaces or a second address is left to it."""
 
 
+def switch_on(env):
+    """The system parameter's word (Odoo caches it)."""
+    value = env["ir.config_parameter"].sudo().get_param(SWITCH_PARAM) or ""
+    return value.strip().lower() not in SWITCH_OFF
+
+
 def enabled(env):
-    return ENABLED and env.context.get("debt_fastpath", True)
+    """Whether the shortcuts apply in ``env``: the switch (read once per
+    batch), unless the caller turned them off."""
+    if not env.context.get("debt_fastpath", True):
+        return False
+    reading = env.context.get(BATCH_KEY)
+    if type(reading) is _Batch:
+        return reading.on
+    return switch_on(env)
+
+
+@contextlib.contextmanager
+def batch(records):
+    """``records`` for one batch of a run (deciding, or sending a batch): the
+    switch read once for all of it, and Python's cyclic garbage collector
+    paused while it runs where that is safe (:func:`collector_paused`)."""
+    records = records.with_context(**{BATCH_KEY: _Batch(switch_on(records.env))})
+    with collector_paused(records.env):
+        yield records
+
+
+def render_batch(template):
+    """``template`` asked to render a batch of reminders with the body
+    compiled once (``mail.template._render_template_qweb``)."""
+    return template.with_context(**{RENDER_KEY: _RENDER})
+
+
+def renders_batch(env):
+    return env.context.get(RENDER_KEY) is _RENDER
 
 
 def render_qweb_batch(template, template_src, model, res_ids, variables, options):
@@ -131,31 +206,20 @@ def render_qweb_batch(template, template_src, model, res_ids, variables, options
     :returns: record id -> rendered Markup, as
         ``mail.render.mixin._render_template_qweb`` returns it
     """
-    batch = next(_batches)
-    _compiled[batch] = {}
-    try:
-        qweb = template.env["ir.qweb"].with_context(
-            **(options or {}), debt_qweb_batch=batch
-        )
-        qweb = qweb._prepare_environment(variables)
-        functions, name = qweb._compile(
-            html.fragment_fromstring(template_src, create_parent="div")
-        )
-        render = functions[name]
-        results = {}
-        for record in template.env[model].browse(res_ids):
-            values = dict(variables, object=record)
-            # Drop the <div> wrapped around the body to compile it.
-            results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
-        return results
-    finally:
-        del _compiled[batch]
-
-
-_batches = itertools.count(1)
-_compiled = {}
-"""Batch number -> {(template, context values of Odoo's cache key): what
-``ir.qweb._compile`` returned}, while the batch renders."""
+    qweb = template.env["ir.qweb"].with_context(
+        **(options or {}), **{MEMO_KEY: _Memo()}
+    )
+    qweb = qweb._prepare_environment(variables)
+    functions, name = qweb._compile(
+        html.fragment_fromstring(template_src, create_parent="div")
+    )
+    render = functions[name]
+    results = {}
+    for record in template.env[model].browse(res_ids):
+        values = dict(variables, object=record)
+        # Drop the <div> wrapped around the body to compile it.
+        results[record.id] = Markup("".join(render(qweb, values)))[5:-6]
+    return results
 
 
 def compiled_template(qweb, template, compile_template):
@@ -166,9 +230,9 @@ def compiled_template(qweb, template, compile_template):
     it (the template, and the context values of ``_get_template_cache_keys``).
     Anything else (ORM path): ``compile_template`` every time.
     """
-    memo = _compiled.get(qweb.env.context.get("debt_qweb_batch"))
+    memo = qweb.env.context.get(MEMO_KEY)
     if (
-        memo is None
+        type(memo) is not _Memo
         or not isinstance(template, (str, int))
         # templates read from their files at every call: Odoo caches nothing
         or "xml" in config["dev_mode"]
@@ -399,18 +463,31 @@ def local_links(html):
     return any(mark in html for mark in LOCAL_LINK_MARKS)
 
 
+def process_alone():
+    """Whether no request threads share this process, so that pausing the
+    process-wide collector delays nobody else's work: no server in the process
+    (a script, the shell, the benchmark, an install), or a worker process of a
+    multi-process server (one request or scheduled action at a time). Not in
+    a threaded server (requests and scheduled actions in threads of one
+    process) nor an evented one."""
+    running = odoo_server.server
+    return running is None or isinstance(running, odoo_server.PreforkServer)
+
+
 _paused = {"count": 0, "was_enabled": False}
 _paused_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def collector_paused(env):
-    """Python's cyclic garbage collector paused inside (shortcut only).
+    """Python's cyclic garbage collector paused inside (shortcut only), in a
+    process that serves no request threads (:func:`process_alone`).
 
     Nested or concurrent pauses share one: the collector resumes, if it ran
-    before the first, when the last ends. ORM path: nothing changes.
+    before the first, when the last ends. ORM path, or a threaded server:
+    nothing changes.
     """
-    if not enabled(env):
+    if not enabled(env) or not process_alone():
         yield
         return
     with _paused_lock:

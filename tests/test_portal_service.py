@@ -1,6 +1,6 @@
 """The portal's decisions (debt_relations/services/portal.py), without Odoo."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from services import eligibility, schedule
@@ -189,3 +189,55 @@ def test_down_payment_share_above_the_instalment_or_the_whole_amount():
     whole = svc.Limits(down_payment_percent=100.0, plan_months=24)
     preview = svc.plan_preview(300.0, 100.0, TODAY, TODAY, whole, 0.01)
     assert [amount for _day, amount in preview.lines] == [100.0, 100.0, 100.0]
+
+
+# ----------------------------------------------------------------------
+# What a link may do, and how long it works
+# ----------------------------------------------------------------------
+
+OFFERED = ["pay", "promise", "dispute", "paid", "plan", "contact", "pause"]
+
+
+@pytest.mark.parametrize("action", OFFERED)
+@pytest.mark.parametrize("via", [svc.LINK, svc.LOGIN])
+def test_a_link_may_do_what_a_login_may(action, via):
+    assert svc.may(action, via, OFFERED) == svc.NOW
+
+
+def test_a_new_billing_email_by_link_waits_for_confirmation():
+    assert svc.may(svc.CONTACT_EMAIL, svc.LINK, OFFERED) == svc.CONFIRM
+    assert svc.may(svc.CONTACT_EMAIL, svc.LOGIN, OFFERED) == svc.NOW
+
+
+def test_what_the_company_does_not_offer_is_refused():
+    assert svc.may("promise", svc.LOGIN, ["pay"]) is None
+    assert svc.may(svc.CONTACT_EMAIL, svc.LOGIN, ["pay"]) is None
+    assert svc.may("unknown", svc.LINK, OFFERED) is None
+
+
+@pytest.mark.parametrize(
+    ("sent_on", "state"),
+    [
+        (TODAY, svc.VALID),
+        (date(2025, 9, 3), svc.VALID),  # 180 days ago
+        (date(2025, 9, 2), svc.EXPIRED),  # 181 days ago
+        (date(2026, 6, 1), svc.VALID),  # dated after today: not expired
+        (None, svc.EXPIRED),
+    ],
+)
+def test_link_state(sent_on, state):
+    assert svc.link_state(sent_on, TODAY, 180) == state
+
+
+def test_a_lifetime_below_one_day_expires_every_link():
+    assert svc.link_state(TODAY, TODAY, 0) == svc.EXPIRED
+
+
+def test_confirmation_window():
+    asked = datetime(2026, 3, 2, 10, 0)
+    expires = svc.confirmation_expires(asked, 48)
+    assert expires == asked + timedelta(hours=48)
+    assert svc.confirmation_open(expires, expires)
+    assert not svc.confirmation_open(expires, expires + timedelta(seconds=1))
+    assert not svc.confirmation_open(None, asked)
+    assert svc.confirmation_expires(asked, -5) == asked

@@ -1,3 +1,4 @@
+from . import debt_owned_mixin
 from . import debt_policy
 from . import debt_stage
 from . import debt_collection_facts
@@ -21,7 +22,11 @@ from . import debt_incentive_rule
 from . import debt_reward
 from . import mail_template
 from . import mail_mail
+from . import mail_message
+from . import debt_portal
+from . import debt_portal_link_event
 from . import debt_portal_request
+from . import debt_portal_contact
 from . import debt_portal_claim
 from . import debt_portal_pause
 from . import debt_portal_plan_request

@@ -3,12 +3,21 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, create_index
 
 from ..services.eligibility import SKIP_REASONS
+from . import debt_owned_mixin as owned
 from .debt_collection_facts import OPEN_PAYMENT_STATES
 from .res_partner import POLICY_SOURCES
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+    _debt_owned_fields = (
+        "debt_stage_id",
+        "debt_stage_date",
+        "debt_last_contact_date",
+        "debt_skip_reason",
+    )
+    """The run's bookkeeping on an invoice (see :meth:`_debt_write_tracking`),
+    protected as in ``debt.owned.mixin``."""
 
     debt_stage_id = fields.Many2one(
         "debt.stage",
@@ -206,11 +215,15 @@ class AccountMove(models.Model):
     def create(self, vals_list):
         if any("debt_contact_log_ids" in vals for vals in vals_list):
             self.env["debt.contact.log"]._refuse_change()
+        owned.refuse(
+            self, owned.refused_on_create(self, vals_list, self._debt_owned_fields)
+        )
         return super().create(vals_list)
 
     def write(self, vals):
         if "debt_contact_log_ids" in vals:
             self.env["debt.contact.log"]._refuse_change()
+        owned.refuse(self, owned.refused_on_write(self, vals, self._debt_owned_fields))
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)

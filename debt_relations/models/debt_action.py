@@ -8,11 +8,12 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL, split_every, sql
+from odoo.tools import SQL, plaintext2html, split_every, sql
 
 from .. import fastpath
 from ..services import eligibility, escalation
 from .debt_contact_log import DELIVERY_STATES
+from .mail_thread import company_sender
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class DebtAction(models.Model):
     """
 
     _name = "debt.action"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Action"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -169,11 +171,12 @@ class DebtAction(models.Model):
         readonly=True,
         help="Delivery of its email, as the mail queue reports it.",
     )
+    # Sanitised as the chatter shows the sent email (mail.message.body's rules).
     preview_body = fields.Html(
         string="Message",
         compute="_compute_preview_body",
-        sanitize=False,
-        help="The email exactly as it will be sent, with today's figures.",
+        sanitize_style=True,
+        help="The email as it will be sent, with today's figures.",
     )
     partner_log_ids = fields.Many2many(
         "debt.contact.log",
@@ -338,7 +341,7 @@ class DebtAction(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
+        if not self._debt_is_owner():
             raise UserError(
                 self.env._(
                     "Collection actions are prepared by the collection run only."
@@ -346,22 +349,20 @@ class DebtAction(models.Model):
             )
         return super().create(vals_list)
 
-    def write(self, vals):
-        owned = set(vals) - USER_FIELDS
-        if owned and not self.env.su:
+    def _debt_owned(self, fnames):
+        """The run owns every field but the review note."""
+        return [fname for fname in fnames if fname not in USER_FIELDS]
+
+    def _debt_refuse_owned(self, fnames):
+        if fnames:
             raise UserError(
                 self.env._(
                     "%(fields)s of a collection action are set by the collection "
                     "run: use Approve or Skip.",
-                    fields=", ".join(
-                        self._fields[name].get_description(self.env)["string"]
-                        for name in sorted(owned)
-                        if name in self._fields
-                    )
-                    or ", ".join(sorted(owned)),
+                    fields=self._debt_field_labels(sorted(fnames))
+                    or ", ".join(sorted(fnames)),
                 )
             )
-        return super().write(vals)
 
     @api.model
     def _create_prepared(self, run, decisions):
@@ -795,6 +796,7 @@ class DebtAction(models.Model):
         logs += self.filtered("send_letter")._print_letters()
         logs += self.filtered("schedule_call")._schedule_calls()
         logs += self.filtered("stage_id.is_handoff")._hand_off()
+        # Each email's entry keeps its chatter body (sanitised once already).
         self.env["debt.contact.log"].create(logs)
         unreachable = self - emailed - other_channel
         unreachable.write(
@@ -848,20 +850,21 @@ class DebtAction(models.Model):
         instead when the stage says so."""
         for action in self.sudo():
             action = action.with_company(action.company_id)
-            partner = action.partner_id.commercial_partner_id.with_context(
-                debt_company_sender=True
-            )
+            partner = company_sender(action.partner_id.commercial_partner_id)
             partner.write({"debt_email_failing": True, "debt_email_failure": error})
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.context_today(self),
                 summary=self.env._("Reminder not delivered"),
-                note=self.env._(
-                    "The %(stage)s reminder could not be delivered to %(email)s: "
-                    "%(error)s",
-                    stage=action.stage_id.name,
-                    email=action.recipient_id.email or "",
-                    error=error,
+                # Text (the address and the server's reply among it), not HTML.
+                note=plaintext2html(
+                    self.env._(
+                        "The %(stage)s reminder could not be delivered to "
+                        "%(email)s: %(error)s",
+                        stage=action.stage_id.name,
+                        email=action.recipient_id.email or "",
+                        error=error,
+                    )
                 ),
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
@@ -939,7 +942,7 @@ class DebtAction(models.Model):
         # at once: the first field read would fetch all eighty columns.
         self.move_ids.fetch(REMINDER_MOVE_FIELDS)
         for batch in split_every(RENDER_CHUNK, self.ids, self.browse):
-            rendered = template.with_context(debt_render_batch=True)._generate_template(
+            rendered = fastpath.render_batch(template)._generate_template(
                 batch.ids,
                 (
                     "attachment_ids",
@@ -996,7 +999,6 @@ class DebtAction(models.Model):
                         mail.subject or action.stage_id.name,
                         message_id=mail.mail_message_id.id,
                         mail_id=mail.id,
-                        body=mail.body_html,
                     )
                 )
         return logs
@@ -1030,6 +1032,9 @@ class DebtAction(models.Model):
     def _print_letters(self):
         """Print one letter (PDF) per action, kept on the action and the log."""
         logs = []
+        # The letters print each customer's statement link: keys made and
+        # links dated at once.
+        self.partner_id._debt_portal_ensure_tokens()
         report = self.env.ref("debt_relations.action_report_debt_letter")
         Report = self.env["ir.actions.report"]
         # Without wkhtmltopdf the letter is kept as HTML, printable from a browser,
@@ -1072,14 +1077,14 @@ class DebtAction(models.Model):
         for action in self:
             # sudo: a collector approving the reminder may only read customers;
             # the activity is the run's, assigned to the user who acts on it.
-            partner = action.partner_id.sudo().with_context(debt_company_sender=True)
+            partner = company_sender(action.partner_id.sudo())
             partner.activity_schedule(
                 "debt_relations.mail_activity_type_debt_call",
                 date_deadline=action.date,
                 summary=self.env._(
                     "Collection call: %(stage)s", stage=action.stage_id.name
                 ),
-                note=action.stage_id.note or "",
+                note=_text_note(action.stage_id.note),
                 user_id=action._caller().id,
             )
             logs.append(
@@ -1104,12 +1109,12 @@ class DebtAction(models.Model):
         for action in self:
             # sudo: a collector approving the reminder may only read customers;
             # the activity is the run's, assigned to the user who acts on it.
-            partner = action.partner_id.sudo().with_context(debt_company_sender=True)
+            partner = company_sender(action.partner_id.sudo())
             partner.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=action.date,
                 summary=self.env._("Hand the file over to mediation"),
-                note=action.stage_id.note or "",
+                note=_text_note(action.stage_id.note),
                 user_id=partner._debt_collector(action.stage_id.policy_id).id,
             )
             logs.append(
@@ -1135,6 +1140,11 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
+
+
+def _text_note(text):
+    """A plain text (a stage's internal note) as an activity's HTML note."""
+    return plaintext2html(text) if text else ""
 
 
 def _keys_of(move_ids):

@@ -1,8 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-
-TRANSITION = "debt_agreement_transition"
-"""Context key the agreement's own methods set to change what they own."""
 
 
 class DebtAgreementMixin(models.AbstractModel):
@@ -14,6 +10,7 @@ class DebtAgreementMixin(models.AbstractModel):
     """
 
     _name = "debt.agreement.mixin"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Agreement"
 
     _debt_hold_reason = None
@@ -22,7 +19,7 @@ class DebtAgreementMixin(models.AbstractModel):
     """States in which it holds its invoices."""
     _debt_broken_date = None
     """Field holding the date it broke, for agreements that can break."""
-    _debt_protected_fields = ("state",)
+    _debt_owned_fields = ("state",)
     """Fields only the agreement's methods (and the run) change: users press
     its buttons, they do not write them, through the screens or JSON-RPC."""
 
@@ -46,20 +43,6 @@ class DebtAgreementMixin(models.AbstractModel):
         # An agreement is with the customer (the commercial partner), whoever
         # of its contacts it was made with.
         Partner = self.env["res.partner"]
-        if not self._may_transition():
-            fnames = {f for vals in vals_list for f in vals}
-            defaults = self.default_get(
-                [f for f in self._debt_protected_fields if f in fnames]
-            )
-            for vals in vals_list:
-                self._check_protected(
-                    [
-                        f
-                        for f in self._debt_protected_fields
-                        if f in vals
-                        and (vals[f] or False) != (defaults.get(f) or False)
-                    ]
-                )
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = Partner.browse(
@@ -67,57 +50,9 @@ class DebtAgreementMixin(models.AbstractModel):
                 ).commercial_partner_id.id
         return super().create(vals_list)
 
-    def write(self, vals):
-        if not self._may_transition():
-            self._check_protected(
-                [
-                    f
-                    for f in self._debt_protected_fields
-                    if f in vals and any(r._changes(f, vals[f]) for r in self)
-                ]
-            )
-        return super().write(vals)
-
-    def _changes(self, fname, value):
-        field = self._fields[fname]
-        return (
-            field.convert_to_record(field.convert_to_cache(value, self), self)
-            != (self[fname])
-        )
-
-    def _may_transition(self):
-        """The agreement's own methods (context flag) and the superuser (data
-        files, scripts recording past agreements) change protected fields."""
-        return self.env.su or self.env.context.get(TRANSITION)
-
-    def _check_protected(self, fnames):
-        if not fnames:
-            return
-        labels = ", ".join(
-            self._fields[f]._description_string(self.env) for f in fnames
-        )
-        if not self:
-            raise UserError(
-                self.env._(
-                    "A new %(model)s starts at the beginning: %(fields)s is set "
-                    "by its buttons and the collection run, not when creating it.",
-                    model=self._description,
-                    fields=labels,
-                )
-            )
-        raise UserError(
-            self.env._(
-                "%(model)s %(records)s: %(fields)s is set by its buttons and the "
-                "collection run, not edited directly.",
-                model=self._description,
-                records=", ".join(self.mapped("display_name")),
-                fields=labels,
-            )
-        )
-
     def _transition(self, vals):
         """Write fields the agreement owns (its state, dates it records)."""
-        return self.with_context(**{TRANSITION: True}).write(vals)
+        return self._debt_as_owner().write(vals)
 
     @api.model
     def _invoice_names(self, moves):

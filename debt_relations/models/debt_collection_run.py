@@ -384,8 +384,8 @@ class DebtCollectionRun(models.Model):
                 )
             )
         self._lock_company(company)
-        with fastpath.collector_paused(self.env):
-            return self._decide(run, company, as_of, today)
+        with fastpath.batch(self) as batch:
+            return batch._decide(run and run.with_env(batch.env), company, as_of, today)
 
     @api.model
     def _decide(self, run, company, as_of, today):
@@ -698,7 +698,8 @@ class DebtCollectionRun(models.Model):
             .filtered(lambda p: p.id not in open_partner_ids)
         )
         if settled:
-            settled.write({"debt_stage_id": False})
+            # sudo: the rung is the run's bookkeeping, refused to callers.
+            settled.sudo().write({"debt_stage_id": False})
 
     # ------------------------------------------------------------------
     # Sending phase
@@ -719,8 +720,8 @@ class DebtCollectionRun(models.Model):
         if actions is None:
             # Another worker sent some of them since this transaction began.
             return 0
-        with fastpath.collector_paused(self.env):
-            actions._execute(today=today)
+        with fastpath.batch(actions) as batch:
+            batch._execute(today=today)
         if limit and not self.env["debt.action"].search_count(
             [("run_id", "=", self.id), ("state", "=", "queued")], limit=1
         ):

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .. import fastpath
 from .mail_mail import is_permanent
@@ -16,6 +17,9 @@ DELIVERY_FIELDS = frozenset(
     {"delivery_state", "delivery_attempts", "delivery_error", "first_failure_at"}
 )
 """What the mail queue writes on an entry (through :meth:`_write_delivery`)."""
+OWNED_FIELDS = (*sorted(DELIVERY_FIELDS), "invoice_snapshot")
+"""What the model maintains on an entry after its creation; the rest of an
+entry never changes."""
 
 CHANNELS = [
     ("email", "Email"),
@@ -35,10 +39,12 @@ class DebtContactLog(models.Model):
     """
 
     _name = "debt.contact.log"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Contact Log"
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "summary"
+    _debt_owned_fields = OWNED_FIELDS
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -91,10 +97,13 @@ class DebtContactLog(models.Model):
         help="The invoices the contact was about, as they stood then (number, "
         "due date, open amount): kept even if an invoice is later changed.",
     )
+    # Sanitised with the rules of the chatter's own bodies (mail.message.body):
+    # the sender stores the text the chatter message was given, already
+    # sanitised by them (see _keep_message_bodies).
     body = fields.Html(
         string="What Was Said",
         readonly=True,
-        sanitize=False,
+        sanitize_style=True,
         help="The message as the customer received it: kept even if the chatter "
         "message is deleted.",
     )
@@ -149,18 +158,10 @@ class DebtContactLog(models.Model):
                 vals["partner_id"] = partner.commercial_partner_id.id
         logs = super().create(vals_list)
         logs._store_invoice_snapshot()
-        logs._store_body()
+        logs.filtered(
+            lambda log: log.message_id and not log.body
+        )._keep_message_bodies()
         return logs
-
-    def _store_body(self):
-        """Keep the text of the chatter message an entry links, so that the
-        entry still says what was said once the message (or its mail) is
-        deleted (the links then become empty; an entry created with its
-        body is left as it is)."""
-        # sudo: written once, at creation, by the entry itself.
-        for log in self.sudo().filtered(lambda entry: entry.message_id):
-            if not log.body:
-                log._write_own({"body": log.message_id.body})
 
     def _store_invoice_snapshot(self):
         """Keep what each entry said of its invoices, so the history survives
@@ -168,7 +169,7 @@ class DebtContactLog(models.Model):
         # sudo: the snapshot is written once, at creation, by the entry itself.
         for log in self.sudo():
             if log.move_ids and not log.invoice_snapshot:
-                log._write_own(
+                log._debt_as_owner().write(
                     {"invoice_snapshot": self._invoice_snapshot(log.move_ids)}
                 )
 
@@ -194,21 +195,46 @@ class DebtContactLog(models.Model):
             for move in moves.sorted("id")
         ]
 
+    def _keep_message_bodies(self):
+        """Each entry keeps its chatter message's body as what was said, so
+        that the entry still says it once the message (or its mail) is
+        deleted (its links then become empty). Done at creation.
+
+        That body is the mail's text as ``mail.message`` sanitised it, with
+        the rules of this field (the same options): it is copied as it is,
+        in one query, rather than sanitised a second time entry by entry.
+        """
+        if not self:
+            return
+        self.env["mail.message"].flush_model(["body"])
+        self.flush_recordset(["message_id"])
+        self.env.execute_query(
+            SQL(
+                "UPDATE %(log)s SET body = m.body FROM mail_message m "
+                "WHERE %(log)s.message_id = m.id AND %(log)s.id = ANY(%(ids)s)",
+                log=SQL.identifier(self._table),
+                ids=fastpath.array(self.env, self.ids, "int4[]"),
+            )
+        )
+        self.invalidate_recordset(["body"])
+
     def write(self, vals):
-        if vals:
+        # Append-only: what an entry says never changes, whoever writes; what
+        # the model maintains (delivery, snapshot) only through its own code.
+        if set(vals) - set(self._debt_owned_fields):
             self._refuse_change()
         return super().write(vals)
+
+    def _debt_refuse_owned(self, fnames):
+        if fnames:
+            self._refuse_change()
 
     def _write_delivery(self, vals):
         """What the mail queue learns of an email's delivery: the only change
-        an entry accepts, and only from the run's own code (``sudo``)."""
-        if set(vals) - DELIVERY_FIELDS or not self.env.su:
+        an entry accepts after its creation."""
+        if set(vals) - DELIVERY_FIELDS:
             self._refuse_change()
-        return self._write_own(vals)
-
-    def _write_own(self, vals):
-        """Write what the model itself maintains, past the append-only rule."""
-        return super().write(vals)
+        return self._debt_as_owner().write(vals)
 
     # ------------------------------------------------------------------
     # Delivery (called by mail.mail once the queue tried to send)

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
 
 from ..services import eligibility
 
@@ -18,7 +19,7 @@ class DebtDispute(models.Model):
     _check_company_auto = True
     _rec_name = "move_id"
     _debt_hold_reason = eligibility.DISPUTED
-    _debt_protected_fields = ("state", "date_done")
+    _debt_owned_fields = ("state", "date_done", "origin")
 
     move_id = fields.Many2one(
         "account.move",
@@ -47,6 +48,14 @@ class DebtDispute(models.Model):
         "debt.dispute.reason", required=True, tracking=True, ondelete="restrict"
     )
     description = fields.Text()
+    origin = fields.Selection(
+        [("collector", "A Collector"), ("portal", "Customer Portal")],
+        string="Opened Through",
+        default="collector",
+        required=True,
+        readonly=True,
+        help="Customer Portal: the customer opened it from its statement.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Owner",
@@ -150,7 +159,10 @@ class DebtDispute(models.Model):
                     "Look into the dispute on %(invoice)s",
                     invoice=dispute.move_id.display_name,
                 ),
-                note=dispute.description or "",
+                # The customer's words, as text: never markup.
+                note=(
+                    plaintext2html(dispute.description) if dispute.description else ""
+                ),
                 user_id=dispute.user_id.id,
             )
             dispute._log_contact(
@@ -160,7 +172,7 @@ class DebtDispute(models.Model):
                     reason=dispute.reason.name,
                 ),
                 direction="inbound",
-                channel=self.env.context.get("debt_log_channel", "note"),
+                channel="portal" if dispute.origin == "portal" else "note",
             )
         return disputes
 
@@ -211,7 +223,7 @@ class DebtDispute(models.Model):
                 "active_model": "account.move",
                 "active_ids": self.move_id.ids,
                 "default_reason": self.resolution or self.reason.name,
-                "debt_dispute_id": self.id,
+                "default_debt_dispute_id": self.id,
             },
         }
 
@@ -295,3 +307,55 @@ class DebtDispute(models.Model):
             ]
         )
         return dict.fromkeys(disputes.move_id.ids, self._debt_hold_reason)
+
+    # ------------------------------------------------------------------
+    # From the portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_open(self, statement, values):
+        """The customer disputes one of its open invoices from its statement:
+        a reason, a few words, files (PDF, PNG, JPEG).
+
+        :param values: ``move_id``, ``reason_id``, ``description``, ``files``
+            (``[(name, data, mimetype)]``)
+        """
+        portal = self.env["debt.portal"]
+        partner = statement["partner"]
+        moves, _owed = portal._pick_moves(statement, values.get("move_id"), False)
+        reason = statement["reasons"].filtered(
+            lambda r: str(r.id) == str(values.get("reason_id"))
+        )
+        if not reason:
+            raise UserError(self.env._("Please choose what is wrong."))
+        description = (values.get("description") or "").strip()
+        if not description:
+            raise UserError(self.env._("Please tell us in a few words what is wrong."))
+        files = portal._check_files(values.get("files") or [])
+        # sudo: the customer's access was checked. The dispute logs the
+        # contact itself (from the portal) and gives its owner an activity.
+        dispute = portal._writer(self._name).create(
+            {
+                "move_id": moves.id,
+                "reason": reason.id,
+                "description": description[:2000],
+                "origin": "portal",
+            }
+        )
+        attachments = portal._attach(files, dispute)
+        dispute.message_post(
+            body=self.env._(
+                "The customer disputes this invoice: %(text)s", text=description
+            ),
+            attachment_ids=attachments.ids,
+            author_id=portal._author(partner).id,
+        )
+        portal._chatter(
+            partner,
+            self.env._(
+                "Dispute on %(invoice)s from the portal: %(reason)s",
+                invoice=moves.display_name,
+                reason=reason.name,
+            ),
+        )
+        return "dispute"

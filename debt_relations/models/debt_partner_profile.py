@@ -36,6 +36,7 @@ class DebtPartnerProfile(models.Model):
     """
 
     _name = "debt.partner.profile"
+    _inherit = "debt.owned.mixin"
     _description = "Customer Relationship Profile"
     _order = "company_id, partner_id"
     _rec_name = "partner_id"
@@ -86,24 +87,24 @@ class DebtPartnerProfile(models.Model):
         ),
     ]
 
-    def _refuse_change(self):
-        raise UserError(
-            self.env._(
-                "Relationship profiles are computed by the collection run from "
-                "the payment history; they cannot be edited."
-            )
-        )
-
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
-            self._refuse_change()
+        if not self._debt_is_owner():
+            self._debt_refuse_owned(["partner_id"])
         return super().create(vals_list)
 
-    def write(self, vals):
-        if vals and not self.env.su:
-            self._refuse_change()
-        return super().write(vals)
+    def _debt_owned(self, fnames):
+        """Every value of a profile is the run's."""
+        return list(fnames)
+
+    def _debt_refuse_owned(self, fnames):
+        if fnames:
+            raise UserError(
+                self.env._(
+                    "Relationship profiles are computed by the collection run "
+                    "from the payment history; they cannot be edited."
+                )
+            )
 
     @api.model
     def _read_stored(self, company):
@@ -148,7 +149,7 @@ class DebtPartnerProfile(models.Model):
             return
         names = sorted({name for values in updates.values() for name in values})
         if set(names) - set(RUN_FIELDS):
-            self._refuse_change()
+            self._debt_refuse_owned(sorted(set(names) - set(RUN_FIELDS)))
         self.flush_model(["partner_id", "company_id", *names])
         columns = ["partner_id", "company_id", *names]
         uid = self.env.uid

@@ -38,7 +38,7 @@ class DebtPaymentPlan(models.Model):
     _debt_hold_reason = eligibility.PAYMENT_PLAN
     _debt_hold_states = ("active",)
     _debt_broken_date = "date_broken"
-    _debt_protected_fields = (
+    _debt_owned_fields = (
         "state",
         "at_risk",
         "date_checked",
@@ -129,8 +129,10 @@ class DebtPaymentPlan(models.Model):
     activated_user_id = fields.Many2one("res.users", readonly=True, copy=False)
     date_broken = fields.Date(readonly=True, copy=False)
     next_date_due = fields.Date(compute="_compute_next_date_due", store=True)
+    # In the plan's mail and PDF: styles kept only as the chatter keeps them.
     terms = fields.Html(
         translate=True,
+        sanitize_style=True,
         default=lambda self: self.env._(
             "<p>While the instalments are paid on time, we will not send any "
             "reminder about the invoices covered by this plan. If an instalment "
@@ -269,12 +271,15 @@ class DebtPaymentPlan(models.Model):
         return plans
 
     def write(self, vals):
-        if not self._may_transition():
+        if not self._debt_is_owner():
             agreed = [
                 f
                 for f in AGREED_FIELDS
                 if f in vals
-                and (f == "move_ids" or any(plan._changes(f, vals[f]) for plan in self))
+                and (
+                    f == "move_ids"
+                    or any(plan._debt_changes(f, vals[f]) for plan in self)
+                )
             ]
             fixed = self.filtered(lambda p: p.state != "draft")
             if agreed and fixed:
@@ -293,7 +298,7 @@ class DebtPaymentPlan(models.Model):
 
     def _check_schedule_editable(self):
         """Instalments are edited while the plan is a draft, not after."""
-        if self._may_transition():
+        if self._debt_is_owner():
             return
         fixed = self.filtered(lambda p: p.state != "draft")
         if fixed:

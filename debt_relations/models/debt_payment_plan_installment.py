@@ -12,9 +12,12 @@ class DebtPaymentPlanInstallment(models.Model):
     """One instalment of a payment plan; what was paid comes from the invoices."""
 
     _name = "debt.payment.plan.installment"
+    _inherit = "debt.owned.mixin"
     _description = "Payment Plan Instalment"
     _order = "plan_id, date_due, id"
     _check_company_auto = True
+    _debt_owned_fields = ("amount_paid", "amount_due", "state", "reminder_sent")
+    """What the customer's payments and the run decide: never written by hand."""
 
     plan_id = fields.Many2one(
         "debt.payment.plan", required=True, index=True, ondelete="cascade"
@@ -121,7 +124,7 @@ class DebtPaymentPlanInstallment(models.Model):
                 continue
             plan = installment.plan_id
             message = plan._notify_customer(template)
-            installment.reminder_sent = True
+            installment._debt_as_owner().reminder_sent = True
             plan._log_contact(
                 self.env._(
                     "Instalment reminder: %(amount)s due on %(date)s",

@@ -1,14 +1,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-LADDER_CHECKED_BY_POLICY = "debt_ladder_checked_by_policy"
-"""Context key: the policy checks its whole ladder once its stages are written."""
-
 
 class DebtPolicy(models.Model):
     """An escalation ladder: the stages a customer climbs, one at a time."""
 
     _name = "debt.policy"
+    _inherit = "debt.owned.mixin"
     _description = "Collection Policy"
     _order = "sequence, id"
     _check_company_auto = True
@@ -36,7 +34,7 @@ class DebtPolicy(models.Model):
         string="Default Collector",
         help="Who gets the calls of customers without a collector or salesperson.",
     )
-    note = fields.Html(translate=True)
+    note = fields.Html(translate=True, sanitize_style=True)
 
     _sql_constraints = [
         (
@@ -53,16 +51,13 @@ class DebtPolicy(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        policies = super(
-            DebtPolicy, self.with_context(**{LADDER_CHECKED_BY_POLICY: True})
-        ).create(vals_list)
+        # Its stages are written first; the whole ladder is checked after.
+        policies = super(DebtPolicy, self._debt_as_owner()).create(vals_list)
         policies._check_ladder_order()
         return policies.with_env(self.env)
 
     def write(self, vals):
-        result = super(
-            DebtPolicy, self.with_context(**{LADDER_CHECKED_BY_POLICY: True})
-        ).write(vals)
+        result = super(DebtPolicy, self._debt_as_owner()).write(vals)
         self._check_ladder_order()
         return result
 

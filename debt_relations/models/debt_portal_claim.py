@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..services import eligibility
+from ..services import portal as portal_service
 
 
 class DebtPortalClaim(models.Model):
@@ -18,7 +19,18 @@ class DebtPortalClaim(models.Model):
     _order = "id desc"
     _debt_hold_reason = eligibility.PAYMENT_CLAIMED
     _debt_hold_states = ("checking",)
-    _debt_protected_fields = ("state", "date_done")
+    _debt_owned_fields = (
+        "partner_id",
+        "company_id",
+        "state",
+        "date_done",
+        "move_ids",
+        "date_paid",
+        "amount",
+        "reference",
+        "attachment_ids",
+        "date_until",
+    )
 
     move_ids = fields.Many2many(
         "account.move",
@@ -113,3 +125,64 @@ class DebtPortalClaim(models.Model):
         if move_ids is not None:
             domain.append(("move_ids", "in", list(move_ids)))
         return dict.fromkeys(self.search(domain).move_ids.ids, self._debt_hold_reason)
+
+    # ------------------------------------------------------------------
+    # From the portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_claim(self, statement, values):
+        """ "I have already paid": the invoices are held while accounting looks
+        for the payment, and a collector gets an activity.
+
+        :param values: ``move_id``, ``date_paid``, ``amount``, ``reference``,
+            ``files``
+        """
+        portal = self.env["debt.portal"]
+        moves, owed = portal._pick_moves(statement, values.get("move_id"))
+        day = values.get("date_paid")
+        amount = values.get("amount")
+        portal._refuse(
+            portal_service.check_paid_claim(
+                day,
+                amount,
+                owed,
+                statement["today"],
+                statement["currency"].rounding,
+            ),
+            statement,
+            owed=owed,
+        )
+        files = portal._check_files(values.get("files") or [])
+        claim = portal._writer(self._name).create(
+            {
+                "partner_id": statement["partner"].id,
+                "company_id": statement["company"].id,
+                "move_ids": [fields.Command.set(moves.ids)],
+                "date_paid": day,
+                "amount": amount,
+                "reference": (values.get("reference") or "").strip()[:200],
+                "date_until": portal_service.claim_hold_until(
+                    statement["today"], statement["limits"]
+                ),
+            }
+        )
+        claim.attachment_ids = portal._attach(files, claim)
+        summary = self.env._(
+            "Said from the portal to have paid %(amount)s on %(date)s",
+            amount=statement["currency"].format(amount),
+            date=fields.Date.to_string(day),
+        )
+        portal._inbound(
+            statement,
+            summary,
+            moves,
+            claim,
+            activity=self.env._(
+                "Look for the payment the customer says was made (reference: "
+                "%(reference)s)",
+                reference=claim.reference or "-",
+            ),
+            outcome=claim.reference,
+        )
+        return "paid"

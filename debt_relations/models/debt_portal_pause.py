@@ -1,6 +1,9 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..services import portal as portal_service
 
 
 class DebtPortalPause(models.Model):
@@ -14,6 +17,7 @@ class DebtPortalPause(models.Model):
     _description = "Pause Asked by the Customer"
     _inherit = "debt.portal.request"
     _order = "id desc"
+    _debt_owned_fields = ("partner_id", "company_id", "state", "days", "reason")
 
     days = fields.Integer(required=True)
     reason = fields.Text(required=True)
@@ -80,3 +84,41 @@ class DebtPortalPause(models.Model):
             courtesy=True,
         )
         self._close_portal_activity()
+
+    # ------------------------------------------------------------------
+    # From the portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_ask(self, statement, values):
+        """The customer asks for a pause of some days, with a reason; a
+        collector approves or declines.
+
+        :param values: ``days``, ``reason``
+        """
+        portal = self.env["debt.portal"]
+        days = values.get("days")
+        portal._refuse(portal_service.check_pause(days), statement)
+        reason = (values.get("reason") or "").strip()
+        if not reason:
+            raise UserError(self.env._("Please tell us why you would like a pause."))
+        pause = portal._writer(self._name).create(
+            {
+                "partner_id": statement["partner"].id,
+                "company_id": statement["company"].id,
+                "days": days,
+                "reason": reason[:2000],
+            }
+        )
+        portal._inbound(
+            statement,
+            self.env._("Asked from the portal for a pause of %(days)s days", days=days),
+            self.env["account.move"],
+            pause,
+            activity=self.env._(
+                "The customer asks for a pause of %(days)s days: approve or decline",
+                days=days,
+            ),
+            outcome=reason,
+        )
+        return "pause"

@@ -1,7 +1,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..services import eligibility
+from ..services import eligibility, schedule
 from ..services import portal as portal_service
 
 HARDSHIPS = [
@@ -27,6 +27,21 @@ class DebtPortalPlanRequest(models.Model):
     _description = "Payment Plan Asked by the Customer"
     _inherit = "debt.portal.request"
     _order = "id desc"
+    _debt_owned_fields = (
+        "partner_id",
+        "company_id",
+        "state",
+        "plan_id",
+        "hardship",
+        "reason",
+        "monthly_amount",
+        "date_first",
+        "within_limits",
+        "limits_note",
+        "signed_name",
+        "signed_on",
+        "signed_ip",
+    )
 
     currency_id = fields.Many2one(related="company_id.currency_id")
     plan_id = fields.Many2one(
@@ -178,3 +193,133 @@ class DebtPortalPlanRequest(models.Model):
         return dict.fromkeys(
             self.search(domain).plan_id.move_ids.ids, eligibility.PAYMENT_PLAN
         )
+
+    # ------------------------------------------------------------------
+    # From the portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_preview(self, statement, values):
+        """The schedule a plan of the customer's open invoices would have:
+        ``(moves, total, preview, sign)``, ``sign`` when the customer may sign
+        it online and it starts at once.
+
+        :param values: ``hardship``, ``monthly``, ``date_first``
+        """
+        portal = self.env["debt.portal"]
+        lines = statement["actionable"]
+        if not lines:
+            raise UserError(self.env._("Please choose one of your open invoices."))
+        moves = self.env["account.move"].sudo()
+        for line in lines:
+            moves |= line["move"]
+        total = sum(moves.mapped("amount_residual"))
+        if values.get("hardship") not in dict(HARDSHIPS):
+            raise UserError(self.env._("Please tell us why you cannot pay in full."))
+        try:
+            preview = portal_service.plan_preview(
+                total,
+                values.get("monthly"),
+                values.get("date_first"),
+                statement["today"],
+                statement["limits"],
+                statement["currency"].rounding,
+            )
+        except schedule.ScheduleError as error:
+            if error.code == portal_service.AMOUNT_TOO_HIGH:
+                raise UserError(
+                    self.env._(
+                        "You can pay the whole amount at once: please use Pay now "
+                        "or promise a date."
+                    )
+                ) from error
+            raise UserError(
+                portal._refusal(error.code, statement, owed=total)
+            ) from error
+        sign = preview.within_limits and statement["company"].debt_portal_plan_auto
+        return moves, total, preview, sign
+
+    @api.model
+    def _portal_ask(self, statement, values):
+        """Preview the schedule (nothing written), sign it within the limits
+        (the plan starts and its agreement is mailed), or send it to a
+        collector.
+
+        :param values: ``hardship``, ``monthly``, ``date_first``, ``step``
+            (``"confirm"`` to sign or send), ``signed_name``, ``accept``,
+            ``reason``, ``signed_ip``
+        :returns: the preview (a dict) before the confirming step, else
+            ``"plan_signed"`` or ``"plan_asked"``
+        """
+        portal = self.env["debt.portal"]
+        partner = statement["partner"]
+        moves, total, preview, sign = self._portal_preview(statement, values)
+        problems = [portal._refusal(code, statement) for code in preview.problems]
+        if values.get("step") != "confirm":
+            return {
+                "lines": preview.lines,
+                "total": total,
+                "sign": sign,
+                "problems": problems,
+            }
+        signed_name = (values.get("signed_name") or "").strip()
+        if sign and (not signed_name or not values.get("accept")):
+            raise UserError(
+                self.env._("To sign, type your full name and tick the box.")
+            )
+        reason = (values.get("reason") or "").strip()[:2000]
+        monthly = values.get("monthly")
+        first = values.get("date_first")
+        # sudo: the customer's access was checked; the plan is made as a
+        # collector makes one, from the schedule the customer saw.
+        plan_request = portal._writer(self._name)._create_request(
+            partner,
+            moves,
+            preview,
+            {
+                "company_id": statement["company"].id,
+                "hardship": values["hardship"],
+                "reason": reason,
+                "monthly_amount": monthly,
+                "date_first": first,
+                "limits_note": "; ".join(problems),
+            },
+        )
+        plan = plan_request.plan_id
+        if sign:
+            plan_request.write(
+                {
+                    "state": "signed",
+                    "signed_name": signed_name[:200],
+                    "signed_on": fields.Datetime.now(),
+                    "signed_ip": values.get("signed_ip") or False,
+                }
+            )
+            plan.agreed_partner_id = portal._author(partner)
+            plan.action_activate()
+            plan._portal_send_agreement()
+            portal._inbound(
+                statement,
+                self.env._(
+                    "Payment plan %(plan)s signed from the portal by %(name)s",
+                    plan=plan.name,
+                    name=signed_name,
+                ),
+                moves,
+                outcome=reason,
+            )
+            return "plan_signed"
+        portal._inbound(
+            statement,
+            self.env._(
+                "Payment plan asked for from the portal: %(amount)s a month from "
+                "%(date)s",
+                amount=statement["currency"].format(monthly),
+                date=fields.Date.to_string(first),
+            ),
+            moves,
+            plan_request,
+            activity=self.env._("Accept, adjust or decline the payment plan asked for"),
+            outcome=reason,
+        )
+        return "plan_asked"

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .mail_thread import company_sender
+
 
 class DebtPortalRequest(models.AbstractModel):
     """What the customer asks for from the portal (a payment claim, a pause,
@@ -7,9 +9,13 @@ class DebtPortalRequest(models.AbstractModel):
 
     _name = "debt.portal.request"
     _description = "Request from the Portal"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.owned.mixin"]
     _check_company_auto = True
     _rec_name = "partner_id"
+    _debt_owned_fields = ("partner_id", "company_id", "state")
+    """What the customer asked, in its own words, and where the request stands:
+    written by the portal and the request's buttons; a collector writes the
+    reply."""
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -27,7 +33,7 @@ class DebtPortalRequest(models.AbstractModel):
         self.ensure_one()
         recipient = self.partner_id._debt_billing_contact()
         # From the company's sender when the collector has no address.
-        return self.with_context(debt_company_sender=True).message_post(
+        return company_sender(self).message_post(
             body=body,
             partner_ids=recipient.ids,
             message_type="comment",

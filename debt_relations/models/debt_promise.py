@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..services import eligibility
+from ..services import portal as portal_service
 
 
 class DebtPromise(models.Model):
@@ -23,7 +24,7 @@ class DebtPromise(models.Model):
     _debt_hold_reason = eligibility.PROMISED
     _debt_hold_states = ("open",)
     _debt_broken_date = "date_done"
-    _debt_protected_fields = ("state", "date_done", "residual_start")
+    _debt_owned_fields = ("state", "date_done", "residual_start")
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -296,3 +297,52 @@ class DebtPromise(models.Model):
             channel="note",
             direction="inbound",
         )
+
+    # ------------------------------------------------------------------
+    # From the portal
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_promise(self, statement, values):
+        """The customer promises from its statement to pay by a date (within
+        the company's longest delay) what it owes on the invoices chosen, or
+        part of it.
+
+        :param values: ``move_id`` (an id or ``"all"``), ``date_promised``,
+            ``amount`` (``None``: all that is owed)
+        """
+        portal = self.env["debt.portal"]
+        moves, owed = portal._pick_moves(statement, values.get("move_id"))
+        day = values.get("date_promised")
+        portal._refuse(
+            portal_service.check_promise_date(
+                day, statement["today"], statement["limits"]
+            ),
+            statement,
+        )
+        amount = values.get("amount")
+        if amount is None and not values.get("amount_given"):
+            amount = owed
+        portal._refuse(
+            portal_service.check_amount(amount, owed, statement["currency"].rounding),
+            statement,
+            owed=owed,
+        )
+        # sudo: the customer's access was checked; the promise is recorded as
+        # a collector records one.
+        promise = portal._writer(self._name).create(
+            {
+                "partner_id": statement["partner"].id,
+                "company_id": statement["company"].id,
+                "move_ids": [fields.Command.set(moves.ids)],
+                "amount": amount,
+                "date_promised": day,
+            }
+        )
+        summary = self.env._(
+            "Promised from the portal to pay %(amount)s by %(date)s",
+            amount=statement["currency"].format(amount),
+            date=fields.Date.to_string(day),
+        )
+        promise.contact_log_id = portal._inbound(statement, summary, moves, promise)
+        return "promise"

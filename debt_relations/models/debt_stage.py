@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .debt_policy import LADDER_CHECKED_BY_POLICY
-
 LADDER_FIELDS = ("policy_id", "sequence", "offset_days")
 
 
@@ -96,18 +94,23 @@ class DebtStage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         stages = super().create(vals_list)
-        if not self.env.context.get(LADDER_CHECKED_BY_POLICY):
+        if not self._ladder_checked_by_policy():
             stages.policy_id._check_ladder_order()
         return stages
 
     def write(self, vals):
         policies = self.policy_id
         result = super().write(vals)
-        if any(f in vals for f in LADDER_FIELDS) and not self.env.context.get(
-            LADDER_CHECKED_BY_POLICY
+        if any(f in vals for f in LADDER_FIELDS) and not (
+            self._ladder_checked_by_policy()
         ):
             (policies | self.policy_id)._check_ladder_order()
         return result
+
+    def _ladder_checked_by_policy(self):
+        """The policy's own create or write is writing its stages: it checks
+        the whole ladder once they are all written."""
+        return self.env["debt.policy"]._debt_in_own_method()
 
     @api.constrains("send_email", "send_letter", "schedule_call")
     def _check_channel(self):

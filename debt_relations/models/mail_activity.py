@@ -1,5 +1,7 @@
 from odoo import models
 
+from .mail_thread import company_sender
+
 
 class MailActivity(models.Model):
     _inherit = "mail.activity"
@@ -15,7 +17,7 @@ class MailActivity(models.Model):
         ).items():
             super(
                 MailActivity,
-                activities.with_company(company).with_context(debt_company_sender=True),
+                company_sender(activities.with_company(company)),
             ).action_notify()
         return super(MailActivity, self - ours).action_notify()
 

@@ -22,8 +22,9 @@ class MailTemplate(models.Model):
         Odoo compiles a template's QWeb body again for every record it renders
         (the source is not a view, so nothing caches the compiled code): for a
         collection run mailing thousands of customers with the same template,
-        compiling costs more than rendering. With ``debt_render_batch`` in the
-        context (set by the run's batch sender only) the body is compiled once
+        compiling costs more than rendering. Asked by the run's batch sender
+        (:func:`..fastpath.render_batch`, a value no caller's context can
+        hold), the body is compiled once
         and the compiled code renders every record, with the same variables,
         options and errors as Odoo's own loop (see :mod:`..fastpath`).
         Restricted renderers (users who may not edit templates) keep Odoo's
@@ -35,7 +36,7 @@ class MailTemplate(models.Model):
             and not self.env.user.has_group("mail.group_mail_template_editor")
         )
         if (
-            not self.env.context.get("debt_render_batch")
+            not fastpath.renders_batch(self.env)
             or not fastpath.enabled(self.env)
             or restricted
             or len(res_ids) < 2

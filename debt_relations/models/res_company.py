@@ -25,6 +25,8 @@ AGREEMENT_SETTINGS = (
     "debt_promise_grace_days",
     "debt_review_stale_days",
     "debt_mail_retry_hours",
+    "debt_portal_link_days",
+    "debt_portal_confirm_hours",
 )
 """Per-company day and hour counts of agreements and sending."""
 
@@ -125,6 +127,20 @@ class ResCompany(models.Model):
         string="Portal Actions per Hour",
         default=10,
         help="Most actions one customer may post from the portal in an hour.",
+    )
+    debt_portal_link_days = fields.Integer(
+        string="Statement Links Expire After (days)",
+        default=180,
+        help="A customer's statement link stops working this many days after "
+        "the last message that carried it; the customer may then ask for a "
+        "fresh one, sent to the billing address.",
+    )
+    debt_portal_confirm_hours = fields.Integer(
+        string="Confirm a New Address Within (hours)",
+        default=48,
+        help="A billing email changed with a statement link (without logging "
+        "in) changes only once confirmed from the new address, within this "
+        "many hours.",
     )
 
     @api.constrains(*AGREEMENT_SETTINGS)
@@ -227,6 +243,8 @@ class ResCompany(models.Model):
             down_payment_percent=self.debt_portal_plan_down_payment,
             paid_hold_days=self.debt_portal_paid_hold_days,
             rate_limit=self.debt_portal_rate_limit,
+            link_days=self.debt_portal_link_days,
+            confirm_hours=self.debt_portal_confirm_hours,
         )
 
     def _debt_email_from(self):

@@ -67,3 +67,9 @@ class ResConfigSettings(models.TransientModel):
     debt_portal_rate_limit = fields.Integer(
         related="company_id.debt_portal_rate_limit", readonly=False
     )
+    debt_portal_link_days = fields.Integer(
+        related="company_id.debt_portal_link_days", readonly=False
+    )
+    debt_portal_confirm_hours = fields.Integer(
+        related="company_id.debt_portal_confirm_hours", readonly=False
+    )

@@ -1,12 +1,13 @@
-import secrets
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
 from ..services import eligibility, forecast
+from ..services import portal as portal_service
+from . import debt_owned_mixin as owned
 from .debt_collection_facts import OPEN_PAYMENT_STATES
 from .debt_partner_profile import RUN_FIELDS as PROFILE_RUN_FIELDS
+from .debt_portal import key_hash
 
 POLICY_SOURCES = [
     ("manual", "Set by hand"),
@@ -24,6 +25,15 @@ PORTAL_CHANNELS = [
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+    _debt_owned_fields = (
+        "debt_stage_id",
+        "debt_email_failing",
+        "debt_email_failure",
+        "debt_portal_token",
+        "debt_portal_link_date",
+    )
+    """The run's bookkeeping on a customer, and its statement link's key,
+    protected as in ``debt.owned.mixin``."""
 
     debt_policy_id = fields.Many2one(
         "debt.policy",
@@ -226,9 +236,10 @@ class ResPartner(models.Model):
 
     def _inverse_debt_profile(self):
         # The run's bookkeeping (tests and data set it as the superuser).
-        if not self.env.su:
-            self.env["debt.partner.profile"]._refuse_change()
-        self.env["debt.partner.profile"]._upsert(
+        Profile = self.env["debt.partner.profile"]
+        if not Profile._debt_is_owner():
+            Profile._debt_refuse_owned(["tier_id"])
+        Profile._upsert(
             self.env.company,
             {
                 partner.commercial_partner_id.id: {
@@ -339,6 +350,17 @@ class ResPartner(models.Model):
                 for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
                 if move.id in result.reasons
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        owned.refuse(
+            self, owned.refused_on_create(self, vals_list, self._debt_owned_fields)
+        )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        owned.refuse(self, owned.refused_on_write(self, vals, self._debt_owned_fields))
+        return super().write(vals)
 
     @api.model
     def _commercial_fields(self):
@@ -637,6 +659,13 @@ class ResPartner(models.Model):
         groups="base.group_system",
         help="The key in the customer's statement link; a new link revokes it.",
     )
+    debt_portal_link_date = fields.Date(
+        string="Statement Link Last Sent",
+        copy=False,
+        readonly=True,
+        help="The day a message last carried the customer's statement link; "
+        "the link stops working the company's number of days after it.",
+    )
     debt_portal_channel = fields.Selection(
         PORTAL_CHANNELS,
         string="Preferred Channel",
@@ -644,13 +673,24 @@ class ResPartner(models.Model):
     )
 
     def _debt_portal_url(self):
-        """The customer's statement link (the key is made when first needed)."""
+        """The customer's statement link, as a message carries it: the key is
+        made when first needed, and the link counts as sent today (it expires
+        the company's number of days after the last message that carried
+        it)."""
         self.ensure_one()
         # sudo: the key is the customer's own; mails rendered by the run and
         # collectors read it, nobody edits it.
         partner = self.commercial_partner_id.sudo()
+        today = fields.Date.context_today(partner)
         if not partner.debt_portal_token:
-            partner.debt_portal_token = secrets.token_urlsafe(24)
+            partner.write(
+                {
+                    "debt_portal_token": self.env["debt.portal"]._new_key(),
+                    "debt_portal_link_date": today,
+                }
+            )
+        elif partner.debt_portal_link_date != today:
+            partner.debt_portal_link_date = today
         return (
             f"{partner.get_base_url()}/collections/{partner.id}"
             f"?access_token={partner.debt_portal_token}"
@@ -658,23 +698,61 @@ class ResPartner(models.Model):
 
     def _debt_portal_ensure_tokens(self):
         """Give the customers of ``self`` without a statement link key one,
-        all in one query (a batch of reminders links every customer; a key
-        made by ``_debt_portal_url`` one at a time is one write each)."""
+        and date their links today (a batch of reminders carries every
+        customer's link), all in one query (``_debt_portal_url`` one customer
+        at a time is one write each)."""
         partners = self.commercial_partner_id.sudo()
-        missing = partners.filtered(lambda p: not p.debt_portal_token)
-        if not missing:
+        if not partners:
             return
+        today = fields.Date.context_today(self)
+        partners.flush_model(["debt_portal_token", "debt_portal_link_date"])
         self.env.execute_query(
             SQL(
-                "UPDATE res_partner SET debt_portal_token = t.token "
-                "FROM UNNEST(%s::int[], %s::varchar[]) AS t(id, token) "
+                "UPDATE res_partner SET "
                 # a key made meanwhile (another sending worker) is kept
-                "WHERE res_partner.id = t.id AND res_partner.debt_portal_token IS NULL",
-                missing.ids,
-                [secrets.token_urlsafe(24) for _partner in missing],
+                "debt_portal_token = COALESCE(res_partner.debt_portal_token, t.token), "
+                "debt_portal_link_date = %s "
+                "FROM UNNEST(%s::int[], %s::varchar[]) AS t(id, token) "
+                "WHERE res_partner.id = t.id",
+                today,
+                partners.ids,
+                [self.env["debt.portal"]._new_key() for _partner in partners],
             )
         )
-        missing.invalidate_recordset(["debt_portal_token"])
+        partners.invalidate_recordset(["debt_portal_token", "debt_portal_link_date"])
+
+    def _debt_portal_link_state(self, company):
+        """``services.portal`` ``VALID`` or ``EXPIRED``: whether the last
+        message that carried the link is recent enough for ``company``'s
+        setting."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.sudo()
+        return portal_service.link_state(
+            partner.debt_portal_link_date,
+            fields.Date.context_today(partner),
+            company.debt_portal_link_days,
+        )
+
+    def _debt_portal_new_key(self, kind="revoked"):
+        """A new statement link key: the old one is remembered (hashed) as
+        ``kind`` (revoked, expired), so that its holder is told the link is
+        out of date; it opens nothing any more."""
+        events = self.env["debt.portal.link.event"].sudo()
+        for partner in self.commercial_partner_id.sudo():
+            if partner.debt_portal_token:
+                events.create(
+                    {
+                        "partner_id": partner.id,
+                        "kind": kind,
+                        "key_hash": key_hash(partner.debt_portal_token),
+                    }
+                )
+            partner.write(
+                {
+                    "debt_portal_token": self.env["debt.portal"]._new_key(),
+                    "debt_portal_link_date": fields.Date.context_today(partner),
+                }
+            )
 
     def action_debt_portal_new_link(self):
         """A new statement link: the old one stops working at once."""
@@ -685,7 +763,7 @@ class ResPartner(models.Model):
         for partner in self.commercial_partner_id:
             # sudo: only system administrators read the key itself, and
             # collections staff may not edit customers.
-            partner.sudo().debt_portal_token = secrets.token_urlsafe(24)
+            partner.sudo()._debt_portal_new_key("revoked")
             partner.sudo().message_post(
                 author_id=self.env.user.partner_id.id,
                 body=self.env._(

@@ -73,6 +73,70 @@ class Limits:
     down_payment_percent: float = 10.0
     paid_hold_days: int = 7
     rate_limit: int = 10
+    link_days: int = 180
+    confirm_hours: int = 48
+
+
+# Who is on the statement: the visitor of a reminder's link, or a logged-in
+# portal user of the customer.
+LINK = "link"
+LOGIN = "login"
+
+# How an action may be done: at once, or only once confirmed from the new
+# address (a change of the billing email made with the link alone).
+NOW = "now"
+CONFIRM = "confirm"
+
+CONTACT_EMAIL = "contact_email"
+"""Changing the billing email (``contact`` with an address)."""
+
+# What a link is, as its key says.
+VALID = "valid"
+EXPIRED = "expired"
+REVOKED = "revoked"
+
+FRESH_LINKS_PER_HOUR = 3
+"""Fresh links one customer's billing address is sent in an hour, at most."""
+
+
+def may(action, via, offered):
+    """How ``action`` may be done on the statement reached ``via`` a link or
+    a login, given the actions the company ``offered``: ``NOW``, ``CONFIRM``
+    or ``None`` (not at all).
+
+    A link is forwarded (to an accountant, a colleague, by mistake): whoever
+    holds it may see, pay and tell what is going on, but moves the reminders
+    to another mailbox only once the new address confirms. A logged-in user
+    of the customer changes it at once.
+    """
+    if action == CONTACT_EMAIL:
+        if "contact" not in offered:
+            return None
+        return NOW if via == LOGIN else CONFIRM
+    if action not in offered:
+        return None
+    return NOW
+
+
+def link_state(sent_on, today, link_days):
+    """``VALID`` while a link was carried by a message within ``link_days``
+    (counting the day it was sent), else ``EXPIRED``; a link never recorded as
+    sent is expired."""
+    if sent_on is None or link_days < 1:
+        return EXPIRED
+    if today > sent_on + timedelta(days=link_days):
+        return EXPIRED
+    return VALID
+
+
+def confirmation_expires(asked_at, confirm_hours):
+    """When a confirmation asked at ``asked_at`` may no longer be given."""
+    return asked_at + timedelta(hours=max(confirm_hours, 0))
+
+
+def confirmation_open(expires_at, now):
+    """Whether a confirmation that expires at ``expires_at`` may be given."""
+    return expires_at is not None and now <= expires_at
 
 
 def invoice_status(hold_reason, date_due, today):

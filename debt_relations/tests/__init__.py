@@ -11,9 +11,11 @@ from . import test_dispute
 from . import test_escalation
 from . import test_fastpath
 from . import test_mail_render
+from . import test_markup
 from . import test_partner_profile
 from . import test_payment_plan
 from . import test_portal_actions
+from . import test_portal_links
 from . import test_portal_plan
 from . import test_portal_statement
 from . import test_portal_tours
@@ -29,3 +31,4 @@ from . import test_validation
 from . import test_verify
 from . import test_year_simulation
 from . import test_first_hour
+from . import test_forged_context

@@ -74,5 +74,12 @@ class DebtPortalCase(DebtHttpCase):
             allow_redirects=True,
         )
 
+    @staticmethod
+    def _page_text(response):
+        """A page's text without its CSRF token, which Odoo salts with the
+        second it is made: two identical pages made a second apart differ
+        only there."""
+        return re.sub(r'csrf_token: "[^"]*"', 'csrf_token: ""', response.text)
+
     def _portal_logs(self, partner=None):
         return self._logs(partner or self.customer, channel="portal")

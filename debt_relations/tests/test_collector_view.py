@@ -98,7 +98,7 @@ class TestWhyAndWhatNext(DebtRelationsCase):
         # 70 days overdue, already handed off: the run decides no contact and,
         # before, recorded no reason either. The file is the mediator's now.
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
-        invoice.debt_stage_id = self.stage_handoff
+        invoice.sudo().debt_stage_id = self.stage_handoff
         self.customer.with_company(
             self.company
         ).sudo().debt_stage_id = self.stage_handoff
@@ -119,7 +119,7 @@ class TestWhyAndWhatNext(DebtRelationsCase):
         self.company.debt_plan_grace_days = 12
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=40))
         other = self._create_invoice(self.customer, self.today + timedelta(days=30))
-        invoice.debt_stage_id = self.stage_firm
+        invoice.sudo().debt_stage_id = self.stage_firm
         self.customer.with_company(self.company).sudo().debt_stage_id = self.stage_firm
         action = invoice.action_debt_offer_plan()
         wizard = (
@@ -189,7 +189,7 @@ class TestReminderedInvoiceKept(DebtRelationsCase):
 
     def test_invoice_in_a_prepared_action_cannot_be_deleted(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
-        invoice.debt_stage_id = self.stage_formal
+        invoice.sudo().debt_stage_id = self.stage_formal
         action = self._run(self.today).action_ids
         self.assertEqual(action.state, "to_review")
         invoice.button_draft()
@@ -240,7 +240,7 @@ class TestCollectorButtons(DebtRelationsCase, HttpCase):
 
     def test_email_fixed_clears_the_warning(self):
         for login in self.users:
-            self.customer.write(
+            self.customer.sudo().write(
                 {
                     "debt_email_failing": True,
                     "debt_email_failure": "550 Mailbox does not exist",
@@ -260,7 +260,7 @@ class TestCollectorButtons(DebtRelationsCase, HttpCase):
             company_id=self.company.id,
             company_ids=[self.company.id],
         )
-        self.customer.debt_email_failing = True
+        self.customer.sudo().debt_email_failing = True
         with self.assertRaises(UserError):
             self.customer.with_user(clerk).action_debt_email_fixed()
         self.assertTrue(self.customer.debt_email_failing)

@@ -132,7 +132,7 @@ class TestCompanyAndAccess(DebtRelationsCase):
             company_ids=[self.company.id],
         )
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
-        invoice.debt_stage_id = self.stage_formal
+        invoice.sudo().debt_stage_id = self.stage_formal
         action = self._run(self.today).action_ids
         self.assertEqual(action.state, "to_review")
         action.with_user(collector).action_approve()
@@ -154,7 +154,7 @@ class TestCompanyAndAccess(DebtRelationsCase):
             company_ids=[self.company.id],
         )
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
-        invoice.debt_stage_id = self.stage_formal
+        invoice.sudo().debt_stage_id = self.stage_formal
         action = self._run(self.today).action_ids
         with self.assertRaises(UserError):
             action.with_user(clerk).action_approve()

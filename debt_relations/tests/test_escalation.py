@@ -128,7 +128,7 @@ class TestEscalation(DebtRelationsCase):
 
     def test_new_invoice_starts_low_while_customer_stays_high(self):
         old = self._create_invoice(self.customer, self.today - timedelta(days=30))
-        old.debt_stage_id = self.stage_firm
+        old.sudo().debt_stage_id = self.stage_firm
         self.customer.with_company(self.company).sudo().debt_stage_id = self.stage_firm
         new = self._create_invoice(self.customer, self.today - timedelta(days=8))
         self._run(self.today)

@@ -1,3 +1,4 @@
+import contextlib
 import gc
 import random
 from datetime import date, datetime, timedelta
@@ -5,6 +6,7 @@ from unittest.mock import patch
 
 from markupsafe import Markup
 
+from odoo.service import server as odoo_server
 from odoo.tests import tagged
 from odoo.tools import SQL, email_normalize, format_date
 from odoo.tools.mail import SANITIZE_TAGS, safe_attrs
@@ -20,6 +22,17 @@ from .common import DebtRelationsCase
 class TestFastPath(DebtRelationsCase):
     """Each shortcut through Odoo's internals gives what Odoo's own path
     gives: a change in Odoo's stable branch fails here first."""
+
+    @contextlib.contextmanager
+    def _switched_off(self):
+        """The shortcuts' system parameter set to off, as an administrator
+        does, and set back after."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(fastpath.SWITCH_PARAM, "0")
+        try:
+            yield
+        finally:
+            params.set_param(fastpath.SWITCH_PARAM, False)
 
     def _customers_due(self, count):
         customers = [self._create_customer(f"Fast {index}") for index in range(count)]
@@ -40,7 +53,7 @@ class TestFastPath(DebtRelationsCase):
             "message_type": "email_outgoing",
         }
         fast = fastpath.create_mails(self.env, [dict(values)])
-        with patch.object(fastpath, "ENABLED", False):
+        with self._switched_off():
             slow = fastpath.create_mails(self.env, [dict(values)])
         self.env.invalidate_all()
         self.assertEqual(fast.mail_message_id.body, slow.mail_message_id.body)
@@ -141,7 +154,7 @@ class TestFastPath(DebtRelationsCase):
             fastpath.sanitized_html(
                 translated, translated._fields["body_html"], "<p>x</p>"
             )
-            with patch.object(fastpath, "ENABLED", False):
+            with self._switched_off():
                 fastpath.sanitized_html(Message, field, "<p>x</p>")
             shortcut.assert_not_called()
 
@@ -281,12 +294,12 @@ class TestFastPath(DebtRelationsCase):
         run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         self.assertEqual(len(run.action_ids), len(customers))
         template = self.stage_friendly.mail_template_id
-        batch = template.with_context(debt_render_batch=True)._render_field(
+        batch = fastpath.render_batch(template)._render_field(
             "body_html", run.action_ids.ids
         )
         odoo = template._render_field("body_html", run.action_ids.ids)
-        with patch.object(fastpath, "ENABLED", False):
-            switched_off = template.with_context(debt_render_batch=True)._render_field(
+        with self._switched_off():
+            switched_off = fastpath.render_batch(template)._render_field(
                 "body_html", run.action_ids.ids
             )
         self.assertEqual(batch, odoo)
@@ -306,7 +319,7 @@ class TestFastPath(DebtRelationsCase):
             return get_view_id(qweb, name)
 
         with patch.object(QWeb, "_get_view_id", counting):
-            batch = template.with_context(debt_render_batch=True)._render_field(
+            batch = fastpath.render_batch(template)._render_field(
                 "body_html", run.action_ids.ids
             )
             called = set(looked_up)
@@ -316,7 +329,6 @@ class TestFastPath(DebtRelationsCase):
             odoo = template._render_field("body_html", run.action_ids.ids)
             self.assertEqual(len(looked_up), len(called) * len(customers))
         self.assertEqual(batch, odoo)
-        self.assertFalse(fastpath._compiled, "forgotten after the batch")
 
     def test_plain_email_check_agrees_with_odoo_normalisation(self):
         addresses = [
@@ -350,7 +362,7 @@ class TestFastPath(DebtRelationsCase):
                 self.assertEqual(fastpath.email_valid(self.env, address), odoo)
                 if fastpath.PLAIN_EMAIL.fullmatch(address or ""):
                     self.assertTrue(odoo, "a plain address is one Odoo accepts")
-                with patch.object(fastpath, "ENABLED", False):
+                with self._switched_off():
                     self.assertEqual(fastpath.email_valid(self.env, address), odoo)
 
     def test_amounts_and_dates_written_as_odoo_writes_them(self):
@@ -386,7 +398,7 @@ class TestFastPath(DebtRelationsCase):
                     self.assertEqual(formats.date(day), format_date(env, day))
             moment = datetime(2026, 3, 5, 23, 30)
             self.assertEqual(formats.date(moment), format_date(env, moment))
-            with patch.object(fastpath, "ENABLED", False):
+            with self._switched_off():
                 slow = fastpath.Formats.of(env)
                 self.assertFalse(slow.fast)
                 self.assertEqual(
@@ -466,7 +478,7 @@ class TestFastPath(DebtRelationsCase):
             with self.subTest(cast=cast, values=values):
                 self.assertNotIsInstance(fastpath.array(self.env, values, cast), list)
                 self.assertEqual(read_back(values, cast), values)
-                with patch.object(fastpath, "ENABLED", False):
+                with self._switched_off():
                     self.assertIsInstance(fastpath.array(self.env, values, cast), list)
                     self.assertEqual(read_back(values, cast), values)
 
@@ -479,7 +491,7 @@ class TestFastPath(DebtRelationsCase):
         with fastpath.large_query(self.env):
             self.assertEqual(work_mem(), fastpath.LARGE_QUERY_WORK_MEM)
         self.assertEqual(work_mem(), before)
-        with patch.object(fastpath, "ENABLED", False):
+        with self._switched_off():
             with fastpath.large_query(self.env):
                 self.assertEqual(work_mem(), before)
         # Only ever raised: a server given more keeps it.
@@ -487,6 +499,16 @@ class TestFastPath(DebtRelationsCase):
         with fastpath.large_query(self.env):
             self.assertEqual(work_mem(), "256MB")
         self.assertEqual(work_mem(), "256MB")
+
+    def _server(self, kind):
+        """This process as a worker of a multi-process server ("prefork"),
+        a threaded server ("threaded") or a script with no server (None)."""
+        server = {
+            "prefork": odoo_server.PreforkServer.__new__(odoo_server.PreforkServer),
+            "threaded": odoo_server.ThreadedServer.__new__(odoo_server.ThreadedServer),
+            None: None,
+        }[kind]
+        return patch.object(odoo_server, "server", server)
 
     def test_collector_paused_while_deciding_then_resumed(self):
         self._customers_due(2)
@@ -498,22 +520,107 @@ class TestFastPath(DebtRelationsCase):
             return decide_run(*args, **kwargs)
 
         self.assertTrue(gc.isenabled())
-        with patch.object(escalation, "decide_run", watched):
+        with self._server("prefork"), patch.object(escalation, "decide_run", watched):
             run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         self.assertEqual(len(run.action_ids), 2)
         self.assertEqual(seen, [False])
         self.assertTrue(gc.isenabled())
-        # Nested pauses share one; an error inside still resumes it.
-        with fastpath.collector_paused(self.env):
-            with fastpath.collector_paused(self.env):
-                self.assertFalse(gc.isenabled())
-            self.assertFalse(gc.isenabled())
-        self.assertTrue(gc.isenabled())
-        with self.assertRaises(ZeroDivisionError):
-            with fastpath.collector_paused(self.env):
-                _ = 1 / 0
-        self.assertTrue(gc.isenabled())
-        # Switched off: the collector is left alone.
-        with patch.object(fastpath, "ENABLED", False):
+        for kind in ("prefork", None):
+            with self.subTest(server=kind), self._server(kind):
+                # Nested pauses share one; an error inside still resumes it.
+                with fastpath.collector_paused(self.env):
+                    with fastpath.collector_paused(self.env):
+                        self.assertFalse(gc.isenabled())
+                    self.assertFalse(gc.isenabled())
+                self.assertTrue(gc.isenabled())
+                with self.assertRaises(ZeroDivisionError):
+                    with fastpath.collector_paused(self.env):
+                        _ = 1 / 0
+                self.assertTrue(gc.isenabled())
+                # Switched off: the collector is left alone.
+                with self._switched_off():
+                    with fastpath.collector_paused(self.env):
+                        self.assertTrue(gc.isenabled())
+
+    def test_collector_never_paused_in_a_threaded_server(self):
+        """Request threads share a threaded server's process: a run decided
+        or sent there (Run now, the scheduled action's thread) leaves the
+        process-wide collector running."""
+        self._customers_due(2)
+        seen = []
+        decide_run = escalation.decide_run
+
+        def watched(*args, **kwargs):
+            seen.append(gc.isenabled())
+            return decide_run(*args, **kwargs)
+
+        with self._server("threaded"), patch.object(escalation, "decide_run", watched):
+            self.assertFalse(fastpath.process_alone())
             with fastpath.collector_paused(self.env):
                 self.assertTrue(gc.isenabled())
+            run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+            self.assertEqual(seen, [True])
+            sent = []
+            execute = type(run.action_ids)._execute
+
+            def watched_execute(actions, *args, **kwargs):
+                sent.append(gc.isenabled())
+                return execute(actions, *args, **kwargs)
+
+            with (
+                patch.object(type(run.action_ids), "_execute", watched_execute),
+                patch.object(
+                    fastpath, "render_qweb_batch", wraps=fastpath.render_qweb_batch
+                ) as rendered,
+            ):
+                run._send_next_batch()
+            self.assertEqual(sent, [True])
+            # The switch is on: the body was compiled once for the batch.
+            rendered.assert_called_once()
+        self.assertEqual(len(run.action_ids), 2)
+        self.assertEqual(set(run.action_ids.mapped("state")), {"done"})
+
+    def test_switch_is_a_system_parameter_read_once_per_batch(self):
+        """An administrator turns the shortcuts off without a deploy; a
+        caller's context turns them off, never on."""
+        Params = self.env["ir.config_parameter"].sudo()
+        self.assertTrue(fastpath.enabled(self.env))
+        self.assertFalse(fastpath.enabled(self.env(context={"debt_fastpath": False})))
+        with self._switched_off():
+            self.assertFalse(fastpath.enabled(self.env))
+            for forged in (True, 1, "1", {"on": True}, ["on"]):
+                env = self.env(
+                    context={
+                        "debt_fastpath": forged,
+                        fastpath.BATCH_KEY: forged,
+                        fastpath.RENDER_KEY: forged,
+                        fastpath.MEMO_KEY: forged,
+                    }
+                )
+                self.assertFalse(fastpath.enabled(env), forged)
+                self.assertFalse(fastpath.renders_batch(env), forged)
+            # Off: the run's body goes through Odoo's own rendering and
+            # sanitising, every reminder still sent.
+            self._customers_due(2)
+            with (
+                patch.object(fastpath, "plain_sanitized") as sanitized,
+                patch.object(fastpath, "render_qweb_batch") as rendered,
+            ):
+                run = self.env["debt.collection.run"]._run_collection(
+                    self.company, self.today
+                )
+            sanitized.assert_not_called()
+            rendered.assert_not_called()
+            self.assertEqual(len(run.action_ids), 2)
+            self.assertEqual(set(run.action_ids.mapped("state")), {"done"})
+        # Read once per batch: a change during a batch waits for the next.
+        for value, expected in (("1", True), ("off", False), ("No", False)):
+            Params.set_param(fastpath.SWITCH_PARAM, value)
+            self.assertEqual(fastpath.enabled(self.env), expected, value)
+        Params.set_param(fastpath.SWITCH_PARAM, "1")
+        with fastpath.batch(self.env["debt.action"]) as actions:
+            Params.set_param(fastpath.SWITCH_PARAM, "0")
+            self.assertTrue(fastpath.enabled(actions.env))
+            self.assertFalse(fastpath.enabled(self.env))
+        Params.set_param(fastpath.SWITCH_PARAM, False)
+        self.assertTrue(fastpath.enabled(self.env))

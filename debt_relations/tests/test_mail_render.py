@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import safe_eval
 
+from odoo.addons.debt_relations import fastpath
 from odoo.addons.mail.models.models import BaseModel as MailBaseModel
 
 from .common import DebtRelationsCase
@@ -29,12 +30,12 @@ class TestMailRender(DebtRelationsCase):
             self.stage_formal.mail_template_id,
         ):
             odoo = template._render_field("body_html", actions.ids)
-            batch = template.with_context(debt_render_batch=True)._render_field(
+            batch = fastpath.render_batch(template)._render_field(
                 "body_html", actions.ids
             )
             self.assertEqual(batch, odoo, template.name)
-        bodies = self.stage_friendly.mail_template_id.with_context(
-            debt_render_batch=True
+        bodies = fastpath.render_batch(
+            self.stage_friendly.mail_template_id
         )._render_field("body_html", actions.ids)
         mine = bodies[actions.filtered(lambda a: a.partner_id == self.customer).id]
         yours = bodies[actions.filtered(lambda a: a.partner_id == other).id]

@@ -298,7 +298,7 @@ class TestPaymentPlan(DebtRelationsCase):
     def test_missed_instalment_grace_then_broken_back_at_its_rung(self):
         self.company.debt_plan_grace_days = 12
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=40))
-        invoice.debt_stage_id = self.stage_firm
+        invoice.sudo().debt_stage_id = self.stage_firm
         partner = self.customer.with_company(self.company)
         partner.sudo().debt_stage_id = self.stage_firm
         plan = self._active_plan(invoice, installment_count=2, frequency="monthly")

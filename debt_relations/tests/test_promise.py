@@ -86,7 +86,7 @@ class TestPromise(DebtRelationsCase):
 
     def test_broken_promise_is_acknowledged_without_climbing(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=30))
-        invoice.debt_stage_id = self.stage_friendly
+        invoice.sudo().debt_stage_id = self.stage_friendly
         partner = self.customer.with_company(self.company)
         partner.sudo().debt_stage_id = self.stage_friendly
         self.company.debt_promise_grace_days = 2

@@ -10,7 +10,7 @@ from .common import DebtRelationsCase
 class TestReview(DebtRelationsCase):
     def _at_final_rung(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=70))
-        invoice.debt_stage_id = self.stage_formal
+        invoice.sudo().debt_stage_id = self.stage_formal
         self.customer.with_company(
             self.company
         ).sudo().debt_stage_id = self.stage_formal
@@ -64,7 +64,7 @@ class TestReview(DebtRelationsCase):
 
     def test_handoff_schedules_dossier_work(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=90))
-        invoice.debt_stage_id = self.stage_final
+        invoice.sudo().debt_stage_id = self.stage_final
         run = self._run(self.today)
         action = run.action_ids
         self.assertEqual(action.stage_id, self.stage_handoff)
@@ -95,7 +95,7 @@ class TestReview(DebtRelationsCase):
             company_ids=[self.company.id],
         )
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=90))
-        invoice.debt_stage_id = self.stage_final
+        invoice.sudo().debt_stage_id = self.stage_final
         self.customer.with_company(self.company).sudo().debt_stage_id = self.stage_final
         action = self._run(self.today).action_ids
         self.assertEqual(action.stage_id, self.stage_handoff)

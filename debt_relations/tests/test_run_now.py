@@ -155,7 +155,7 @@ class TestRunNow(DebtHttpCase):
         """Once the file left the ladder (hand-off), new overdue invoices do
         not start another round of reminders nor another hand-off."""
         old = self._create_invoice(self.customer, self.today - timedelta(days=90))
-        old.debt_stage_id = self.stage_handoff
+        old.sudo().debt_stage_id = self.stage_handoff
         self.customer.with_company(
             self.company
         ).sudo().debt_stage_id = self.stage_handoff

@@ -92,7 +92,7 @@ class TestVerifyBeforeChase(DebtRelationsCase):
     def test_customer_without_email_gets_the_call_only(self):
         silent = self._create_customer("No Mail Ltd", email=False)
         invoice = self._create_invoice(silent, self.today - timedelta(days=25))
-        invoice.debt_stage_id = self.stage_friendly
+        invoice.sudo().debt_stage_id = self.stage_friendly
         silent.with_company(self.company).sudo().debt_stage_id = self.stage_friendly
         self._run(self.today)
         self.assertEqual(invoice.debt_stage_id, self.stage_firm)
