@@ -241,7 +241,12 @@ class DebtAction(models.Model):
             if not template:
                 continue
             # Rendered as the run renders it (the sent body is this one).
-            bodies = template.sudo()._render_field("body_html", actions.ids)
+            # A preview carries the customer's link to no one: its date stays.
+            bodies = (
+                template.sudo()
+                .with_context(debt_portal_link_unsent=True)
+                ._render_field("body_html", actions.ids)
+            )
             for action in actions:
                 action.preview_body = bodies.get(action.id)
 

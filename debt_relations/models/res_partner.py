@@ -676,7 +676,9 @@ class ResPartner(models.Model):
         """The customer's statement link, as a message carries it: the key is
         made when first needed, and the link counts as sent today (it expires
         the company's number of days after the last message that carried
-        it)."""
+        it). With ``debt_portal_link_unsent`` in the context (a preview, the
+        collector opening the statement) the link is shown, not sent: its
+        date stays (the key only ever turns the dating off)."""
         self.ensure_one()
         # sudo: the key is the customer's own; mails rendered by the run and
         # collectors read it, nobody edits it.
@@ -689,7 +691,9 @@ class ResPartner(models.Model):
                     "debt_portal_link_date": today,
                 }
             )
-        elif partner.debt_portal_link_date != today:
+        elif partner.debt_portal_link_date != today and not self.env.context.get(
+            "debt_portal_link_unsent"
+        ):
             partner.debt_portal_link_date = today
         return (
             f"{partner.get_base_url()}/collections/{partner.id}"
@@ -778,6 +782,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_url",
-            "url": self._debt_portal_url(),
+            # Shown to the collector, sent to no one: the link's date stays.
+            "url": self.with_context(debt_portal_link_unsent=True)._debt_portal_url(),
             "target": "new",
         }

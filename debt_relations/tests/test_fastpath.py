@@ -510,17 +510,22 @@ class TestFastPath(DebtRelationsCase):
         }[kind]
         return patch.object(odoo_server, "server", server)
 
-    def test_collector_paused_while_deciding_then_resumed(self):
-        self._customers_due(2)
-        seen = []
+    def _collector_seen_deciding(self, seen):
+        """Whether the collector ran, appended to ``seen`` each time the
+        ladder's decision is taken."""
         decide_run = escalation.decide_run
 
         def watched(*args, **kwargs):
             seen.append(gc.isenabled())
             return decide_run(*args, **kwargs)
 
+        return patch.object(escalation, "decide_run", watched)
+
+    def test_collector_paused_while_deciding_then_resumed(self):
+        self._customers_due(2)
+        seen = []
         self.assertTrue(gc.isenabled())
-        with self._server("prefork"), patch.object(escalation, "decide_run", watched):
+        with self._server("prefork"), self._collector_seen_deciding(seen):
             run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         self.assertEqual(len(run.action_ids), 2)
         self.assertEqual(seen, [False])
@@ -548,13 +553,7 @@ class TestFastPath(DebtRelationsCase):
         process-wide collector running."""
         self._customers_due(2)
         seen = []
-        decide_run = escalation.decide_run
-
-        def watched(*args, **kwargs):
-            seen.append(gc.isenabled())
-            return decide_run(*args, **kwargs)
-
-        with self._server("threaded"), patch.object(escalation, "decide_run", watched):
+        with self._server("threaded"), self._collector_seen_deciding(seen):
             self.assertFalse(fastpath.process_alone())
             with fastpath.collector_paused(self.env):
                 self.assertTrue(gc.isenabled())

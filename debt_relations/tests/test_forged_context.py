@@ -14,6 +14,7 @@ CONTEXT_KEYS = (
     "debt_render_batch",
     "debt_qweb_batch",
     "debt_company_sender",
+    "debt_portal_link_unsent",
     # keys of earlier versions, and the ones a caller might guess
     "debt_agreement_transition",
     "debt_ladder_checked_by_policy",

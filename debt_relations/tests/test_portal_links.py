@@ -90,6 +90,37 @@ class TestLinkExpiry(DebtLinkCase):
         settings.execute()
         self.assertEqual(self._page().status_code, 200)
 
+    def test_a_link_shown_in_the_backend_is_not_sent(self):
+        """A collector opening the customer's statement, or reading a
+        prepared reminder's preview, sends the link to no one: its date (and
+        so its expiry) stays."""
+        # Decided, not sent yet: the reminder waits with its preview.
+        run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
+        action = run.action_ids.filtered(lambda a: a.partner_id == self.customer)
+        self.assertEqual(action.state, "queued")
+        self._age_link(100)
+        dated = self.customer.sudo().debt_portal_link_date
+        result, error = self._press(
+            self.collector, "res.partner", "action_debt_portal_open", self.customer.ids
+        )
+        self.assertIsNone(error)
+        self.assertIn(self.token, result["url"])
+        self.env.invalidate_all()
+        result, error = self._call_kw(
+            self.collector,
+            "debt.action",
+            "web_read",
+            [action.ids],
+            {"specification": {"preview_body": {}}},
+        )
+        self.assertIsNone(error)
+        self.assertIn(self.token, result[0]["preview_body"])
+        self.env.invalidate_all()
+        self.assertEqual(self.customer.sudo().debt_portal_link_date, dated)
+        # A message that carries it dates it.
+        self.customer._debt_portal_url()
+        self.assertEqual(self.customer.sudo().debt_portal_link_date, self.today)
+
     def _post_action_with_expired_link(self):
         self._age_link(0)
         csrf = self._csrf()
