@@ -577,7 +577,7 @@ class TestFastPath(DebtRelationsCase):
             # The switch is on: the body was compiled once for the batch.
             rendered.assert_called_once()
         self.assertEqual(len(run.action_ids), 2)
-        self.assertEqual(set(run.action_ids.mapped("state")), {"done"})
+        self.assertEqual(set(run.action_ids.mapped("state")), {"outgoing"})
 
     def test_switch_is_a_system_parameter_read_once_per_batch(self):
         """An administrator turns the shortcuts off without a deploy; a
@@ -611,7 +611,7 @@ class TestFastPath(DebtRelationsCase):
             sanitized.assert_not_called()
             rendered.assert_not_called()
             self.assertEqual(len(run.action_ids), 2)
-            self.assertEqual(set(run.action_ids.mapped("state")), {"done"})
+            self.assertEqual(set(run.action_ids.mapped("state")), {"outgoing"})
         # Read once per batch: a change during a batch waits for the next.
         for value, expected in (("1", True), ("off", False), ("No", False)):
             Params.set_param(fastpath.SWITCH_PARAM, value)
