@@ -57,7 +57,8 @@ class DebtPortal(PortalAccount):
         partner, state = request.env["debt.portal"]._access(partner_id, access_token)
         if state in (portal_service.EXPIRED, portal_service.REVOKED):
             return self._debt_render_out_of_date(partner, access_token)
-        partner = self._debt_customer(partner_id, access_token)
+        if state != portal_service.VALID:
+            raise NotFound()
         return self._debt_render(partner, access_token, message=message)
 
     @http.route(

@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 from odoo import Command
+from odoo.tests import new_test_user
 
 from .common import DebtHttpCase
 
@@ -33,6 +34,21 @@ class DebtPortalCase(DebtHttpCase):
         # A visitor's session, as a browser keeps it (its cookie set here: the
         # server's, dated on the frozen day, would be dropped as expired).
         self.authenticate(None, None)
+
+    def _portal_user_of_customer(self, login):
+        """A portal user of a contact of the customer, logged in."""
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Azure Accounting",
+                "parent_id": self.customer.id,
+                "email": "acc@azure.example.com",
+            }
+        )
+        user = new_test_user(
+            self.env, login=login, groups="base.group_portal", partner_id=contact.id
+        )
+        self.authenticate(user.login, user.login)
+        return user
 
     @classmethod
     def _enable_demo_provider(cls):

@@ -13,6 +13,20 @@ from .common import DebtHttpCase, load_migration
 from .portal_common import DebtPortalCase
 
 
+def _without_mail_settings(test):
+    """No catchall, no default sender, no company address, no --email-from:
+    a fresh database's mail settings, for the rest of ``test``."""
+    test.env["ir.config_parameter"].sudo().search(
+        [("key", "in", ("mail.catchall.domain", "mail.default.from"))]
+    ).unlink()
+    test.env["res.company"].sudo().search([]).write(
+        {"email": False, "alias_domain_id": False}
+    )
+    patcher = patch.dict(config.options, {"email_from": False})
+    patcher.start()
+    test.addCleanup(patcher.stop)
+
+
 @tagged("post_install", "-at_install")
 class TestApproveAndSend(DebtHttpCase):
     """Approving a reminder: queued until the mail has left, and why not sent."""
@@ -378,15 +392,7 @@ class TestSenderOnAFreshDatabase(DebtHttpCase):
 
     def setUp(self):
         super().setUp()
-        self.env["ir.config_parameter"].sudo().search(
-            [("key", "in", ("mail.catchall.domain", "mail.default.from"))]
-        ).unlink()
-        self.env["res.company"].sudo().search([]).write(
-            {"email": False, "alias_domain_id": False}
-        )
-        patcher = patch.dict(config.options, {"email_from": False})
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        _without_mail_settings(self)
         self.collector = self._collections_user("fh_sender_collector")
         self.customer.debt_collector_id = self.collector
         # Who causes the activity notice has no address.
@@ -547,15 +553,7 @@ class TestPortalNoticeSender(DebtPortalCase):
     the owner's activity notice has a sender and leaves the queue."""
 
     def test_portal_dispute_notice_has_a_sender(self):
-        self.env["ir.config_parameter"].sudo().search(
-            [("key", "in", ("mail.catchall.domain", "mail.default.from"))]
-        ).unlink()
-        self.env["res.company"].sudo().search([]).write(
-            {"email": False, "alias_domain_id": False}
-        )
-        patcher = patch.dict(config.options, {"email_from": False})
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        _without_mail_settings(self)
         owner = self._collections_user("fh_portal_owner")
         self.overdue.invoice_user_id = owner
         before = self.env["mail.mail"].search([]).ids

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..models.debt_portal import key_hash
 from ..services import portal as portal_service
@@ -420,20 +420,7 @@ class TestContactChangeByLink(DebtLinkCase):
         self.assertEqual(self.billing.email, "billing@azure.example.com")
 
     def test_a_portal_user_of_the_customer_changes_it_at_once(self):
-        contact = self.env["res.partner"].create(
-            {
-                "name": "Azure Accounting",
-                "parent_id": self.customer.id,
-                "email": "acc@azure.example.com",
-            }
-        )
-        user = new_test_user(
-            self.env,
-            login="azure_links",
-            groups="base.group_portal",
-            partner_id=contact.id,
-        )
-        self.authenticate(user.login, user.login)
+        self._portal_user_of_customer("azure_links")
         page = self.url_open("/my/collections")
         self.assertNotIn("o_debt_contact_confirm_hint", page.text)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]

@@ -185,20 +185,7 @@ class TestPortalStatement(DebtPortalCase):
         self.assertEqual(response.status_code, 404)
 
     def test_portal_user_sees_its_own_statement(self):
-        contact = self.env["res.partner"].create(
-            {
-                "name": "Azure Accounting",
-                "parent_id": self.customer.id,
-                "email": "acc@azure.example.com",
-            }
-        )
-        user = new_test_user(
-            self.env,
-            login="azure_portal",
-            groups="base.group_portal",
-            partner_id=contact.id,
-        )
-        self.authenticate(user.login, user.login)
+        self._portal_user_of_customer("azure_portal")
         response = self.url_open("/my/collections")
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.overdue.name, response.text)
