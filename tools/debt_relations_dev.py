@@ -667,8 +667,9 @@ def summary(results, notes):
 
 def cmd_test(options):
     results, notes = [], []
+    # The Odoo tests need the dev tools too (pytest, pytest-odoo).
+    results.append(step_tools())
     if not options.odoo_only:
-        results.append(step_tools())
         results.append(step_lint())
 
     database = None
