@@ -81,6 +81,14 @@ def test_too_little_history_falls_back_to_the_tier_and_says_so():
     assert result.date == TODAY + timedelta(days=15)
 
 
+def test_a_thin_history_beats_none():
+    # Two payments 30 and 40 days late, no tier history: the lower median, 30.
+    own = history(paid(30), paid(40))
+    invoice = OpenInvoice(TODAY + timedelta(days=1), 500.0)
+    result = pd.expect(invoice, own, history(paid(2)))
+    assert (result.basis, result.lateness, result.samples) == (pd.OWN, 30, 2)
+
+
 def test_no_history_at_all_expects_the_due_date():
     invoice = OpenInvoice(TODAY + timedelta(days=4), 500.0)
     result = pd.expect(invoice, history(), history())

@@ -10,8 +10,9 @@ guess is never a day already gone by.
 
 With fewer than ``min_samples`` payments of its own, the customer is guessed
 from the company's customers of the same relationship tier, and the
-expectation says so (``basis``). With no history at all, the due date (or
-today, when it has passed) is the guess.
+expectation says so (``basis``); when neither has that many, the thin history
+is used (its own first). With no history at all, the due date (or today, when
+it has passed) is the guess.
 
 What is known now overrides history: a promise's date, the last date of the
 payment plan's instalments that cover the invoice, a dispute (no date until it
@@ -157,14 +158,20 @@ def expect(invoice, own, tier=None, as_of=None, min_samples=3):
 
 
 def _from_history(invoice, own, tier, days_late_now, min_samples):
-    """(lateness, samples, basis) from the customer's history, else its
-    tier's; (None, 0, NO_HISTORY) when neither has enough."""
-    for history, basis in ((own, OWN), (tier, TIER)):
-        if history is None or not history.has_enough(min_samples):
-            continue
-        lateness, samples = history.lateness(invoice.amount, days_late_now, min_samples)
-        if lateness is not None:
+    """(lateness, samples, basis): from the customer's history when it has
+    ``min_samples`` payments, else its tier's; else whichever of the two has
+    any payment at all (a thin history beats none); (None, 0, NO_HISTORY)
+    when neither has one."""
+    sources = ((own, OWN), (tier, TIER))
+    for needed in (min_samples, 1):
+        for history, basis in sources:
+            if history is None or not history.has_enough(needed):
+                continue
+            lateness, samples = history.lateness(
+                invoice.amount, days_late_now, min_samples
+            )
+            if lateness is None:
+                # Later than every payment it ever made: expected now.
+                return days_late_now, samples, basis
             return lateness, samples, basis
-        # Later than every payment it ever made: expected now.
-        return days_late_now, samples, basis
     return None, 0, NO_HISTORY
