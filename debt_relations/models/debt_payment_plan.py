@@ -43,6 +43,7 @@ class DebtPaymentPlan(models.Model):
         "at_risk",
         "date_checked",
         "date_broken",
+        "date_done",
         "activated_user_id",
     )
 
@@ -128,6 +129,7 @@ class DebtPaymentPlan(models.Model):
     date_agreed = fields.Date(string="Agreed On", copy=False, tracking=True)
     activated_user_id = fields.Many2one("res.users", readonly=True, copy=False)
     date_broken = fields.Date(readonly=True, copy=False)
+    date_done = fields.Date(string="Completed On", readonly=True, copy=False)
     next_date_due = fields.Date(compute="_compute_next_date_due", store=True)
     # In the plan's mail and PDF: styles kept only as the chatter keeps them.
     terms = fields.Html(
@@ -570,7 +572,13 @@ class DebtPaymentPlan(models.Model):
 
     def _mark_completed(self):
         self.ensure_one()
-        self._transition({"state": "completed", "at_risk": False})
+        self._transition(
+            {
+                "state": "completed",
+                "at_risk": False,
+                "date_done": self.date_checked or fields.Date.context_today(self),
+            }
+        )
         template = self.env.ref("debt_relations.mail_template_debt_plan_completed")
         message = self._notify_customer(template)
         self._log_contact(

@@ -268,3 +268,12 @@ class ResCompany(models.Model):
             host = urllib.parse.urlsplit(base_url).hostname or "localhost"
             default = f"noreply@{host}"
         return formataddr((company.name or "", default))
+
+    def _debt_relationship_figures(self, date_from, date_to, partner_ids=None):
+        """The company's relationship figures over ``date_from``..``date_to``
+        (see ``debt.figures``): at least ``dso``, ``cei``, ``add``,
+        ``promise_kept_rate``, ``plan_completion_rate`` and
+        ``retained_after_collection`` (shares between 0 and 1, None where
+        nothing qualifies); ``partner_ids`` limits them to some customers."""
+        self.ensure_one()
+        return self.env["debt.figures"]._figures(self, date_from, date_to, partner_ids)
