@@ -119,7 +119,7 @@ class TestRunNow(DebtHttpCase):
         self.assertEqual(run.name, "Collection run of 03/02/2026")
         self.assertEqual(
             run.with_context(lang="fr_FR").name,
-            "Collection run of 02/03/2026",
+            "Cycle de relance du 02/03/2026",
         )
 
     def test_contacts_logged_after_the_day_are_ignored(self):

@@ -1,11 +1,14 @@
 from datetime import timedelta
+from html import unescape
 
 from freezegun import freeze_time
 
+import odoo.http
 from odoo import Command
 from odoo.tests import tagged
 
 from .common import DebtRelationsCase
+from .portal_common import DebtPortalCase
 
 
 @tagged("post_install", "-at_install")
@@ -127,3 +130,125 @@ class TestTranslations(DebtRelationsCase):
                 "Comme convenu, voici le plan de paiement", proposal.body_html
             )
             self.assertIn("votre plan de paiement", proposal.subject)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalLanguages(DebtPortalCase):
+    """The customer's statement page in French and German, with the shipped
+    translations, opened over HTTP with the customer's real link."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for lang in ("fr_FR", "de_DE"):
+            cls.env["res.lang"]._activate_lang(lang)
+        cls.env["ir.module.module"]._load_module_terms(
+            ["debt_relations"], ["fr_FR", "de_DE"]
+        )
+        cls.customer.lang = "fr_FR"
+        cls.other.lang = "de_DE"
+
+    def _browser_in(self, lang):
+        """The visitor's browser asks for ``lang``: Odoo starts a visitor's
+        session in the browser's language (Accept-Language)."""
+        self.session.context["lang"] = lang
+        odoo.http.root.session_store.save(self.session)
+
+    def _text(self, response):
+        return unescape(self._page_text(response))
+
+    def test_french_statement(self):
+        self._browser_in("fr_FR")
+        response = self._page()
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        page = self._text(response)
+        self.assertIn(self.overdue.name, page)
+        self.assertIn(self.not_due.name, page)
+        for french in (
+            # the heading and the totals
+            "Votre compte auprès de",
+            "Total dû",
+            "Échu",
+            # the invoice table
+            "Date d'échéance",
+            "Jours de retard",
+            "Montant dû",
+            "Télécharger la facture",
+            "Payer le solde échu",
+            # the forms and their buttons
+            "Dites-nous quand vous paierez",
+            "Promettre cette date",
+            "J'ai déjà payé",
+            "Parlez-nous de votre paiement",
+            "Je ne peux pas payer la totalité",
+            "Afficher le plan",
+            "Une facture pose problème",
+            "Nous n'enverrons pas de rappel concernant ces factures",
+            "Comment vous joindre",
+            "Merci de suspendre les rappels",
+            "Demander une pause",
+        ):
+            self.assertIn(french, page)
+        for english in (
+            "Your account with",
+            "Total due",
+            "Pay the overdue balance",
+            "Days overdue",
+            "Download the invoice",
+            "Tell us when you will pay",
+            "Promise this date",
+            "I have already paid",
+            "Tell us about your payment",
+            "I cannot pay in full",
+            "Show the plan",
+            "Something is wrong with an invoice",
+            "How to reach you",
+            "Please pause the reminders",
+            "Ask for a pause",
+        ):
+            self.assertNotIn(english, page)
+
+    def test_french_out_of_date_link(self):
+        self.customer.action_debt_portal_new_link()
+        self._browser_in("fr_FR")
+        response = self._page()
+        self.assertEqual(response.status_code, 410)
+        page = self._text(response)
+        self.assertIn("Ce lien a expiré", page)
+        self.assertIn("Envoyez-moi un nouveau lien", page)
+        self.assertNotIn("This link is out of date", page)
+        self.assertNotIn(self.overdue.name, page)
+
+    def test_german_statement(self):
+        self._browser_in("de_DE")
+        response = self._page(self._path(self.other, self.other_token))
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        page = self._text(response)
+        self.assertIn(self.other_invoice.name, page)
+        for german in (
+            "Ihr Konto bei",
+            "Fälliger Gesamtbetrag",
+            "Tage überfällig",
+            "Sagen Sie uns, wann Sie zahlen",
+            "Ich habe bereits bezahlt",
+            "Ich kann nicht den vollen Betrag zahlen",
+            "Wie wir Sie erreichen",
+            "Bitte die Erinnerungen pausieren",
+        ):
+            self.assertIn(german, page)
+        for english in (
+            "Your account with",
+            "Total due",
+            "Days overdue",
+            "Tell us when you will pay",
+            "I have already paid",
+            "I cannot pay in full",
+        ):
+            self.assertNotIn(english, page)
+
+    def test_english_browser_keeps_english(self):
+        """The translations do not leak: an English visitor reads English."""
+        page = self._text(self._page())
+        self.assertIn("Your account with", page)
+        self.assertIn("Tell us when you will pay", page)
+        self.assertNotIn("Votre compte auprès de", page)
