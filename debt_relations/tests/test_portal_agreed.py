@@ -288,16 +288,21 @@ class TestPortalAgreed(DebtPortalCase):
 
     def _claim_not_found(self, day):
         with freeze_time(day):
-            claim = self.env["debt.portal.claim"].create(
-                {
-                    "partner_id": self.customer.id,
-                    "move_ids": [Command.set(self.overdue.ids)],
-                    "date_paid": day,
-                    "amount": 300.0,
-                    "date_until": day + timedelta(days=7),
-                }
+            claim = (
+                self.env["debt.portal.claim"]
+                .sudo()
+                .create(
+                    {
+                        "partner_id": self.customer.id,
+                        "move_ids": [Command.set(self.overdue.ids)],
+                        "date_paid": day,
+                        "amount": 300.0,
+                        "date_until": day + timedelta(days=7),
+                    }
+                )
             )
-            claim._end_claim(day + timedelta(days=7))
+        with freeze_time(day + timedelta(days=8)):
+            claim._end_claim(day + timedelta(days=8))
         return claim
 
     def test_promise_after_a_claim_not_found_does_not_hold(self):
