@@ -241,3 +241,28 @@ def test_confirmation_window():
     assert not svc.confirmation_open(expires, expires + timedelta(seconds=1))
     assert not svc.confirmation_open(None, asked)
     assert svc.confirmation_expires(asked, -5) == asked
+
+
+def test_no_online_agreement_within_months_of_a_broken_one():
+    limits = svc.Limits(resign_months=6)
+    assert svc.agreement_mode(None, TODAY, limits) == svc.SIGN
+    broken = date(2026, 1, 15)
+    assert svc.agreement_mode(broken, TODAY, limits) == svc.ASK
+    assert svc.agreement_mode(broken, date(2026, 7, 14), limits) == svc.ASK
+    assert svc.agreement_mode(broken, date(2026, 7, 15), limits) == svc.SIGN
+    # 0 months: always online.
+    assert svc.agreement_mode(broken, TODAY, svc.Limits(resign_months=0)) == svc.SIGN
+    # The default is six months.
+    assert svc.Limits().resign_months == 6
+
+
+def test_a_promise_or_claim_after_a_stall_does_not_hold():
+    limits = svc.Limits(stall_days=90)
+    assert svc.holds_chase(None, TODAY, limits)
+    stalled = date(2026, 2, 1)
+    assert not svc.holds_chase(stalled, TODAY, limits)
+    assert not svc.holds_chase(stalled, stalled + timedelta(days=90), limits)
+    assert svc.holds_chase(stalled, stalled + timedelta(days=91), limits)
+    # 0 days: a promise always holds.
+    assert svc.holds_chase(stalled, TODAY, svc.Limits(stall_days=0))
+    assert svc.Limits().stall_days == 90

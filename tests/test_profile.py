@@ -100,6 +100,7 @@ def test_reason():
     )
     assert facts == {
         "kind": pr.HISTORY,
+        "broken": 0,
         "paid": 24,
         "on_time": 23,
         "years": 4,
@@ -108,3 +109,31 @@ def test_reason():
         "overdue": 0.0,
     }
     assert pr.reason(figures(), AS_OF)["kind"] == pr.NEW
+
+
+def test_broken_agreement_is_history_not_a_new_customer():
+    """A customer with nothing paid yet but a plan or promise broken in 12
+    months is not judged new: the tiers asking for none broken are not met,
+    and it falls to the tier that asks for nothing (watch)."""
+    standard = pr.Tier(tier_id=3, sequence=30, max_avg_days_late=15, no_broken=True)
+    tiers = [WATCH, standard]
+    assert pr.choose_tier(figures(), tiers, AS_OF) == standard.tier_id
+    broken = figures(broken_12m=1)
+    assert pr.choose_tier(broken, tiers, AS_OF) == WATCH.tier_id
+    assert pr.reason(broken, AS_OF)["kind"] == pr.BROKEN
+    assert pr.reason(broken, AS_OF)["broken"] == 1
+    assert pr.reason(figures(), AS_OF)["kind"] == pr.NEW
+    # A long good history does not erase a recent broken agreement.
+    good = figures(
+        customer_since=date(2022, 1, 10),
+        paid_count=24,
+        on_time_count=24,
+        broken_12m=1,
+    )
+    reliable = pr.Tier(
+        tier_id=2, sequence=20, min_on_time_ratio=0.8, min_paid_count=3, no_broken=True
+    )
+    assert pr.choose_tier(good, [reliable, WATCH], AS_OF) == WATCH.tier_id
+    assert pr.reason(good, AS_OF)["kind"] == pr.HISTORY
+    # A tier that does not ask keeps its customers.
+    assert pr.choose_tier(broken, [STANDARD, WATCH], AS_OF) == STANDARD.tier_id

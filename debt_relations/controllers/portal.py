@@ -235,6 +235,7 @@ class DebtPortal(PortalAccount):
             "step": post.get("step"),
             "signed_name": post.get("signed_name"),
             "accept": post.get("accept") == "on",
+            "ask": post.get("ask") == "1",
             "signed_ip": request.httprequest.remote_addr,
         }
         if action in ("dispute", "paid"):
@@ -347,6 +348,11 @@ class DebtPortal(PortalAccount):
             "plan_asked": request.env._(
                 "Thank you: a member of our team looks at the plan you asked for "
                 "and answers you shortly. No reminder is sent meanwhile."
+            ),
+            "asked": request.env._(
+                "Thank you: we have received your request. A member of our team "
+                "will answer you shortly; until then the usual reminders may "
+                "still reach you."
             ),
         }
 

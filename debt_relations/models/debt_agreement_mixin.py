@@ -19,6 +19,9 @@ class DebtAgreementMixin(models.AbstractModel):
     """States in which it holds its invoices."""
     _debt_broken_date = None
     """Field holding the date it broke, for agreements that can break."""
+    _debt_hold_field = None
+    """Boolean field saying whether it holds its invoices at all (one asked
+    for from the portal after a broken agreement holds nothing by itself)."""
     _debt_owned_fields = ("state",)
     """Fields only the agreement's methods (and the run) change: users press
     its buttons, they do not write them, through the screens or JSON-RPC."""
@@ -127,9 +130,23 @@ class DebtAgreementMixin(models.AbstractModel):
             ("company_id", "=", company.id),
             ("state", "in", self._debt_hold_states),
         ]
+        if self._debt_hold_field:
+            domain.append((self._debt_hold_field, "=", True))
         if move_ids is not None:
             domain.append(("move_ids", "in", list(move_ids)))
         return dict.fromkeys(self.search(domain).move_ids.ids, self._debt_hold_reason)
+
+    def action_hold(self):
+        """The collector agrees to what the customer asked from the portal:
+        it holds the invoices from now on, as any agreement does."""
+        field = self._debt_hold_field
+        waiting = self.filtered(
+            lambda r: field and not r[field] and r.state in self._debt_hold_states
+        )
+        if waiting:
+            waiting._transition({field: True})
+            waiting.activity_unlink(["debt_relations.mail_activity_type_debt_portal"])
+        return True
 
     @api.model
     def _broken_since(self, company, partner_ids, since):

@@ -359,6 +359,11 @@ class DebtPaymentPlan(models.Model):
 
     def action_activate(self):
         """The customer agreed: the plan starts holding the chase."""
+        return self._activate()
+
+    def _activate(self, log=True):
+        """Start the plans; ``log``: each writes its contact log entry (the
+        portal writes one entry of its own for the customer's signature)."""
         for plan in self:
             if plan.state not in ("draft", "proposed"):
                 raise UserError(
@@ -380,6 +385,8 @@ class DebtPaymentPlan(models.Model):
                     "activated_user_id": self.env.uid,
                 }
             )
+            if not log:
+                continue
             plan._log_contact(
                 self.env._(
                     "Payment plan %(plan)s agreed by %(contact)s",
@@ -634,11 +641,15 @@ class DebtPaymentPlan(models.Model):
         )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
 
-    def _portal_send_agreement(self, note=None):
-        """A plan agreed from the portal is confirmed with its written agreement."""
+    def _portal_send_agreement(self, note=None, log=True):
+        """A plan agreed from the portal is confirmed with its written
+        agreement; ``log``: in the contact log too (not when the customer's
+        own signature on the portal is the entry)."""
         template = self.env.ref("debt_relations.mail_template_debt_portal_plan_signed")
         for plan in self:
             message = plan._notify_customer(template)
+            if not log:
+                continue
             plan._log_contact(
                 self.env._(
                     "Payment plan %(plan)s confirmed in writing", plan=plan.name

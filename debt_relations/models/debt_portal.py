@@ -11,6 +11,9 @@ from ..services import portal as portal_service
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
 ACTIONABLE = (portal_service.DUE, portal_service.OVERDUE)
 """Statuses of the invoices a customer may still act on (not held already)."""
+UNPAYABLE = (portal_service.DISPUTED, portal_service.IN_PLAN)
+"""Statuses of overdue invoices not in "Pay the overdue balance": disputed,
+or paid by a plan's instalments."""
 ATTACHMENT_TYPES = {
     "application/pdf": (b"%PDF",),
     "image/png": (b"\x89PNG",),
@@ -225,8 +228,10 @@ class DebtPortal(models.AbstractModel):
             )
         pay_moves = self.env["account.move"].sudo()
         for line in lines:
-            if line["days_overdue"] and line["status"] != portal_service.DISPUTED:
+            if line["days_overdue"] and line["status"] not in UNPAYABLE:
                 pay_moves |= line["move"]
+        limits = company._debt_portal_limits()
+        broken_on, stalled_on = self._setbacks(partner, company)
         return {
             "partner": partner,
             "via": via,
@@ -236,18 +241,99 @@ class DebtPortal(models.AbstractModel):
             "lines": lines,
             "actionable": [line for line in lines if line["status"] in ACTIONABLE],
             "total_due": sum(line["residual"] for line in lines),
+            # What is overdue and not in a plan: an instalment plan's
+            # invoices are paid by its schedule, shown with the plan.
             "total_overdue": sum(
                 line["residual"]
                 for line in lines
-                if line["date_due"] and line["date_due"] < today
+                if line["date_due"]
+                and line["date_due"] < today
+                and line["status"] != portal_service.IN_PLAN
             ),
             "offered": [action for action, field in OFFERED if company[field]],
-            "limits": company._debt_portal_limits(),
+            "limits": limits,
+            "agree": portal_service.agreement_mode(broken_on, today, limits),
+            "holds": portal_service.holds_chase(stalled_on, today, limits),
+            "agreed": self._agreed(partner, company, today),
             "reasons": self.env["debt.dispute.reason"]
             .sudo()
             .search([("active", "=", True)]),
             "billing": partner._debt_billing_contact(),
             "pay_moves": pay_moves,
+        }
+
+    @api.model
+    def _setbacks(self, partner, company):
+        """``(broken_on, stalled_on)``: the last day a plan or a promise of
+        ``partner`` broke, and the last day a promise broke or a payment it
+        said was made was not found (``None`` when never)."""
+        # sudo: the customer's own agreements, read for what it may do.
+        since = fields.Date.to_date("2000-01-01")
+        plans = (
+            self.env["debt.payment.plan"]
+            .sudo()
+            ._broken_since(company, partner.ids, since)
+        )
+        promises = (
+            self.env["debt.promise"].sudo()._broken_since(company, partner.ids, since)
+        )
+        claims = self.env["debt.portal.claim"].sudo()._not_found_since(company, partner)
+        promise_day = promises.get(partner.id)
+        broken = [day for day in (plans.get(partner.id), promise_day) if day]
+        stalled = [day for day in (promise_day, claims) if day]
+        return max(broken, default=None), max(stalled, default=None)
+
+    @api.model
+    def _agreed(self, partner, company, today):
+        """What the customer agreed to or asked for that still stands, as the
+        statement shows it back: plans (with their schedule), promises,
+        payments said to be made, plans and pauses asked for, a pause given.
+        """
+        # sudo: the customer's own agreements, shown on its own statement
+        # (the visitor's access was checked).
+        env = self.sudo().env
+        domain = [("partner_id", "=", partner.id), ("company_id", "=", company.id)]
+        plans = env["debt.payment.plan"].search(
+            domain + [("state", "=", "active")], order="date, id"
+        )
+        promises = env["debt.promise"].search(
+            domain + [("state", "=", "open")], order="date_promised, id"
+        )
+        claims = env["debt.portal.claim"].search(
+            domain + [("state", "=", "checking")], order="id"
+        )
+        plan_requests = env["debt.portal.plan.request"].search(
+            domain + [("state", "=", "waiting")], order="id"
+        )
+        pauses = env["debt.portal.pause"].search(
+            domain + [("state", "=", "requested")], order="id"
+        )
+        paused_until = partner.debt_paused_until
+        return {
+            "plans": [
+                {
+                    "plan": plan,
+                    "installments": [
+                        {
+                            "date_due": installment.date_due,
+                            "amount": installment.amount,
+                            "amount_paid": installment.amount_paid,
+                            "paid": installment.state == "paid",
+                            "late": installment.state != "paid"
+                            and installment.date_due < today,
+                        }
+                        for installment in plan.installment_ids._sorted_by_due()
+                    ],
+                }
+                for plan in plans
+            ],
+            "promises": promises,
+            "claims": claims,
+            "plan_requests": plan_requests,
+            "pauses": pauses,
+            "paused_until": paused_until
+            if paused_until and paused_until >= today
+            else None,
         }
 
     # ------------------------------------------------------------------
@@ -357,6 +443,11 @@ class DebtPortal(models.AbstractModel):
             portal_service.PLAN_INSTALMENT_TOO_SMALL: lambda: self.env._(
                 "A plan signed online has instalments of at least %(amount)s.",
                 amount=currency.format(limits.plan_min_amount),
+            ),
+            portal_service.RESIGN_REFUSED: lambda: self.env._(
+                "After a plan or a promise that was not kept, a new one is "
+                "agreed with a member of our team, not online: please ask for "
+                "it below, and a person will answer you."
             ),
             portal_service.PAUSE_DAYS: lambda: self.env._(
                 "A pause is from 1 to %(days)s days.",

@@ -19,7 +19,9 @@ class DebtPortalClaim(models.Model):
     _order = "id desc"
     _debt_hold_reason = eligibility.PAYMENT_CLAIMED
     _debt_hold_states = ("checking",)
+    _debt_hold_field = "hold"
     _debt_owned_fields = (
+        "hold",
         "partner_id",
         "company_id",
         "state",
@@ -53,6 +55,16 @@ class DebtPortalClaim(models.Model):
         required=True,
         help="The invoices are not chased until this day while the payment is "
         "looked for.",
+    )
+    hold = fields.Boolean(
+        string="Holds the Reminders",
+        default=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Off for a payment said to be made soon after a broken promise or "
+        "a payment not found: the reminders go on until a collector holds "
+        "them.",
     )
     state = fields.Selection(
         [
@@ -113,6 +125,22 @@ class DebtPortalClaim(models.Model):
             claim._close_portal_activity()
 
     @api.model
+    def _not_found_since(self, company, partner):
+        """The last day a payment ``partner`` said was made was not found, or
+        ``None``."""
+        claim = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "=", partner.id),
+                ("state", "=", "not_found"),
+                ("date_done", "!=", False),
+            ],
+            order="date_done desc",
+            limit=1,
+        )
+        return claim.date_done or None
+
+    @api.model
     def _hold_reasons(self, company, move_ids=None):
         """Only claims still within their days hold (also on a day the run
         has not settled them yet)."""
@@ -120,6 +148,7 @@ class DebtPortalClaim(models.Model):
         domain = [
             ("company_id", "=", company.id),
             ("state", "=", "checking"),
+            ("hold", "=", True),
             ("date_until", ">=", today),
         ]
         if move_ids is not None:
@@ -165,6 +194,9 @@ class DebtPortalClaim(models.Model):
                 "date_until": portal_service.claim_hold_until(
                     statement["today"], statement["limits"]
                 ),
+                # Soon after a broken promise or a payment not found, a
+                # person decides whether it holds the reminders.
+                "hold": statement["holds"],
             }
         )
         claim.attachment_ids = portal._attach(files, claim)
@@ -182,7 +214,14 @@ class DebtPortalClaim(models.Model):
                 "Look for the payment the customer says was made (reference: "
                 "%(reference)s)",
                 reference=claim.reference or "-",
+            )
+            if claim.hold
+            else self.env._(
+                "Look for the payment the customer says was made (reference: "
+                "%(reference)s); said soon after a broken promise or a payment "
+                "not found, it does not hold the reminders unless you hold them",
+                reference=claim.reference or "-",
             ),
             outcome=claim.reference,
         )
-        return "paid"
+        return "paid" if claim.hold else "asked"

@@ -41,6 +41,7 @@ class DebtPortalPlanRequest(models.Model):
         "signed_name",
         "signed_on",
         "signed_ip",
+        "hold",
     )
 
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -71,6 +72,14 @@ class DebtPortalPlanRequest(models.Model):
         copy=False,
     )
     reply = fields.Text(help="What the customer is told when accepted or declined.")
+    hold = fields.Boolean(
+        string="Holds the Reminders",
+        default=True,
+        readonly=True,
+        copy=False,
+        help="Off for a plan asked for soon after a broken agreement: the "
+        "reminders go on while a collector decides.",
+    )
 
     def action_accept(self):
         """The collector agrees to the plan as asked (or as adjusted in its
@@ -187,7 +196,11 @@ class DebtPortalPlanRequest(models.Model):
     @api.model
     def _hold_reasons(self, company, move_ids=None):
         """Invoices of a plan waiting for a collector are not chased meanwhile."""
-        domain = [("company_id", "=", company.id), ("state", "=", "waiting")]
+        domain = [
+            ("company_id", "=", company.id),
+            ("state", "=", "waiting"),
+            ("hold", "=", True),
+        ]
         if move_ids is not None:
             domain.append(("plan_id.move_ids", "in", list(move_ids)))
         return dict.fromkeys(
@@ -236,7 +249,11 @@ class DebtPortalPlanRequest(models.Model):
             raise UserError(
                 portal._refusal(error.code, statement, owed=total)
             ) from error
-        sign = preview.within_limits and statement["company"].debt_portal_plan_auto
+        sign = (
+            preview.within_limits
+            and statement["company"].debt_portal_plan_auto
+            and statement["agree"] == portal_service.SIGN
+        )
         return moves, total, preview, sign
 
     @api.model
@@ -255,14 +272,19 @@ class DebtPortalPlanRequest(models.Model):
         partner = statement["partner"]
         moves, total, preview, sign = self._portal_preview(statement, values)
         problems = [portal._refusal(code, statement) for code in preview.problems]
+        asked = statement["agree"] == portal_service.ASK
         if values.get("step") != "confirm":
             return {
                 "lines": preview.lines,
                 "total": total,
                 "sign": sign,
                 "problems": problems,
+                "asked": asked,
             }
         signed_name = (values.get("signed_name") or "").strip()
+        if asked and (signed_name or values.get("accept")):
+            # A signature posted where only asking is offered.
+            portal._refuse(portal_service.RESIGN_REFUSED, statement)
         if sign and (not signed_name or not values.get("accept")):
             raise UserError(
                 self.env._("To sign, type your full name and tick the box.")
@@ -283,6 +305,9 @@ class DebtPortalPlanRequest(models.Model):
                 "monthly_amount": monthly,
                 "date_first": first,
                 "limits_note": "; ".join(problems),
+                # Soon after a broken agreement the reminders go on while a
+                # person decides.
+                "hold": not asked,
             },
         )
         plan = plan_request.plan_id
@@ -296,8 +321,10 @@ class DebtPortalPlanRequest(models.Model):
                 }
             )
             plan.agreed_partner_id = portal._author(partner)
-            plan.action_activate()
-            plan._portal_send_agreement()
+            # One customer action, one contact log entry: the portal's below
+            # (the plan's start and its written agreement go to its chatter).
+            plan._activate(log=False)
+            plan._portal_send_agreement(log=False)
             portal._inbound(
                 statement,
                 self.env._(
@@ -319,7 +346,12 @@ class DebtPortalPlanRequest(models.Model):
             ),
             moves,
             plan_request,
-            activity=self.env._("Accept, adjust or decline the payment plan asked for"),
+            activity=self.env._(
+                "Accept, adjust or decline the payment plan asked for (soon "
+                "after a broken agreement: the reminders go on meanwhile)"
+            )
+            if asked
+            else self.env._("Accept, adjust or decline the payment plan asked for"),
             outcome=reason,
         )
-        return "plan_asked"
+        return "asked" if asked else "plan_asked"

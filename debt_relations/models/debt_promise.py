@@ -24,7 +24,8 @@ class DebtPromise(models.Model):
     _debt_hold_reason = eligibility.PROMISED
     _debt_hold_states = ("open",)
     _debt_broken_date = "date_done"
-    _debt_owned_fields = ("state", "date_done", "residual_start")
+    _debt_hold_field = "hold"
+    _debt_owned_fields = ("state", "date_done", "residual_start", "hold")
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -79,6 +80,15 @@ class DebtPromise(models.Model):
     )
     amount_paid = fields.Monetary(compute="_compute_amount_paid")
     date_done = fields.Date(string="Settled On", readonly=True, copy=False)
+    hold = fields.Boolean(
+        string="Holds the Reminders",
+        default=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Off for a promise made from the portal soon after a broken one: "
+        "the reminders go on until a collector holds them.",
+    )
     contact_log_id = fields.Many2one(
         "debt.contact.log", string="Logged In", readonly=True, ondelete="set null"
     )
@@ -312,6 +322,10 @@ class DebtPromise(models.Model):
             ``amount`` (``None``: all that is owed)
         """
         portal = self.env["debt.portal"]
+        asked = statement["agree"] == portal_service.ASK
+        if asked and not values.get("ask"):
+            # Posted to be agreed online where only asking is offered.
+            portal._refuse(portal_service.RESIGN_REFUSED, statement)
         moves, owed = portal._pick_moves(statement, values.get("move_id"))
         day = values.get("date_promised")
         portal._refuse(
@@ -337,6 +351,9 @@ class DebtPromise(models.Model):
                 "move_ids": [fields.Command.set(moves.ids)],
                 "amount": amount,
                 "date_promised": day,
+                # Soon after a broken agreement, a person decides whether it
+                # holds the reminders.
+                "hold": not asked and statement["holds"],
             }
         )
         summary = self.env._(
@@ -344,5 +361,14 @@ class DebtPromise(models.Model):
             amount=statement["currency"].format(amount),
             date=fields.Date.to_string(day),
         )
-        promise.contact_log_id = portal._inbound(statement, summary, moves, promise)
-        return "promise"
+        activity = None
+        if not promise.hold:
+            activity = self.env._(
+                "The customer promises a date soon after a broken agreement: "
+                "the reminders go on unless you hold them (Hold the reminders "
+                "on the promise)"
+            )
+        promise.contact_log_id = portal._inbound(
+            statement, summary, moves, promise, activity=activity
+        )
+        return "promise" if promise.hold else "asked"

@@ -72,6 +72,11 @@ class DebtRelationshipTier(models.Model):
         digits=(16, 1),
         help="0: no maximum.",
     )
+    no_broken_agreement = fields.Boolean(
+        string="No Broken Agreement (12 months)",
+        help="Customers who broke a payment plan or a promise to pay in the "
+        "last 12 months do not meet this tier.",
+    )
     policy_id = fields.Many2one(
         "debt.policy",
         string="Collection Policy",
@@ -109,6 +114,7 @@ class DebtRelationshipTier(models.Model):
                 min_revenue=tier.min_revenue,
                 max_avg_days_late=tier.max_avg_days_late,
                 min_paid_count=tier.min_paid_count,
+                no_broken=tier.no_broken_agreement,
             )
             for tier in self.search([("company_id", "=", company.id)])
         ]
@@ -214,6 +220,7 @@ class DebtRelationshipTier(models.Model):
         Profile = self.env["debt.partner.profile"].sudo()
         partner_ids = [row[0] for row in rows]
         agreements = self._agreement_counts(company, partner_ids)
+        broken_12m = self._broken_counts(company, as_of, partner_ids)
         figures, previous, updates, changes = {}, {}, {}, {}
         for pid, since, revenue, paid, on_time, avg_late, overdue in rows:
             kept, broken, disputes = agreements.get(pid, (0, 0, 0))
@@ -228,6 +235,7 @@ class DebtRelationshipTier(models.Model):
                 promises_kept=kept,
                 promises_broken=broken,
                 disputes=disputes,
+                broken_12m=broken_12m.get(pid, 0),
             )
             figures[pid] = facts
             before = stored.get(pid) or {}
@@ -367,12 +375,37 @@ class DebtRelationshipTier(models.Model):
         return counts
 
     @api.model
+    def _broken_counts(self, company, as_of, partner_ids):
+        """Partner id -> payment plans and promises it broke in the 12 months
+        up to ``as_of``."""
+        since = fields.Date.subtract(as_of, years=1)
+        counts = {}
+        for model in ("debt.payment.plan", "debt.promise"):
+            Agreement = self.env[model]
+            broken = Agreement._debt_broken_date
+            for partner, count in Agreement._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("partner_id", "in", partner_ids),
+                    ("state", "=", "broken"),
+                    (broken, ">", since),
+                    (broken, "<=", as_of),
+                ],
+                ["partner_id"],
+                ["__count"],
+            ):
+                counts[partner.id] = counts.get(partner.id, 0) + count
+        return counts
+
+    @api.model
     def _reason_text(self, facts, as_of):
         """The tier's reason in plain words, e.g. "Paid 23 of 24 invoices on time
         over 4 years"."""
         parts = profile.reason(facts, as_of)
         if parts["kind"] == profile.NEW:
             text = self.env._("New customer: no invoice paid yet")
+        elif parts["kind"] == profile.BROKEN:
+            text = self.env._("No invoice paid yet")
         else:
             if parts["years"]:
                 tenure = self.env._("%(years)s year(s)", years=parts["years"])
@@ -401,6 +434,13 @@ class DebtRelationshipTier(models.Model):
             )
         if facts.disputes:
             extras.append(self.env._("%(count)s dispute(s)", count=facts.disputes))
+        if facts.broken_12m:
+            extras.append(
+                self.env._(
+                    "%(count)s plan(s) or promise(s) broken in 12 months",
+                    count=facts.broken_12m,
+                )
+            )
         if extras:
             text = "%s (%s)" % (text, ", ".join(extras))
         return text

@@ -27,6 +27,8 @@ AGREEMENT_SETTINGS = (
     "debt_mail_retry_hours",
     "debt_portal_link_days",
     "debt_portal_confirm_hours",
+    "debt_portal_resign_months",
+    "debt_portal_stall_days",
 )
 """Per-company day and hour counts of agreements and sending."""
 
@@ -142,6 +144,21 @@ class ResCompany(models.Model):
         "in) changes only once confirmed from the new address, within this "
         "many hours.",
     )
+    debt_portal_resign_months = fields.Integer(
+        string="No Online Agreement After a Broken One (months)",
+        default=6,
+        help="For this many months after a customer broke a payment plan or a "
+        "promise, the portal does not let it sign a plan or promise a date "
+        "online: it may ask for one, and a collector decides. 0: always online.",
+    )
+    debt_portal_stall_days = fields.Integer(
+        string="No Hold After a Broken Promise (days)",
+        default=90,
+        help="For this many days after a promise was broken or a payment the "
+        "customer said was made was not found, a new promise or 'already "
+        "paid' from the portal reaches the collector but does not stop the "
+        "reminders by itself. 0: it always does.",
+    )
 
     @api.constrains(*AGREEMENT_SETTINGS)
     def _check_debt_settings(self):
@@ -245,6 +262,8 @@ class ResCompany(models.Model):
             rate_limit=self.debt_portal_rate_limit,
             link_days=self.debt_portal_link_days,
             confirm_hours=self.debt_portal_confirm_hours,
+            resign_months=self.debt_portal_resign_months,
+            stall_days=self.debt_portal_stall_days,
         )
 
     def _debt_email_from(self):

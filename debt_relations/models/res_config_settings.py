@@ -73,3 +73,9 @@ class ResConfigSettings(models.TransientModel):
     debt_portal_confirm_hours = fields.Integer(
         related="company_id.debt_portal_confirm_hours", readonly=False
     )
+    debt_portal_resign_months = fields.Integer(
+        related="company_id.debt_portal_resign_months", readonly=False
+    )
+    debt_portal_stall_days = fields.Integer(
+        related="company_id.debt_portal_stall_days", readonly=False
+    )

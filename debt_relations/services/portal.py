@@ -75,6 +75,12 @@ class Limits:
     rate_limit: int = 10
     link_days: int = 180
     confirm_hours: int = 48
+    resign_months: int = 6
+    """Months after a broken plan or promise during which a new one is asked
+    for, not agreed online."""
+    stall_days: int = 90
+    """Days after a broken promise or a payment claimed and not found during
+    which a new promise or claim does not hold the chase by itself."""
 
 
 # Who is on the statement: the visitor of a reminder's link, or a logged-in
@@ -116,6 +122,38 @@ def may(action, via, offered):
     if action not in offered:
         return None
     return NOW
+
+
+# How the portal agrees a plan or a promise: signed online at once, or asked
+# for, a person deciding.
+SIGN = "sign"
+ASK = "ask"
+
+RESIGN_REFUSED = "resign_refused"
+"""A plan or promise posted to be agreed online where only asking is offered."""
+
+
+def agreement_mode(broken_on, today, limits):
+    """``SIGN`` when the customer may agree a plan or a promise online,
+    ``ASK`` when it broke one (``broken_on``, the last day a plan or a
+    promise of it broke) within the company's ``resign_months``: a person
+    then decides on the new one."""
+    if broken_on is None or limits.resign_months < 1:
+        return SIGN
+    if today < schedule.add_months(broken_on, limits.resign_months):
+        return ASK
+    return SIGN
+
+
+def holds_chase(stalled_on, today, limits):
+    """Whether a promise or an "already paid" claim posted today holds the
+    chase by itself: not within ``stall_days`` after a promise broke or a
+    claimed payment was not found (``stalled_on``, the last such day), so
+    that the chase cannot be held off forever; the collector still reads
+    it."""
+    if stalled_on is None or limits.stall_days < 1:
+        return True
+    return today > stalled_on + timedelta(days=limits.stall_days)
 
 
 def link_state(sent_on, today, link_days):

@@ -14,6 +14,8 @@ NEW = "new"
 """Reason kind: no invoice paid yet, nothing to judge on."""
 HISTORY = "history"
 """Reason kind: judged on the invoices paid."""
+BROKEN = "broken"
+"""Reason kind: no invoice paid yet, but an agreement broken: not new."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Figures:
     promises_kept: int = 0
     promises_broken: int = 0
     disputes: int = 0
+    broken_12m: int = 0
+    """Payment plans and promises broken over the last 12 months."""
 
     @property
     def on_time_ratio(self):
@@ -55,6 +59,8 @@ class Tier:
     min_revenue: float = 0.0
     max_avg_days_late: float = 0.0
     min_paid_count: int = 0
+    no_broken: bool = False
+    """Not met by a customer who broke a plan or a promise in 12 months."""
 
 
 def tenure_months(since, as_of):
@@ -71,8 +77,12 @@ def meets(figures, tier, as_of):
     """True when ``figures`` meet every threshold of ``tier`` on ``as_of``.
 
     A customer with no invoice paid yet has no on-time share to judge: it only
-    meets a tier that asks for none (and for no minimum of invoices paid).
+    meets a tier that asks for none (and for no minimum of invoices paid). A
+    plan or promise broken in the last 12 months is history too: a tier that
+    asks for none broken is not met.
     """
+    if tier.no_broken and figures.broken_12m > 0:
+        return False
     if tenure_months(figures.customer_since, as_of) < tier.min_tenure_months:
         return False
     if figures.paid_count < tier.min_paid_count:
@@ -107,13 +117,22 @@ def choose_tier(figures, tiers, as_of):
 def reason(figures, as_of):
     """The facts a plain-words explanation of the tier is made of.
 
-    :returns: dict with ``kind`` (:data:`NEW` or :data:`HISTORY`), ``paid``,
+    :returns: dict with ``kind`` (:data:`NEW`, :data:`BROKEN`: nothing paid
+        yet but an agreement broken, or :data:`HISTORY`), ``paid``,
         ``on_time``, ``years``, ``months`` (tenure), ``avg_days_late`` (rounded
-        to one decimal) and ``overdue`` (amount overdue today).
+        to one decimal), ``overdue`` (amount overdue today) and ``broken``
+        (plans and promises broken in 12 months).
     """
     months = tenure_months(figures.customer_since, as_of)
+    if figures.paid_count:
+        kind = HISTORY
+    elif figures.broken_12m:
+        kind = BROKEN
+    else:
+        kind = NEW
     return {
-        "kind": HISTORY if figures.paid_count else NEW,
+        "kind": kind,
+        "broken": figures.broken_12m,
         "paid": figures.paid_count,
         "on_time": figures.on_time_count,
         "years": months // 12,

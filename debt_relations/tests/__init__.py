@@ -34,3 +34,4 @@ from . import test_first_hour
 from . import test_forged_context
 from . import test_figures
 from . import test_portal_translated
+from . import test_portal_agreed
