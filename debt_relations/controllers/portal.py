@@ -126,7 +126,8 @@ class DebtPortal(PortalAccount):
         statement = portal._statement(partner, self._debt_via(access_token))
         if not portal._may(statement, "pay"):
             raise NotFound()
-        lines = portal._pay_lines(statement, self._debt_int(move_id))
+        move_id = self._debt_int(move_id)
+        lines = portal._pay_lines(statement, move_id)
         if not lines:
             return request.redirect(self._debt_url(partner, access_token))
         moves = request.env["account.move"].sudo()
@@ -348,6 +349,11 @@ class DebtPortal(PortalAccount):
             "dispute": request.env._(
                 "Thank you for telling us. We are looking into it and will come "
                 "back to you; this invoice is not chased meanwhile."
+            ),
+            "dispute_part": request.env._(
+                "Thank you for telling us. We are looking into the part you "
+                "dispute and will come back to you; the rest of the invoice stays "
+                "due."
             ),
             "paid": request.env._(
                 "Thank you: we are looking for your payment. No reminder is sent "

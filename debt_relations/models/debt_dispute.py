@@ -443,4 +443,9 @@ class DebtDispute(models.Model):
                 reason=reason.name,
             ),
         )
-        return "dispute"
+        return (
+            "dispute"
+            if currency.compare_amounts(dispute.amount_disputed, moves.amount_residual)
+            >= 0
+            else "dispute_part"
+        )

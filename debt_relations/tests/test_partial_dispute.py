@@ -172,11 +172,13 @@ class TestPartialDispute(DebtPortalCase):
         )
         self.assertTrue(
             any(
-                "disputes $ 1,200.00 of this invoice" in body.replace("\xa0", " ")
+                "disputes $ 1,200.00 of this invoice"
+                in body.replace("\xa0", " ").replace("&nbsp;", " ")
                 for body in dispute.message_ids.mapped("body")
             )
         )
         text = self._text(response)
+        self.assertIn("the rest of the invoice stays due", text)
         self.assertIn("1,200.00 disputed, $ 4,800.00 due", text)
 
         # Paying from the statement pays the part not disputed.
