@@ -117,26 +117,34 @@ class DebtPortal(PortalAccount):
         website=True,
         sitemap=False,
     )
-    def debt_pay(self, partner_id, access_token=None, **kw):
-        """Pay the overdue balance with Odoo's online payment (one invoice is
-        paid from its own page, linked on the statement)."""
+    def debt_pay(self, partner_id, access_token=None, move_id=None, **kw):
+        """Pay the overdue balance with Odoo's online payment, or (``move_id``)
+        the part of one invoice a dispute leaves due (an invoice not disputed
+        is paid from its own page, linked on the statement)."""
         partner = self._debt_customer(partner_id, access_token)
         portal = self._debt_portal(access_token)
         statement = portal._statement(partner, self._debt_via(access_token))
-        moves = statement["pay_moves"]
         if not portal._may(statement, "pay"):
             raise NotFound()
-        if not moves:
+        move_id = self._debt_int(move_id)
+        lines = portal._pay_lines(statement, move_id)
+        if not lines:
             return request.redirect(self._debt_url(partner, access_token))
+        moves = request.env["account.move"].sudo()
+        for line in lines:
+            moves |= line["move"]
         page = self._overdue_invoices_get_page_view_values(
             moves, access_token=access_token, **kw
         )
-        residual = sum(moves.mapped("amount_residual"))
+        residual = sum(line["pay_amount"] for line in lines)
         page["payment"]["amount"] = residual
+        transaction_route = f"/collections/{partner.id}/transaction"
+        if move_id:
+            transaction_route += f"/{moves.id}"
         page.update(
             {
                 "amount": residual,
-                "transaction_route": f"/collections/{partner.id}/transaction",
+                "transaction_route": transaction_route,
                 "landing_route": self._debt_url(partner, access_token),
                 "page_name": "debt_collections",
             }
@@ -203,6 +211,13 @@ class DebtPortal(PortalAccount):
         portal = request.env["debt.portal"]
         return portal.sudo() if access_token else portal
 
+    def _debt_pay_url(self, partner, access_token, move=None):
+        params = [f"access_token={access_token}"] if access_token else []
+        if move:
+            params.append(f"move_id={move.id}")
+        url = f"/collections/{partner.id}/pay"
+        return f"{url}?{'&'.join(params)}" if params else url
+
     def _debt_url(self, partner, access_token, message=None):
         if access_token:
             url = f"/collections/{partner.id}?access_token={access_token}"
@@ -223,6 +238,8 @@ class DebtPortal(PortalAccount):
             "date_first": self._debt_date(post.get("date_first")),
             "amount": self._debt_amount(post.get("amount")),
             "amount_given": bool(post.get("amount")),
+            "amount_disputed": self._debt_amount(post.get("amount_disputed")),
+            "amount_disputed_given": bool(post.get("amount_disputed")),
             "monthly": self._debt_amount(post.get("monthly")),
             "reason_id": post.get("reason_id"),
             "description": post.get("description"),
@@ -290,8 +307,7 @@ class DebtPortal(PortalAccount):
             {
                 "access_token": access_token,
                 "action_url": f"/collections/{partner.id}",
-                "pay_url": f"/collections/{partner.id}/pay"
-                + (f"?access_token={access_token}" if access_token else ""),
+                "pay_url": self._debt_pay_url(partner, access_token),
                 "page_name": "debt_collections",
                 "message": self._debt_done_messages().get(message),
                 "error": error,
@@ -301,6 +317,13 @@ class DebtPortal(PortalAccount):
                 "hardships": self._debt_hardships(),
             }
         )
+        for line in statement["lines"]:
+            # Partly disputed: paid here, the part not disputed only.
+            line["pay_url"] = (
+                self._debt_pay_url(partner, access_token, line["move"])
+                if line["disputed"]
+                else line["move"].get_portal_url()
+            )
         return request.render(
             "debt_relations.portal_debt_statement",
             statement,
@@ -327,6 +350,11 @@ class DebtPortal(PortalAccount):
             "dispute": request.env._(
                 "Thank you for telling us. We are looking into it and will come "
                 "back to you; this invoice is not chased meanwhile."
+            ),
+            "dispute_part": request.env._(
+                "Thank you for telling us. We are looking into the part you "
+                "dispute and will come back to you; the rest of the invoice stays "
+                "due."
             ),
             "paid": request.env._(
                 "Thank you: we are looking for your payment. No reminder is sent "
@@ -366,24 +394,40 @@ class DebtPortal(PortalAccount):
 
 
 class DebtPaymentPortal(PaymentPortal):
-    @http.route("/collections/<int:partner_id>/transaction", type="json", auth="public")
+    @http.route(
+        [
+            "/collections/<int:partner_id>/transaction",
+            "/collections/<int:partner_id>/transaction/<int:move_id>",
+        ],
+        type="json",
+        auth="public",
+    )
     def debt_transaction(
-        self, partner_id, access_token=None, payment_reference=None, **kwargs
+        self,
+        partner_id,
+        move_id=None,
+        access_token=None,
+        payment_reference=None,
+        **kwargs,
     ):
-        """A transaction for the customer's overdue invoices, as computed here
-        (not as posted): their open amount, in their currency."""
+        """A transaction for the customer's overdue invoices (or the one
+        invoice ``move_id``), as computed here (not as posted): their open
+        amount less what a dispute holds, in their currency."""
         portal = DebtPortal()
         partner = portal._debt_customer(partner_id, access_token)
         debt_portal = portal._debt_portal(access_token)
         statement = debt_portal._statement(partner, portal._debt_via(access_token))
-        moves = statement["pay_moves"]
+        lines = debt_portal._pay_lines(statement, move_id)
+        moves = request.env["account.move"].sudo()
+        for line in lines:
+            moves |= line["move"]
         if not moves or not debt_portal._may(statement, "pay"):
             raise NotFound()
         if len(moves.currency_id) > 1:
             raise ValidationError(
                 request.env._("Invoices in several currencies are paid one by one.")
             )
-        kwargs["amount"] = sum(moves.mapped("amount_residual"))
+        kwargs["amount"] = sum(line["pay_amount"] for line in lines)
         self._validate_transaction_kwargs(kwargs)
         return self._process_transaction(
             partner.id, moves.currency_id.id, moves.ids, payment_reference, **kwargs

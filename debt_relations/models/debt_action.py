@@ -605,14 +605,26 @@ class DebtAction(models.Model):
         """Lines the reminder lists: number, due date, days overdue, residual,
         the due date and the residual also written in the reader's language
         (``due_text``, ``residual_html``, as the ``date`` and ``monetary``
-        widgets write them)."""
+        widgets write them). The residual of an invoice partly disputed is
+        what the dispute leaves due; ``disputed`` (``disputed_html``) is the
+        part disputed (0 when none)."""
         self.ensure_one()
         formats = fastpath.Formats.of(self.env)
         date = self.date
         lines = []
+        disputes = (
+            self.env["debt.dispute"]
+            .sudo()
+            ._disputed_amounts(self.company_id, self.move_ids.ids)
+        )
         for move in self.move_ids:
             due = move.debt_open_due_date or move.invoice_date_due
             residual, currency = move.amount_residual, move.currency_id
+            # A partial dispute: the line asks for the rest only.
+            disputed, _open = disputes.get(move.id, (0.0, residual))
+            residual = eligibility.undisputed_amount(
+                residual, disputed, currency.rounding
+            )
             line = {
                 "move": move,
                 "name": move.name,
@@ -621,6 +633,8 @@ class DebtAction(models.Model):
                 "days_overdue": max(escalation.days_overdue(due, date), 0),
                 "residual": residual,
                 "residual_html": formats.monetary(residual, currency),
+                "disputed": disputed,
+                "disputed_html": formats.monetary(disputed, currency),
                 "currency": currency,
             }
             lines.append(((move.invoice_date_due, move.id), line))
@@ -653,6 +667,7 @@ class DebtAction(models.Model):
 
     def _execute_company(self):
         company = self.env.company
+        rounding = company.currency_id.rounding
         Facts = self.env["debt.collection.facts"]
         asked = {}
         facts = {
@@ -687,7 +702,7 @@ class DebtAction(models.Model):
             keep, dropped = escalation.reverify(
                 [facts[mid] for mid in action.move_ids.ids if mid in facts],
                 policy.tolerance_amount,
-                company.currency_id.rounding,
+                rounding,
             )
             if not keep:
                 action.write(
@@ -703,7 +718,10 @@ class DebtAction(models.Model):
             if dropped:
                 action.move_ids = [fields.Command.set(keep)]
             to_send.append(action.id)
-            asked[action.id] = sum(facts[mid].residual for mid in keep)
+            # What no open dispute holds: a partial dispute leaves the rest due.
+            asked[action.id] = sum(
+                eligibility.chaseable_residual(facts[mid], rounding) for mid in keep
+            )
         if not to_send:
             return
         to_send = self.browse(to_send)

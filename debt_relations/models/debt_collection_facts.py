@@ -138,6 +138,7 @@ class DebtCollectionFacts(models.AbstractModel):
         else:
             rows = self.env.execute_query(query)
         holds = self._get_hold_reasons(company, move_ids)
+        disputes = self.env["debt.dispute"]._disputed_amounts(company, move_ids)
         return [
             eligibility.InvoiceFacts(
                 move_id=move_id,
@@ -148,6 +149,11 @@ class DebtCollectionFacts(models.AbstractModel):
                 date_due=date_due,
                 residual=residual,
                 hold_reason=holds.get(move_id),
+                disputed=(
+                    eligibility.disputed_share(residual, *disputes[move_id])
+                    if move_id in disputes
+                    else 0.0
+                ),
                 skip_reason=skip_reason,
             )
             for (

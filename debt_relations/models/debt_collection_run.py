@@ -608,8 +608,14 @@ class DebtCollectionRun(models.Model):
             skipped.update(decision.skipped)
         contacting = [decision for decision in decisions if decision.stage_id]
         residual = {inv.move_id: inv.residual for inv in invoices}
+        rounding = self.currency_id.rounding
+        # What the reminders ask: the part of each invoice no dispute holds.
+        chaseable = {
+            inv.move_id: eligibility.chaseable_residual(inv, rounding)
+            for inv in invoices
+        }
         chased = sum(
-            residual.get(move_id, 0.0)
+            chaseable.get(move_id, 0.0)
             for decision in contacting
             for move_id in decision.move_ids
         )

@@ -3,13 +3,18 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import plaintext2html
 
 from ..services import eligibility
+from ..services import portal as portal_service
 
 
 class DebtDispute(models.Model):
     """The customer says an invoice is wrong: its reminders stop until settled.
 
     Only the disputed invoice is held; the customer's other invoices keep their
-    course on the ladder.
+    course on the ladder. A dispute may name the part of the invoice it is
+    about (``amount_disputed``, "2 of 10 licences"): the rest stays
+    chaseable, and reminders ask for that rest only
+    (``services.eligibility.chaseable_residual``). A dispute of the whole open
+    amount (the default) holds the whole invoice.
     """
 
     _name = "debt.dispute"
@@ -43,6 +48,20 @@ class DebtDispute(models.Model):
     )
     currency_id = fields.Many2one(related="move_id.currency_id")
     amount_residual = fields.Monetary(related="move_id.amount_residual")
+    # Stored, computed at creation only (it does not follow later payments).
+    # Installing the field computes it for the disputes already there: the
+    # open amount of their invoice that day, i.e. the whole invoice, as they
+    # always held it. An empty amount (0) is read as the whole invoice too.
+    amount_disputed = fields.Monetary(
+        compute="_compute_amount_disputed",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+        help="The part of the invoice the customer disputes, in the invoice's "
+        "currency; by default all it still owes. The rest stays due: reminders "
+        "ask for it, and the customer may pay it from the portal.",
+    )
     # Named ``reason`` (not ``reason_id``) as the public contract says.
     reason = fields.Many2one(
         "debt.dispute.reason", required=True, tracking=True, ondelete="restrict"
@@ -83,6 +102,11 @@ class DebtDispute(models.Model):
     def _compute_company_id(self):
         for dispute in self:
             dispute.company_id = dispute.move_id.company_id or self.env.company
+
+    @api.depends("move_id")
+    def _compute_amount_disputed(self):
+        for dispute in self:
+            dispute.amount_disputed = dispute.move_id.amount_residual
 
     @api.depends("move_id.reversal_move_ids")
     def _compute_credit_note_id(self):
@@ -132,6 +156,31 @@ class DebtDispute(models.Model):
                         "Invoice %(invoice)s has nothing left to pay: there is "
                         "nothing to dispute or to hold.",
                         invoice=self._invoice_names(move),
+                    )
+                )
+
+    @api.constrains("amount_disputed", "move_id")
+    def _check_amount_disputed(self):
+        for dispute in self.filtered(lambda d: d.state == "open"):
+            currency = dispute.currency_id
+            residual = dispute.move_id.amount_residual
+            if currency.is_zero(residual):
+                continue  # nothing to dispute: _check_invoice says so
+            if currency.compare_amounts(dispute.amount_disputed, 0.0) <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The amount disputed on %(invoice)s must be above zero.",
+                        invoice=dispute.move_id.display_name,
+                    )
+                )
+            if currency.compare_amounts(dispute.amount_disputed, residual) > 0:
+                raise ValidationError(
+                    self.env._(
+                        "The amount disputed on %(invoice)s (%(disputed)s) is more "
+                        "than the invoice still owes (%(residual)s).",
+                        invoice=dispute.move_id.display_name,
+                        disputed=currency.format(dispute.amount_disputed),
+                        residual=currency.format(residual),
                     )
                 )
 
@@ -288,25 +337,42 @@ class DebtDispute(models.Model):
 
     @api.model
     def _hold_reasons(self, company, move_ids=None):
-        """Move id -> hold reason for invoices with an open dispute.
+        """Move id -> hold reason for invoices whose dispute was resolved with
+        a credit note still in draft: the customer was right, the invoice is
+        about to be credited, it is held as a whole.
 
-        A dispute resolved with a credit note still in draft holds too: the
-        customer was right, the invoice is about to be credited.
+        Open disputes hold what they name (:meth:`_disputed_amounts`): the
+        whole invoice or a part of it, as the eligibility service decides.
         """
-        domain = [("company_id", "=", company.id)]
+        domain = [
+            ("company_id", "=", company.id),
+            ("state", "=", "resolved"),
+            ("move_id.reversal_move_ids.state", "=", "draft"),
+        ]
         if move_ids is not None:
             domain.append(("move_id", "in", list(move_ids)))
-        disputes = self.search(
-            domain
-            + [
-                "|",
-                ("state", "=", "open"),
-                "&",
-                ("state", "=", "resolved"),
-                ("move_id.reversal_move_ids.state", "=", "draft"),
-            ]
-        )
+        disputes = self.search(domain)
         return dict.fromkeys(disputes.move_id.ids, self._debt_hold_reason)
+
+    @api.model
+    def _disputed_amounts(self, company, move_ids=None):
+        """Move id -> ``(amount disputed, open amount)`` of the invoices with
+        an open dispute, both in the invoice's currency. A dispute without an
+        amount (opened before disputes named one) disputes the whole invoice.
+
+        :param move_ids: the invoices to look at; ``None``: all of the company's
+        """
+        domain = [("company_id", "=", company.id), ("state", "=", "open")]
+        if move_ids is not None:
+            domain.append(("move_id", "in", list(move_ids)))
+        amounts = {}
+        for dispute in self.search(domain):
+            residual = dispute.move_id.amount_residual
+            disputed = dispute.amount_disputed
+            if dispute.currency_id.compare_amounts(disputed, 0.0) <= 0:
+                disputed = residual
+            amounts[dispute.move_id.id] = (disputed, residual)
+        return amounts
 
     # ------------------------------------------------------------------
     # From the portal
@@ -318,7 +384,9 @@ class DebtDispute(models.Model):
         a reason, a few words, files (PDF, PNG, JPEG).
 
         :param values: ``move_id``, ``reason_id``, ``description``, ``files``
-            (``[(name, data, mimetype)]``)
+            (``[(name, data, mimetype)]``), ``amount_disputed`` (the part of
+            the invoice disputed, in its currency; ``amount_disputed_given``
+            false: the whole invoice)
         """
         portal = self.env["debt.portal"]
         partner = statement["partner"]
@@ -332,21 +400,38 @@ class DebtDispute(models.Model):
         if not description:
             raise UserError(self.env._("Please tell us in a few words what is wrong."))
         files = portal._check_files(values.get("files") or [])
+        vals = {
+            "move_id": moves.id,
+            "reason": reason.id,
+            "description": description[:2000],
+            "origin": "portal",
+        }
+        if values.get("amount_disputed_given"):
+            amount = values.get("amount_disputed")
+            owed = moves.amount_residual
+            portal._refuse(
+                portal_service.check_amount(amount, owed, moves.currency_id.rounding),
+                statement,
+                owed=owed,
+            )
+            vals["amount_disputed"] = amount
         # sudo: the customer's access was checked. The dispute logs the
         # contact itself (from the portal) and gives its owner an activity.
-        dispute = portal._writer(self._name).create(
-            {
-                "move_id": moves.id,
-                "reason": reason.id,
-                "description": description[:2000],
-                "origin": "portal",
-            }
-        )
+        dispute = portal._writer(self._name).create(vals)
         attachments = portal._attach(files, dispute)
-        dispute.message_post(
-            body=self.env._(
+        currency = dispute.currency_id
+        if currency.compare_amounts(dispute.amount_disputed, moves.amount_residual) < 0:
+            body = self.env._(
+                "The customer disputes %(amount)s of this invoice: %(text)s",
+                amount=currency.format(dispute.amount_disputed),
+                text=description,
+            )
+        else:
+            body = self.env._(
                 "The customer disputes this invoice: %(text)s", text=description
-            ),
+            )
+        dispute.message_post(
+            body=body,
             attachment_ids=attachments.ids,
             author_id=portal._author(partner).id,
         )
@@ -358,4 +443,9 @@ class DebtDispute(models.Model):
                 reason=reason.name,
             ),
         )
-        return "dispute"
+        return (
+            "dispute"
+            if currency.compare_amounts(dispute.amount_disputed, moves.amount_residual)
+            >= 0
+            else "dispute_part"
+        )

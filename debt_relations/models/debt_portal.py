@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import consteq, plaintext2html
 
+from ..services import eligibility
 from ..services import portal as portal_service
 
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
@@ -207,25 +208,50 @@ class DebtPortal(models.AbstractModel):
             )
         }
         labels = self._status_labels()
+        currency = company.currency_id
+        rounding = currency.rounding
+        # sudo: the open disputes of the customer's own invoices (above).
+        disputes = self.env["debt.dispute"].sudo()._disputed_amounts(company, moves.ids)
         lines = []
         for move in moves:
             fact = facts.get(move.id)
-            if not fact or company.currency_id.compare_amounts(fact.residual, 0) <= 0:
+            if not fact or currency.compare_amounts(fact.residual, 0) <= 0:
                 continue
+            full = eligibility.fully_disputed(fact, rounding)
             status = portal_service.invoice_status(
-                fact.hold_reason, fact.date_due, today
+                fact.hold_reason, fact.date_due, today, fully_disputed=full
             )
-            lines.append(
-                {
-                    "move": move,
-                    "date_due": fact.date_due,
-                    "days_overdue": portal_service.days_overdue(fact.date_due, today),
-                    "residual": fact.residual,
-                    "status": status,
-                    "status_label": labels[status],
-                    "pdf_url": move.get_portal_url(report_type="pdf", download=True),
-                }
-            )
+            line = {
+                "move": move,
+                "date_due": fact.date_due,
+                "days_overdue": portal_service.days_overdue(fact.date_due, today),
+                "residual": fact.residual,
+                # What is due of it: all, unless a dispute holds a part.
+                "due": fact.residual,
+                "disputed": 0.0,
+                "dispute_note": False,
+                # What paying it online pays, in the invoice's currency.
+                "pay_amount": move.amount_residual,
+                "status": status,
+                "status_label": labels[status],
+                "pdf_url": move.get_portal_url(report_type="pdf", download=True),
+            }
+            if not full and eligibility.is_disputed(fact, rounding):
+                due = eligibility.chaseable_residual(fact, rounding)
+                disputed, _open = disputes.get(move.id, (0.0, 0.0))
+                line.update(
+                    due=due,
+                    disputed=fact.disputed,
+                    dispute_note=self.env._(
+                        "%(disputed)s disputed, %(due)s due",
+                        disputed=currency.format(fact.disputed),
+                        due=currency.format(due),
+                    ),
+                    pay_amount=eligibility.undisputed_amount(
+                        move.amount_residual, disputed, move.currency_id.rounding
+                    ),
+                )
+            lines.append(line)
         pay_moves = self.env["account.move"].sudo()
         for line in lines:
             if line["days_overdue"] and line["status"] not in UNPAYABLE:
@@ -357,7 +383,25 @@ class DebtPortal(models.AbstractModel):
         moves = self.env["account.move"].sudo()
         for line in lines:
             moves |= line["move"]
-        return moves, sum(line["residual"] for line in lines)
+        return moves, sum(line["due"] for line in lines)
+
+    @api.model
+    def _pay_lines(self, statement, move_id=None):
+        """The lines paid online: the overdue balance (``pay_moves``), or
+        the one invoice ``move_id`` still open to act on; ``[]`` when there is
+        none such. Each line's ``pay_amount`` is what is paid of it (all it
+        owes, less what a dispute holds)."""
+        if move_id:
+            return [
+                line
+                for line in statement["actionable"]
+                if str(line["move"].id) == str(move_id)
+            ]
+        return [
+            line
+            for line in statement["lines"]
+            if line["move"] in statement["pay_moves"]
+        ]
 
     @api.model
     def _check_files(self, files):

@@ -82,6 +82,10 @@ class InvoiceFacts:
     stage_id: int | None = None
     hold_reason: str | None = None
     """Set when an agreement (plan, promise, dispute) holds the chase."""
+    disputed: float = 0.0
+    """The part of ``residual`` an open dispute holds (company currency): the
+    whole of it for a dispute of the whole invoice, less for a partial one.
+    The rest stays chaseable (see :func:`chaseable_residual`)."""
     skip_reason: str | None = None
     """Why the previous run did not chase it, as recorded on the invoice."""
 
@@ -123,14 +127,60 @@ def invoice_skip_reason(invoice, tolerance, rounding):
         return reason
     if invoice.excluded:
         return EXCLUDED
+    if fully_disputed(invoice, rounding):
+        # The strongest hold: a dispute of the whole invoice holds it all.
+        return DISPUTED
     if invoice.hold_reason:
         return invoice.hold_reason
     if invoice.date_due is None or not is_below(0.0, invoice.residual, rounding):
         # Nothing left open, or a balance in the customer's favour.
         return BELOW_TOLERANCE
-    if is_below(invoice.residual, tolerance, rounding):
-        return BELOW_TOLERANCE
+    if is_below(chaseable_residual(invoice, rounding), tolerance, rounding):
+        # What the dispute leaves is too small to chase: the dispute is why.
+        return DISPUTED if is_disputed(invoice, rounding) else BELOW_TOLERANCE
     return None
+
+
+def undisputed_amount(residual, disputed, rounding):
+    """What is left to ask of ``residual`` when ``disputed`` of it is
+    disputed: never below zero (a payment may have left less open than the
+    dispute names)."""
+    if not is_below(0.0, disputed, rounding):
+        return residual
+    if not is_below(disputed, residual, rounding):
+        return 0.0
+    return residual - disputed
+
+
+def disputed_share(residual, disputed, residual_currency):
+    """A disputed amount named in the invoice's currency, as a part of
+    ``residual`` (company currency): in the proportion it has to the
+    invoice's open amount in its own currency (``residual_currency``), so no
+    exchange rate is needed; all of ``residual`` when it names at least as
+    much as is open."""
+    if residual_currency <= 0 or disputed >= residual_currency:
+        return residual
+    return residual * disputed / residual_currency
+
+
+def is_disputed(invoice, rounding):
+    """Whether an open dispute holds some of ``invoice``."""
+    return is_below(0.0, invoice.disputed, rounding)
+
+
+def fully_disputed(invoice, rounding):
+    """Whether an open dispute holds all that is open of ``invoice``: then it
+    is held as a whole, as a dispute always held it."""
+    return is_disputed(invoice, rounding) and not is_below(
+        invoice.disputed, invoice.residual, rounding
+    )
+
+
+def chaseable_residual(invoice, rounding):
+    """The part of ``invoice``'s open amount a reminder may ask for (company
+    currency): its residual less what an open dispute holds, never below
+    zero."""
+    return undisputed_amount(invoice.residual, invoice.disputed, rounding)
 
 
 def partner_skip_reason(partner, as_of):
@@ -152,7 +202,7 @@ def credit_covers(partner, invoices, as_of, tolerance, rounding):
     if not is_below(0.0, partner.unapplied_credit, rounding):
         return False
     overdue = sum(
-        invoice.residual
+        chaseable_residual(invoice, rounding)
         for invoice in invoices
         if invoice.date_due is not None and invoice.date_due < as_of
     )

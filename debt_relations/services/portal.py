@@ -177,8 +177,14 @@ def confirmation_open(expires_at, now):
     return expires_at is not None and now <= expires_at
 
 
-def invoice_status(hold_reason, date_due, today):
-    """The status the statement shows for an open invoice."""
+def invoice_status(hold_reason, date_due, today, fully_disputed=False):
+    """The status the statement shows for an open invoice.
+
+    :param bool fully_disputed: an open dispute holds all it owes (a partial
+        dispute leaves the rest due or overdue: ``eligibility.fully_disputed``)
+    """
+    if fully_disputed:
+        return DISPUTED
     status = _HOLD_STATUSES.get(hold_reason)
     if status:
         return status

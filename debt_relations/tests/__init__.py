@@ -12,6 +12,7 @@ from . import test_escalation
 from . import test_fastpath
 from . import test_mail_render
 from . import test_markup
+from . import test_partial_dispute
 from . import test_partner_profile
 from . import test_payment_plan
 from . import test_portal_actions

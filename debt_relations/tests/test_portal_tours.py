@@ -66,3 +66,33 @@ class TestPortalTours(DebtPortalCase):
         transaction = self.overdue.transaction_ids
         self.assertEqual(transaction.state, "done")
         self.assertEqual(transaction.amount, 300.0)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalPhoneTour(DebtPortalCase):
+    """The statement on a phone: one card per invoice, nothing cut."""
+
+    browser_size = "390x844"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.name = "Tour Customer"
+        cls._enable_demo_provider()
+        # 100.00 of the overdue 300.00 is disputed: 200.00 stays due.
+        cls.env["debt.dispute"].create(
+            {
+                "move_id": cls.overdue.id,
+                "reason": "pricing",
+                "description": "One line is not the price quoted.",
+                "amount_disputed": 100.0,
+            }
+        )
+
+    def test_tour_statement_on_a_phone(self):
+        self.start_tour(self._path(), "debt_portal_phone")
+        transaction = self.overdue.transaction_ids
+        self.assertEqual(transaction.state, "done")
+        self.assertEqual(transaction.amount, 200.0, "the part not disputed")
+        self.assertAlmostEqual(self.overdue.amount_residual, 100.0)
+        self.assertEqual(self.not_due.payment_state, "not_paid")

@@ -462,8 +462,9 @@ class TestValidation(DebtRelationsCase):
     # ------------------------------------------------------------------
 
     def test_dispute_dialog_asks_only_what_opens_one(self):
-        """A new dispute shows the invoice, the reason and the customer's
-        words; owner, dates, resolution and the buttons come once it exists."""
+        """A new dispute shows the invoice, the amount disputed (all it owes
+        unless changed), the reason and the customer's words; owner, dates,
+        resolution and the buttons come once it exists."""
         arch = self.env["debt.dispute"].get_views([(False, "form")])["views"]["form"][
             "arch"
         ]
@@ -478,4 +479,6 @@ class TestValidation(DebtRelationsCase):
                 if ancestor.tag != "form"
             )
         }
-        self.assertEqual(shown_when_new, {"move_id", "reason", "description"})
+        self.assertEqual(
+            shown_when_new, {"move_id", "amount_disputed", "reason", "description"}
+        )

@@ -198,3 +198,91 @@ tours.add("debt_portal_pay", {
         },
     ],
 });
+
+function assertFitsTheScreen(selector) {
+    // Nothing sticks out of a phone's screen: no sideways scrolling, and each
+    // element asked for that shows is within the width (reachable without
+    // scrolling, also inside a box that scrolls sideways).
+    const width = window.innerWidth;
+    const scrollWidth = document.documentElement.scrollWidth;
+    if (scrollWidth > width) {
+        throw new Error(`The page scrolls sideways: ${scrollWidth}px wide on a ${width}px screen`);
+    }
+    for (const element of document.querySelectorAll(selector)) {
+        if (element.offsetParent === null) {
+            continue; // hidden at this size
+        }
+        const box = element.getBoundingClientRect();
+        if (box.left < 0 || box.right > width) {
+            throw new Error(`${selector} is cut: from ${box.left}px to ${box.right}px on a ${width}px screen`);
+        }
+    }
+}
+
+tours.add("debt_portal_phone", {
+    steps: () => [
+        {
+            content: "the overdue invoice as a card: its status",
+            trigger: ".o_debt_invoice_card[data-invoice-card] .o_debt_status_overdue",
+        },
+        {
+            content: "what is due of it, and which part is disputed",
+            trigger: ".o_debt_invoice_card:has(.o_debt_status_overdue) .o_debt_amount_due:contains(200.00)",
+        },
+        {
+            trigger: ".o_debt_invoice_card .o_debt_dispute_note:contains(100.00 disputed)",
+        },
+        {
+            content: "the invoice not yet due, due, for its whole amount",
+            trigger: ".o_debt_invoice_card:has(.o_debt_status_due) .o_debt_amount_due:contains(200.00)",
+        },
+        {
+            content: "each card's Pay and PDF",
+            trigger: ".o_debt_invoice_card:has(.o_debt_status_overdue) a.o_debt_pay_invoice[href*='move_id=']",
+        },
+        {
+            trigger: ".o_debt_invoice_card:has(.o_debt_status_due) a.o_debt_pay_invoice",
+        },
+        {
+            trigger: ".o_debt_invoice_card a[href*='report_type=pdf']",
+        },
+        {
+            content: "no table cut on the side, nothing off screen",
+            trigger: ".o_debt_statement",
+            run() {
+                assertFitsTheScreen(
+                    ".o_debt_statement .badge, .o_debt_statement a, .o_debt_invoice_card"
+                );
+                const table = document.querySelector("table.o_debt_invoices");
+                if (table && table.offsetParent !== null) {
+                    throw new Error("The invoice table shows on a phone");
+                }
+            },
+        },
+        {
+            content: "the part not disputed is paid",
+            trigger: ".o_debt_invoice_card:has(.o_debt_status_overdue) a.o_debt_pay_invoice",
+            run: "click",
+        },
+        {
+            content: "the demo provider",
+            trigger: "input[name=o_payment_radio][data-provider-code=demo]",
+            run: "click",
+        },
+        {
+            trigger: "button[name=o_payment_submit_button]:enabled",
+            run: "click",
+        },
+        {
+            content: "back on the statement: what is left is the disputed part",
+            trigger: ".o_debt_invoice_card .o_debt_status_disputed",
+            timeout: 20000,
+        },
+        {
+            trigger: ".o_debt_statement",
+            run() {
+                assertFitsTheScreen(".o_debt_statement .badge, .o_debt_statement a");
+            },
+        },
+    ],
+});
