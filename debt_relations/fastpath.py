@@ -249,7 +249,7 @@ def compiled_template(qweb, template, compile_template):
 
 def create_mails(env, values_list):
     """Create the ``mail.mail`` of ``values_list``, each one's chatter body
-    being its ``body_html``.
+    being its ``body`` (default: its ``body_html``).
 
     The mails are created by the ORM (every override and default applies).
     Shortcut: with an empty body, the bodies then written with one
@@ -260,13 +260,13 @@ def create_mails(env, values_list):
     Mail = env["mail.mail"].sudo()
     if not enabled(env):
         for values in values_list:
-            values["body"] = values.get("body_html") or ""
+            values["body"] = values.get("body", values.get("body_html")) or ""
         return Mail.create(values_list)
     Message = env["mail.message"]
     body_field = Message._fields["body"]
     late_bodies = []
     for values in values_list:
-        body = values.get("body_html") or ""
+        body = values.pop("body", values.get("body_html")) or ""
         if _image_dataurl.search(body):
             values["body"] = body
             late_bodies.append(None)

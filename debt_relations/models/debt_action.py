@@ -2,8 +2,10 @@ import json
 import logging
 from datetime import timedelta
 from operator import itemgetter
+from types import SimpleNamespace
 
 import psycopg2
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -45,6 +47,7 @@ QUEUED_INDEX = "debt_action_queued_index"
 
 REMINDER_EXPRESSIONS = (
     "object.company_id.name",
+    "object.customer_lang",
     "object.recipient_id.id",
     "object.recipient_id.lang",
     "object.recipient_id.name",
@@ -52,6 +55,12 @@ REMINDER_EXPRESSIONS = (
 """Field paths the shipped reminder templates put in their subject, recipient
 and language, and the greeting's name (see
 :meth:`DebtAction.mail_allowed_qweb_expressions`)."""
+
+MAIL_LAYOUT = "debt_relations.mail_layout_debt"
+"""The company's look around every mail a customer receives."""
+
+BODY_MARK = "debt-relations-mail-body-7c1f0e"
+"""Where the body goes in the layout rendered once per batch."""
 
 USER_FIELDS = frozenset({"review_note"})
 """The only field of an action a user writes; the run owns every other one."""
@@ -81,6 +90,12 @@ class DebtAction(models.Model):
         "res.partner",
         compute="_compute_recipient_id",
         help="The billing contact the reminder is addressed to.",
+    )
+    customer_lang = fields.Char(
+        string="Customer Language",
+        compute="_compute_customer_lang",
+        help="The language of the reminder and its letter: the billing "
+        "contact's, else the company's.",
     )
     stage_id = fields.Many2one(
         "debt.stage", required=True, readonly=True, ondelete="restrict", index=True
@@ -220,6 +235,11 @@ class DebtAction(models.Model):
     def _compute_recipient_id(self):
         for action in self:
             action.recipient_id = action.partner_id._debt_billing_contact()
+
+    @api.depends("partner_id", "company_id")
+    def _compute_customer_lang(self):
+        for action in self:
+            action.customer_lang = action.recipient_id._debt_lang(action.company_id)
 
     @api.depends("decided_date", "date", "state")
     def _compute_waiting_days(self):
@@ -508,10 +528,13 @@ class DebtAction(models.Model):
         }
 
     def action_preview_letter(self):
-        """The letter of this action, as it will be printed."""
+        """The letter of this action, as it will be printed. Shown, not
+        sent: the statement link it prints is not dated as sent."""
         self.ensure_one()
-        return self.env.ref("debt_relations.action_report_debt_letter").report_action(
-            self
+        return (
+            self.env.ref("debt_relations.action_report_debt_letter")
+            .with_context(debt_portal_link_unsent=True)
+            .report_action(self)
         )
 
     @api.model
@@ -959,6 +982,7 @@ class DebtAction(models.Model):
         """
         logs = []
         subtype = self.env.ref("mail.mt_note")
+        frames = {}
         # The reminders link each customer's statement: keys made at once.
         self.partner_id._debt_portal_ensure_tokens()
         # What the reminders and their log entries read of the invoices, read
@@ -985,10 +1009,14 @@ class DebtAction(models.Model):
                 partner_ids = values.pop("partner_ids", None) or []
                 if not partner_ids and not values.get("email_to"):
                     partner_ids = action.recipient_id.ids
+                body = values.get("body_html")
                 values_list.append(
                     {
                         "subject": values.get("subject"),
-                        "body_html": values.get("body_html"),
+                        # The mail in the company's layout; the chatter keeps
+                        # the message itself, as Odoo's notifications do.
+                        "body_html": action._in_layout(body, frames),
+                        "body": body or "",
                         "email_from": values.get("email_from")
                         or action.company_id._debt_email_from(),
                         "email_to": values.get("email_to"),
@@ -1025,6 +1053,27 @@ class DebtAction(models.Model):
                     )
                 )
         return logs
+
+    def _in_layout(self, body, frames):
+        """``body`` in the company's mail layout (:data:`MAIL_LAYOUT`), in the
+        customer's language.
+
+        The layout is rendered once per company and language of a sending
+        batch (``frames``: its cache) around a mark, then put around each
+        body: what rendering it around each body would give, without a QWeb
+        rendering per reminder.
+        """
+        self.ensure_one()
+        if not body:
+            return body
+        key = (self.company_id.id, self.customer_lang)
+        if key not in frames:
+            frames[key] = _layout_frame(self.company_id, self.customer_lang)
+        frame = frames[key]
+        if frame is None:
+            return body
+        before, after = frame
+        return before + Markup(body) + after
 
     def _fill_reply_to(self, actions, values_list):
         """Give the mails the template leaves without a Reply-To the one Odoo
@@ -1163,6 +1212,23 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
+
+
+def _layout_frame(company, lang):
+    """What :data:`MAIL_LAYOUT` writes before and after a message's body for
+    ``company`` in ``lang``, or None when the layout is gone or edited to show
+    the body other than once (the bodies are then sent as they are)."""
+    qweb = company.env["ir.qweb"].with_context(lang=lang)
+    framed = qweb._render(
+        MAIL_LAYOUT,
+        {"message": SimpleNamespace(body=Markup(BODY_MARK)), "company": company},
+        minimal_qcontext=True,
+        raise_if_not_found=False,
+    )
+    if not framed or framed.count(BODY_MARK) != 1:
+        return None
+    before, after = framed.split(BODY_MARK)
+    return Markup(before), Markup(after)
 
 
 def _text_note(text):

@@ -31,6 +31,12 @@ class DebtAgreementMixin(models.AbstractModel):
         compute="_compute_recipient_id",
         help="The billing contact the customer's messages go to.",
     )
+    customer_lang = fields.Char(
+        string="Customer Language",
+        compute="_compute_customer_lang",
+        help="The language of the customer's mails and PDFs: the billing "
+        "contact's, else the company's.",
+    )
 
     @api.depends("partner_id")
     def _compute_recipient_id(self):
@@ -38,6 +44,15 @@ class DebtAgreementMixin(models.AbstractModel):
             record.recipient_id = (
                 record.partner_id._debt_billing_contact()
                 if record.partner_id
+                else False
+            )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_customer_lang(self):
+        for record in self:
+            record.customer_lang = (
+                record.recipient_id._debt_lang(record.company_id)
+                if record.recipient_id
                 else False
             )
 
@@ -87,8 +102,9 @@ class DebtAgreementMixin(models.AbstractModel):
             template,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
-            # Plain, like the reminders: no "Powered by Odoo | Unfollow" frame.
-            email_layout_xmlid="debt_relations.mail_layout_debt_plain",
+            # The company's look, like the reminders: no "Powered by Odoo |
+            # Unfollow" frame.
+            email_layout_xmlid="debt_relations.mail_layout_debt",
         )
 
     def _log_contact(

@@ -341,9 +341,11 @@ class DebtIncentiveRule(models.Model):
         )
         if not partners:
             return
-        # sudo: the run mails customers on behalf of the company. No layout:
-        # the same plain message as the reminders, no notification frame.
-        mails = template.sudo().send_mail_batch(partners.ids)
+        # sudo: the run mails customers on behalf of the company, in the
+        # company's layout like the reminders (no notification frame).
+        mails = template.sudo().send_mail_batch(
+            partners.ids, email_layout_xmlid="debt_relations.mail_layout_debt"
+        )
         by_partner = {mail.res_id: mail for mail in mails}
         self.env["debt.contact.log"].create(
             [

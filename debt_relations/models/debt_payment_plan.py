@@ -1,5 +1,10 @@
+import json
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, html2plaintext
 
 from ..services import eligibility, schedule
 
@@ -135,12 +140,10 @@ class DebtPaymentPlan(models.Model):
     terms = fields.Html(
         translate=True,
         sanitize_style=True,
-        default=lambda self: self.env._(
-            "<p>While the instalments are paid on time, we will not send any "
-            "reminder about the invoices covered by this plan. If an instalment "
-            "is missed, we will let you know; if it is still unpaid after the "
-            "grace period, the plan ends and the remaining balance is due.</p>"
-        ),
+        default=lambda self: self._debt_standard_terms(),
+        help="Left as proposed, the standard terms are written to the customer "
+        "in the customer's language; terms written for this plan are sent as "
+        "written.",
     )
     note = fields.Text(string="Internal Note")
 
@@ -296,7 +299,10 @@ class DebtPaymentPlan(models.Model):
                         ),
                     )
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if "terms" in vals:
+            self._debt_terms_as_written()
+        return result
 
     def _check_schedule_editable(self):
         """Instalments are edited while the plan is a draft, not after."""
@@ -530,6 +536,95 @@ class DebtPaymentPlan(models.Model):
                 limit=1,
             )
         )
+
+    @api.model
+    def _debt_standard_terms(self):
+        """The standard terms of a plan, in the language of ``self.env``."""
+        return self.env._(
+            "<p>While the instalments are paid on time, we will not send any "
+            "reminder about the invoices covered by this plan. If an instalment "
+            "is missed, we will let you know; if it is still unpaid after the "
+            "grace period, the plan ends and the remaining balance is due.</p>"
+        )
+
+    def _debt_standard_terms_words(self):
+        """The words of the standard terms in each installed language."""
+        return {
+            tuple(
+                html2plaintext(
+                    self.with_context(lang=code)._debt_standard_terms()
+                ).split()
+            )
+            for code in {"en_US", *dict(self.env["res.lang"].get_installed())}
+        }
+
+    def _debt_keeps_standard_terms(self):
+        """Whether the plan's terms are the standard ones as proposed (in
+        whatever language), not terms written for it."""
+        self.ensure_one()
+        words = tuple(
+            html2plaintext(self.with_context(lang="en_US").terms or "").split()
+        )
+        return bool(words) and words in self._debt_standard_terms_words()
+
+    def _debt_terms(self):
+        """The plan's terms as the customer reads them (in the language of
+        ``self.env``): the standard terms in that language while the plan
+        keeps them, else the terms written for the plan."""
+        self.ensure_one()
+        if self._debt_keeps_standard_terms():
+            return Markup(self._debt_standard_terms())
+        return self.terms
+
+    def _debt_fill_standard_terms(self):
+        """Give the plans keeping the standard terms these terms in every
+        installed language: the mails, which read the field in the
+        customer's language, then write them in it."""
+        plans = self.filtered(lambda plan: plan._debt_keeps_standard_terms())
+        if not plans:
+            return
+        codes = {"en_US", *dict(self.env["res.lang"].get_installed())}
+        plans.flush_recordset(["terms"])
+        for plan in plans:
+            english = plan.with_context(lang="en_US").terms
+            translations = {
+                code: plan.with_context(lang=code)._debt_standard_terms()
+                for code in codes
+                if code != "en_US"
+            }
+            # The proposed text stays the source (en_US), as Odoo keeps it.
+            translations["en_US"] = english
+            self.env.execute_query(
+                SQL(
+                    "UPDATE debt_payment_plan SET terms = %s::jsonb WHERE id = %s",
+                    json.dumps(translations),
+                    plan.id,
+                )
+            )
+        plans.invalidate_recordset(["terms"])
+
+    def _debt_terms_as_written(self):
+        """Terms just written (in the writer's language) are the plan's own in
+        every language: translations of the standard terms are dropped."""
+        if not self:
+            return
+        lang = self.env.lang or "en_US"
+        self.flush_recordset(["terms"])
+        self.env.execute_query(
+            SQL(
+                "UPDATE debt_payment_plan "
+                "SET terms = jsonb_build_object('en_US', terms->%s) "
+                "WHERE id IN %s AND terms ? %s",
+                lang,
+                tuple(self.ids),
+                lang,
+            )
+        )
+        self.invalidate_recordset(["terms"])
+
+    def _notify_customer(self, template):
+        self._debt_fill_standard_terms()
+        return super()._notify_customer(template)
 
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""

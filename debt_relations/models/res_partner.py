@@ -379,6 +379,28 @@ class ResPartner(models.Model):
         )[:1]
         return billing or commercial
 
+    def _debt_lang(self, company=None):
+        """The language of what this customer reads (mails, letters, PDFs):
+        the contact's own, else its company's, else the sending company's,
+        whoever prints or sends (an installed language only)."""
+        self.ensure_one()
+        installed = dict(self.env["res.lang"].get_installed())
+        company = company or self.env.company
+        for lang in (
+            self.lang,
+            self.commercial_partner_id.lang,
+            company.partner_id.lang,
+        ):
+            if lang in installed:
+                return lang
+        return self.env.lang or "en_US"
+
+    def _debt_greeting_name(self):
+        """Whom a letter or a mail greets: this contact by its name, else its
+        company."""
+        self.ensure_one()
+        return self.name or self.commercial_partner_id.name or ""
+
     def _debt_collector(self, policy=None):
         """The user who calls this customer."""
         self.ensure_one()
