@@ -254,7 +254,12 @@ class TestChargesApplied(ChargesMixin, DebtHttpCase):
         self.assertRecordValues(
             charges.sorted("amount"),
             [
-                {"move_id": second.id, "amount": 58.34, "waived": True},
+                {
+                    "move_id": second.id,
+                    "amount": 58.34,
+                    "waived": True,
+                    "charge_move_id": False,
+                },
                 {
                     "move_id": first.id,
                     "amount": 66.68,
