@@ -85,12 +85,14 @@ class DebtCharge(models.Model):
             )
 
     def write(self, vals):
-        raise UserError(
-            self.env._(
-                "Applied and waived charges are a record of what was decided: "
-                "they cannot be changed. Cancel the charge invoice instead."
+        if vals:
+            raise UserError(
+                self.env._(
+                    "Applied and waived charges are a record of what was decided: "
+                    "they cannot be changed. Cancel the charge invoice instead."
+                )
             )
-        )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
