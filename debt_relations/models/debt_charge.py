@@ -522,11 +522,13 @@ class DebtCharge(models.Model):
         if not reminder or reminder._name != "debt.action":
             return None
         reminder = reminder.sudo()
+        company = reminder.company_id
+        if self._rule(company, reminder.partner_id).kind == charges_service.NONE:
+            return None  # the usual case, without a query per reminder
         if lines is None:
             lines = reminder._get_reminder_lines()
         if not any(line.get("days_overdue") for line in lines):
             return None
-        company = reminder.company_id
         if self._rung_reached(reminder.stage_id, company):
             return None
         return self._terms(reminder.partner_id, company, reminder.date)
@@ -556,6 +558,8 @@ class DebtCharge(models.Model):
         move = lines[0]["move"].sudo()
         company = move.company_id
         partner = move.commercial_partner_id.with_company(company)
+        if self._rule(company, partner).kind == charges_service.NONE:
+            return empty  # the usual case, without a query per reminder
         if partner.sudo().debt_tier_id.waive_charges:
             climbing = (reminder and reminder.sudo().move_stages) or {}
             reached = any(

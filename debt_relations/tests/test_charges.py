@@ -97,6 +97,15 @@ class TestChargesStated(ChargesMixin, DebtRelationsCase):
         self.assertIn("66.68", body)
         self.assertIn("1,000.00", body, "The residual stays as it is")
         self.assertNotIn("1,061.68", body, "Never added into the residual")
+        # The formal letter, printed for the same reminder, states them too.
+        action = runs[-1].action_ids
+        letter = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("debt_relations.report_debt_letter", action.ids)[0]
+            .decode()
+        )
+        self.assertIn("o_debt_charges_accrued", letter)
+        self.assertIn("61.68", letter)
 
         # Nothing charged by any run, across the charge rung.
         self.assertFalse(self.env["debt.charge"].search([]))
@@ -113,7 +122,6 @@ class TestChargesStated(ChargesMixin, DebtRelationsCase):
         self.assertEqual(runs[-1].charges_applied, 0.0)
 
         # The same formal reminder under each rule.
-        action = runs[-1].action_ids
         template = self.stage_formal.mail_template_id
         expected = {
             "fixed": "25.00",
