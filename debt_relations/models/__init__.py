@@ -34,3 +34,5 @@ from . import debt_portal_plan_request
 from . import ir_qweb
 from . import mail_activity
 from . import mail_thread
+from . import debt_reference_rate
+from . import debt_charge

@@ -126,6 +126,21 @@ class AccountMove(models.Model):
         groups="account.group_account_invoice",
     )
 
+    # Late-payment charges: what the rule in force allows, as of today; stated
+    # to the customer, applied only by a collector (debt.charge.wizard).
+    debt_charges_accrued = fields.Monetary(
+        string="Late-Payment Charges Accrued",
+        currency_field="currency_id",
+        compute="_compute_debt_charges_accrued",
+        help="Interest and compensation the late-payment rule in force allows "
+        "on this invoice as of today; not part of the amount due, and charged "
+        "only if a collector applies it.",
+    )
+    debt_charges_error = fields.Char(
+        string="Charges Cannot Be Computed",
+        compute="_compute_debt_charges_accrued",
+    )
+
     def _auto_init(self):
         result = super()._auto_init()
         # Profiles and facts read customers' invoices by commercial partner, a
@@ -198,6 +213,26 @@ class AccountMove(models.Model):
                     else False,
                 }
             )
+
+    @api.depends_context("company")
+    @api.depends("state", "payment_state", "amount_residual", "invoice_date_due")
+    def _compute_debt_charges_accrued(self):
+        today = fields.Date.context_today(self)
+        self.debt_charges_accrued = 0.0
+        self.debt_charges_error = False
+        moves = self.filtered(lambda m: m._origin.id)._origin
+        Charge = self.env["debt.charge"]
+        accrued = Charge._accrued(moves, [today], strict=False)
+        for move in self:
+            found = accrued.get(move._origin.id, {}).get(today, False)
+            if found is None:
+                # Never a zero for an unknown rate: the form says which is missing.
+                try:
+                    Charge._accrued(move._origin, [today])
+                except UserError as error:
+                    move.debt_charges_error = error.args[0]
+            elif found:
+                move.debt_charges_accrued = float(found.total)
 
     @api.constrains("debt_excluded", "debt_exclusion_reason")
     def _check_debt_exclusion_reason(self):
@@ -398,4 +433,27 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self._debt_open_agreements(
             "debt_relations.debt_dispute_action", self.debt_dispute_ids
+        )
+
+    def _debt_charges_by(self, *days):
+        """What has accrued on each invoice now and by each later day (for
+        "what will have accrued by the next step's date").
+
+        :return: {move: {day: amount}} in the invoice's currency; a missing
+            reference rate raises a UserError naming it
+        """
+        days = days or (fields.Date.context_today(self),)
+        accrued = self.env["debt.charge"]._accrued(self, list(days))
+        return {
+            move: {
+                day: float(found.total)
+                for day, found in accrued.get(move.id, {}).items()
+            }
+            for move in self
+        }
+
+    def action_debt_apply_charges(self):
+        """Apply or waive the late-payment charges of these invoices."""
+        return self.env["debt.charge.wizard"]._action_open(
+            self, self.commercial_partner_id[:1]
         )

@@ -122,6 +122,20 @@ class DebtCollectionRun(models.Model):
     queued_count = fields.Integer(string="Still to Send", compute="_compute_counts")
     failed_count = fields.Integer(string="Failed", compute="_compute_counts")
     skip_count = fields.Integer(string="Invoices Skipped", readonly=True)
+    # Late-payment charges: stated by the run's reminders (accrued as of its
+    # date on the invoices they listed from the charge rung), applied or waived
+    # on those invoices by collectors since. Never charged by the run itself.
+    charges_stated = fields.Monetary(
+        currency_field="currency_id", compute="_compute_charges"
+    )
+    charges_applied = fields.Monetary(
+        currency_field="currency_id", compute="_compute_charges"
+    )
+    charges_waived = fields.Monetary(
+        string="Charges Waived (goodwill)",
+        currency_field="currency_id",
+        compute="_compute_charges",
+    )
     line_ids = fields.One2many("debt.collection.run.line", "run_id", readonly=True)
     action_ids = fields.One2many("debt.action", "run_id", readonly=True)
 
@@ -140,6 +154,19 @@ class DebtCollectionRun(models.Model):
             run.name = self.env._(
                 "Collection run of %(date)s", date=format_date(self.env, run.date)
             )
+
+    @api.depends("action_ids.state")
+    def _compute_charges(self):
+        for run in self:
+            moves = run.action_ids.filtered(
+                lambda a: a.state in ("done", "outgoing")
+            ).move_ids
+            found = self.env["debt.charge"]._figures(
+                run.company_id, moves=moves, as_of=run.date
+            )[None]
+            run.charges_stated = found["stated"]
+            run.charges_applied = found["applied"]
+            run.charges_waived = found["waived"]
 
     @api.depends("action_ids.state")
     def _compute_counts(self):

@@ -84,6 +84,12 @@ class DebtRelationshipTier(models.Model):
         help="The ladder chasing customers of this tier; empty: the company's "
         "default. A policy set on the customer by hand always wins.",
     )
+    waive_charges = fields.Boolean(
+        string="Waive Late-Payment Charges",
+        help="Customers of this tier are told that the late-payment charges "
+        "the law or the terms allow are waived for them, and the charges "
+        "wizard proposes to waive theirs.",
+    )
     note = fields.Text(translate=True)
     partner_count = fields.Integer(compute="_compute_partner_count")
 

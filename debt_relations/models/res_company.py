@@ -31,6 +31,14 @@ AGREEMENT_SETTINGS = (
     "debt_portal_stall_days",
 )
 """Per-company day and hour counts of agreements and sending."""
+CHARGE_RULES = [
+    ("none", "None"),
+    ("fixed", "Fixed fee per invoice"),
+    ("eu_statutory", "EU statutory (Directive 2011/7/EU)"),
+    ("uk_statutory", "UK statutory (Late Payment Act 1998)"),
+    ("custom", "Custom rate"),
+]
+"""Late-payment rules (see services.charges)."""
 
 
 class ResCompany(models.Model):
@@ -160,6 +168,74 @@ class ResCompany(models.Model):
         "reminders by itself. 0: it always does.",
     )
 
+    # Late-payment charges (services.charges): stated from a rung, applied
+    # only by a collector (debt.charge.wizard), never by the run.
+    debt_charge_rule = fields.Selection(
+        CHARGE_RULES,
+        string="Late-Payment Rule",
+        required=True,
+        default="none",
+        help="What the law or your terms allow on a late invoice: it is stated "
+        "in the reminders, and applied only when a collector decides to.",
+    )
+    debt_charge_rate = fields.Float(
+        string="Late-Payment Interest (% a year)",
+        digits=(6, 2),
+        help="Annual rate of the custom rule.",
+    )
+    debt_charge_fixed_amount = fields.Monetary(
+        string="Late-Payment Fee",
+        currency_field="currency_id",
+        help="Fee per invoice of the fixed rule; optional fixed amount per "
+        "invoice of the custom rule.",
+    )
+    debt_charge_stage_id = fields.Many2one(
+        "debt.stage",
+        string="Charges Stated From",
+        check_company=True,
+        help="From this rung, reminders, letters and the customer's statement "
+        "show the charges accrued per invoice; the fixed fee is due once an "
+        "invoice reached it. Empty: the default policy's first formal rung.",
+    )
+    debt_charge_product_id = fields.Many2one(
+        "product.product",
+        string="Charges Product",
+        check_company=True,
+        help="The service invoiced for late-payment charges; its income "
+        "account receives them.",
+    )
+
+    @api.constrains("debt_charge_rule", "debt_charge_rate", "debt_charge_fixed_amount")
+    def _check_debt_charge_rule(self):
+        for company in self:
+            if company.debt_charge_rate < 0 or company.debt_charge_fixed_amount < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Late-payment interest and fees cannot be negative "
+                        "(company %(company)s).",
+                        company=company.name,
+                    )
+                )
+            if company.debt_charge_rule == "custom" and not company.debt_charge_rate:
+                raise ValidationError(
+                    self.env._(
+                        "The custom late-payment rule of company %(company)s needs "
+                        "an annual interest rate.",
+                        company=company.name,
+                    )
+                )
+            if (
+                company.debt_charge_rule == "fixed"
+                and not company.debt_charge_fixed_amount
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The fixed late-payment rule of company %(company)s needs "
+                        "a fee per invoice.",
+                        company=company.name,
+                    )
+                )
+
     @api.constrains(*AGREEMENT_SETTINGS)
     def _check_debt_settings(self):
         for company in self:
@@ -249,6 +325,16 @@ class ResCompany(models.Model):
             else:
                 policy = source.copy({"company_id": company.id, "name": source.name})
             company.sudo().debt_policy_id = policy
+
+    def _debt_charge_stage(self):
+        """The rung from which charges are stated: the one chosen, else the
+        first formal rung of the company's default policy."""
+        self.ensure_one()
+        if self.debt_charge_stage_id:
+            return self.debt_charge_stage_id
+        policy = self.sudo().debt_policy_id
+        stages = policy._get_ladder_stages() if policy else self.env["debt.stage"]
+        return stages.filtered(lambda s: s.tone in ("formal", "final"))[:1]
 
     def _debt_portal_limits(self):
         """What the portal lets this company's customers do on their own."""

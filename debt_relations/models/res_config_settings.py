@@ -79,3 +79,26 @@ class ResConfigSettings(models.TransientModel):
     debt_portal_stall_days = fields.Integer(
         related="company_id.debt_portal_stall_days", readonly=False
     )
+
+    # Late-payment charges
+    debt_charge_rule = fields.Selection(
+        related="company_id.debt_charge_rule", readonly=False
+    )
+    debt_charge_rate = fields.Float(
+        related="company_id.debt_charge_rate", readonly=False
+    )
+    debt_charge_fixed_amount = fields.Monetary(
+        related="company_id.debt_charge_fixed_amount",
+        currency_field="currency_id",
+        readonly=False,
+    )
+    debt_charge_stage_id = fields.Many2one(
+        related="company_id.debt_charge_stage_id",
+        readonly=False,
+        domain="[('company_id', '=', company_id)]",
+    )
+    debt_charge_product_id = fields.Many2one(
+        related="company_id.debt_charge_product_id",
+        readonly=False,
+        domain="[('type', '=', 'service'), ('company_id', 'in', (company_id, False))]",
+    )

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..services import eligibility, forecast
@@ -78,6 +78,35 @@ class ResPartner(models.Model):
     )
     debt_promise_count = fields.Integer(compute="_compute_debt_agreement_counts")
     debt_dispute_count = fields.Integer(compute="_compute_debt_agreement_counts")
+    # Late-payment charges (debt.charge)
+    debt_charge_exempt = fields.Boolean(
+        string="Exempt from Late-Payment Charges",
+        help="Nothing accrues on this customer's invoices, whatever the "
+        "company's rule: reminders state no charges.",
+    )
+    debt_charge_contract_rate = fields.Float(
+        string="Contract Late-Payment Rate (% a year)",
+        digits=(6, 2),
+        help="A rate agreed in the customer's contract: it replaces the "
+        "company's rule (as a custom rate). 0: the company's rule.",
+    )
+    debt_charges_stated = fields.Monetary(
+        string="Charges Stated",
+        currency_field="debt_currency_id",
+        compute="_compute_debt_charges",
+        help="Late-payment charges accrued today on the invoices the reminders "
+        "listed, in the company's currency.",
+    )
+    debt_charges_applied = fields.Monetary(
+        string="Charges Applied",
+        currency_field="debt_currency_id",
+        compute="_compute_debt_charges",
+    )
+    debt_charges_waived = fields.Monetary(
+        string="Charges Waived (goodwill)",
+        currency_field="debt_currency_id",
+        compute="_compute_debt_charges",
+    )
     # Relationship profile: the commercial partner's debt.partner.profile in
     # the current company (a partner shared by companies has a history, and a
     # tier, in each of them), kept by the collection run.
@@ -368,6 +397,8 @@ class ResPartner(models.Model):
             "debt_paused_until",
             "debt_pause_reason",
             "debt_do_not_contact",
+            "debt_charge_exempt",
+            "debt_charge_contract_rate",
         ]
 
     def _debt_billing_contact(self):
@@ -808,3 +839,31 @@ class ResPartner(models.Model):
             "url": self.with_context(debt_portal_link_unsent=True)._debt_portal_url(),
             "target": "new",
         }
+
+    @api.constrains("debt_charge_contract_rate")
+    def _check_debt_charge_contract_rate(self):
+        for partner in self:
+            if partner.debt_charge_contract_rate < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The contract late-payment rate of %(customer)s cannot be "
+                        "negative.",
+                        customer=partner.display_name,
+                    )
+                )
+
+    @api.depends_context("company")
+    def _compute_debt_charges(self):
+        company = self.env.company
+        figures = self.env["debt.charge"]._figures(company, self.commercial_partner_id)
+        for partner in self:
+            found = figures.get(partner.commercial_partner_id.id, {})
+            partner.debt_charges_stated = found.get("stated", 0.0)
+            partner.debt_charges_applied = found.get("applied", 0.0)
+            partner.debt_charges_waived = found.get("waived", 0.0)
+
+    def action_debt_apply_charges(self):
+        """Apply or waive the late-payment charges of the customer's invoices."""
+        return self.env["debt.charge.wizard"]._action_open(
+            self.env["account.move"], self.commercial_partner_id
+        )

@@ -37,3 +37,4 @@ from . import test_figures
 from . import test_portal_translated
 from . import test_portal_agreed
 from . import test_customer_documents
+from . import test_charges

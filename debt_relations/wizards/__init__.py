@@ -1,3 +1,4 @@
 from . import account_move_reversal
+from . import debt_charge_wizard
 from . import debt_contact_wizard
 from . import debt_payment_plan_wizard
