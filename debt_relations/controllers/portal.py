@@ -89,6 +89,7 @@ class DebtPortal(PortalAccount):
     )
     def debt_action(self, partner_id, action, access_token=None, **post):
         partner = self._debt_customer(partner_id, access_token)
+        self._debt_speak(partner, access_token)
         portal = self._debt_portal(access_token)
         statement = portal._statement(partner, self._debt_via(access_token))
         if not portal._may(statement, action):
@@ -290,6 +291,19 @@ class DebtPortal(PortalAccount):
     # What the page shows
     # ------------------------------------------------------------------
 
+    def _debt_speak(self, partner, access_token):
+        """A customer's link opens in the customer's language (its mails'
+        one), whatever the browser says, unless the visitor chose a language
+        with Odoo's language switcher (its ``frontend_lang`` cookie). Logged-in
+        portal users read their own user's language."""
+        if not access_token or request.httprequest.cookies.get("frontend_lang"):
+            return
+        code = partner.sudo()._debt_lang(partner.sudo().company_id or None)
+        lang = request.env["res.lang"]._get_data(code=code)
+        if lang.id and code != request.env.lang:
+            request.update_context(lang=code)
+            request.lang = lang
+
     def _debt_render(
         self,
         partner,
@@ -300,6 +314,7 @@ class DebtPortal(PortalAccount):
         open_form=None,
         preview=None,
     ):
+        self._debt_speak(partner, access_token)
         statement = self._debt_portal(access_token)._statement(
             partner, self._debt_via(access_token)
         )
@@ -334,6 +349,7 @@ class DebtPortal(PortalAccount):
         """The plain page of a revoked or expired link: it names nothing of
         the customer, and offers a fresh link by mail to the address on
         file."""
+        self._debt_speak(partner, access_token)
         return request.render(
             "debt_relations.portal_debt_out_of_date",
             {

@@ -208,6 +208,17 @@ class TestPortalLanguages(DebtPortalCase):
         ):
             self.assertNotIn(english, page)
 
+    def test_french_customer_reads_french_in_an_english_browser(self):
+        """The customer's link speaks the customer's language: a French
+        customer opening it in a browser set to English reads French."""
+        self._browser_in("en_US")
+        page = self._text(self._page())
+        self.assertIn(self.overdue.name, page)
+        for french in ("Votre compte auprès de", "Total dû", "J'ai déjà payé"):
+            self.assertIn(french, page)
+        for english in ("Your account with", "Total due", "I have already paid"):
+            self.assertNotIn(english, page)
+
     def test_french_out_of_date_link(self):
         self.customer.action_debt_portal_new_link()
         self._browser_in("fr_FR")
