@@ -744,8 +744,12 @@ class ResPartner(models.Model):
                     "debt_portal_link_date": today,
                 }
             )
-        elif partner.debt_portal_link_date != today and not self.env.context.get(
-            "debt_portal_link_unsent"
+        elif (
+            partner.debt_portal_link_date != today
+            and not self.env.context.get("debt_portal_link_unsent")
+            # A document shown again on a read-only cursor (a letter printed
+            # from the web client) was dated when it was made.
+            and not self.env.cr.readonly
         ):
             partner.debt_portal_link_date = today
         return (
