@@ -635,16 +635,13 @@ class DebtAction(models.Model):
         formats = fastpath.Formats.of(self.env)
         date = self.date
         lines = []
-        disputes = (
-            self.env["debt.dispute"]
-            .sudo()
-            ._disputed_amounts(self.company_id, self.move_ids.ids)
-        )
         for move in self.move_ids:
             due = move.debt_open_due_date or move.invoice_date_due
             residual, currency = move.amount_residual, move.currency_id
-            # A partial dispute: the line asks for the rest only.
-            disputed, _open = disputes.get(move.id, (0.0, residual))
+            # A partial dispute: the line asks for the rest only. (Read through
+            # the invoices, prefetched for every reminder of the batch.)
+            dispute = move.debt_dispute_ids.filtered(lambda d: d.state == "open")[:1]
+            disputed = dispute._amount_held() if dispute else 0.0
             residual = eligibility.undisputed_amount(
                 residual, disputed, currency.rounding
             )

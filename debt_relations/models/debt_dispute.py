@@ -365,14 +365,21 @@ class DebtDispute(models.Model):
         domain = [("company_id", "=", company.id), ("state", "=", "open")]
         if move_ids is not None:
             domain.append(("move_id", "in", list(move_ids)))
-        amounts = {}
-        for dispute in self.search(domain):
-            residual = dispute.move_id.amount_residual
-            disputed = dispute.amount_disputed
-            if dispute.currency_id.compare_amounts(disputed, 0.0) <= 0:
-                disputed = residual
-            amounts[dispute.move_id.id] = (disputed, residual)
-        return amounts
+        return {
+            dispute.move_id.id: (
+                dispute._amount_held(),
+                dispute.move_id.amount_residual,
+            )
+            for dispute in self.search(domain)
+        }
+
+    def _amount_held(self):
+        """What the dispute holds of its invoice, in the invoice's currency:
+        its amount, or all the invoice owes when it names none."""
+        self.ensure_one()
+        if self.currency_id.compare_amounts(self.amount_disputed, 0.0) <= 0:
+            return self.move_id.amount_residual
+        return self.amount_disputed
 
     # ------------------------------------------------------------------
     # From the portal
