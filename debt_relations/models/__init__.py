@@ -33,3 +33,5 @@ from . import debt_portal_plan_request
 from . import ir_qweb
 from . import mail_activity
 from . import mail_thread
+from . import debt_worklist
+from . import report_debt_call_sheet

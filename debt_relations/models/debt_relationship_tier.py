@@ -79,6 +79,13 @@ class DebtRelationshipTier(models.Model):
         help="The ladder chasing customers of this tier; empty: the company's "
         "default. A policy set on the customer by hand always wins.",
     )
+    worklist_weight = fields.Float(
+        default=1.0,
+        digits=(16, 2),
+        help="Multiplies the priority of this tier's customers on the "
+        "collectors' worklist (overdue amount x days overdue x weight): above "
+        "1, they get a person sooner.",
+    )
     note = fields.Text(translate=True)
     partner_count = fields.Integer(compute="_compute_partner_count")
 
@@ -87,6 +94,11 @@ class DebtRelationshipTier(models.Model):
             "on_time_ratio_range",
             "CHECK(min_on_time_ratio >= 0 AND min_on_time_ratio <= 1)",
             "The minimum on-time share of a tier is between 0 and 1.",
+        ),
+        (
+            "worklist_weight_positive",
+            "CHECK(worklist_weight >= 0)",
+            "The worklist weight of a tier cannot be negative.",
         ),
     ]
 

@@ -32,3 +32,5 @@ from . import test_verify
 from . import test_year_simulation
 from . import test_first_hour
 from . import test_forged_context
+from . import test_worklist
+from . import test_call_sheet
