@@ -33,5 +33,7 @@ from . import debt_portal_plan_request
 from . import ir_qweb
 from . import mail_activity
 from . import mail_thread
-from . import debt_worklist
 from . import report_debt_call_sheet
+
+# Last: its view reads the other models' tables (a reason's table must exist).
+from . import debt_worklist
