@@ -698,7 +698,7 @@ def measure_worklist(env, company, args, results):
                  WHERE company_id = %(company)s AND move_type = 'out_invoice'
                    AND state = 'posted'
                    AND payment_state IN ('not_paid', 'partial')) p
-         WHERE p.id %% %(share)s = 0
+         WHERE mod(p.id, %(share)s) = 0
             """,
             model=env["ir.model"]._get_id("res.partner"),
             type=call_type.id,
@@ -1163,8 +1163,8 @@ def measure(args):
             f"{env['debt.collection.run']._batch_size()}."
         )
         if args.worklist_only:
-            figures = measure_worklist(env, company, args, results)
-            print("\n".join(figures))
+            # (each figure is printed as it is measured)
+            measure_worklist(env, company, args, results)
             return results
         reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()

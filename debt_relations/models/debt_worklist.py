@@ -3,12 +3,14 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, sql
 
 from ..services import worklist as worklist_service
-from .debt_collection_facts import OPEN_PAYMENT_STATES
 
 TODAY_SETTING = "debt_relations.worklist_today"
 """The PostgreSQL setting that tells the view which day is today: the
 reader's own day (their time zone), set before each read; the database's
 date when unset."""
+
+OPEN_DUE_INDEX = "debt_worklist_open_due_index"
+"""Open receivable instalments (due lines) by customer, company and due date."""
 
 REPLY_INDEX = "debt_worklist_mail_message_email_index"
 """Emails in the chatter by date: what the worklist's replies are read from."""
@@ -30,9 +32,12 @@ class DebtWorklist(models.Model):
 
     The priority is :func:`services.worklist.priority` in SQL:
     ``ROUND(GREATEST(overdue, 0) * GREATEST(days, 0) * COALESCE(weight, 1), 2)``
-    with ``overdue`` the sum of the open receivable lines due before today
-    (company currency), ``days`` the age of the oldest of them and ``weight``
-    the customer's relationship tier's worklist weight.
+    with ``overdue`` the sum of the customer's open receivable due lines
+    (unreconciled, posted, positive: its invoices' instalments) due before
+    today, in company currency; ``days`` the age of the oldest of them; and
+    ``weight`` the customer's relationship tier's worklist weight. Invoices
+    excluded from reminders, or whose payment is blocked, still count: the
+    money is overdue all the same.
 
     "Today" is the reader's day: each read sets :data:`TODAY_SETTING`.
 
@@ -436,29 +441,45 @@ class DebtWorklist(models.Model):
          LEFT JOIN debt_relationship_tier tier ON tier.id = pr.tier_id
          LEFT JOIN LATERAL (
                 SELECT SUM(l.amount_residual) AS overdue,
-                       MAX((SELECT day FROM worklist_today) - l.date_maturity)
+                       (SELECT day FROM worklist_today) - MIN(l.date_maturity)
                            AS days
                   FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
                  WHERE l.partner_id = listed.partner_id
                    AND l.company_id = listed.company_id
                    AND l.display_type = 'payment_term'
                    AND NOT l.reconciled
+                   AND l.parent_state = 'posted'
+                   AND l.amount_residual > 0
                    AND l.date_maturity < (SELECT day FROM worklist_today)
-                   AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted'
-                   AND m.payment_state IN %(open_states)s
-                   AND NOT COALESCE(m.debt_excluded, FALSE)
+                   AND l.account_id = ANY(ARRAY(
+                       SELECT id FROM account_account
+                        WHERE account_type = 'asset_receivable'))
               ) due ON TRUE
             """,
             setting=TODAY_SETTING,
             reasons=reasons,
             codes=list(worklist_service.REASON_CODES),
             factor=ID_FACTOR,
-            open_states=OPEN_PAYMENT_STATES,
         )
 
     def init(self):
+        # What each listed customer owes overdue, read from this index alone
+        # (a million open invoices: a few lines per listed customer).
+        sql.create_index(
+            self.env.cr,
+            OPEN_DUE_INDEX,
+            "account_move_line",
+            # The last two only for an index-only scan.
+            [
+                "partner_id",
+                "company_id",
+                "date_maturity",
+                "amount_residual",
+                "account_id",
+            ],
+            where="display_type = 'payment_term' AND NOT reconciled "
+            "AND parent_state = 'posted' AND amount_residual > 0",
+        )
         # The customers' replies are the few emails among the chatter's
         # messages: found by date without reading the others.
         sql.create_index(
