@@ -140,6 +140,25 @@ def parse_args():
         "so that the peak memory measured is the deciding process's own)",
     )
     parser.add_argument(
+        "--worklist",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time opening the collectors' worklist (debt.worklist), all "
+        "collectors, after the run",
+    )
+    parser.add_argument(
+        "--worklist-only",
+        action="store_true",
+        help="only time the worklist (no run): quick on a seeded ledger",
+    )
+    parser.add_argument(
+        "--worklist-share",
+        type=int,
+        default=10,
+        help="every Nth customer with an open invoice gets a call due for the "
+        "worklist measurement (added, timed, rolled back)",
+    )
+    parser.add_argument(
         "--json", metavar="FILE", help="write this invocation's figures to FILE"
     )
     parser.add_argument(
@@ -638,6 +657,94 @@ def phase(meter, batches, invoices):
     }
 
 
+WORKLIST_LIST_FIELDS = (
+    "partner_id",
+    "user_id",
+    "reasons",
+    "reason_codes",
+    "overdue_amount",
+    "days_overdue",
+    "tier_id",
+    "priority",
+    "company_id",
+    "currency_id",
+)
+"""The fields the worklist's list view reads."""
+
+
+def measure_worklist(env, company, args, results):
+    """Opening the collectors' worklist, all collectors, as the web client
+    does (``web_search_read``: the first page of 80 rows by priority, and the
+    count), as the administrator.
+
+    What the run left is listed, and, for a list of a busy morning, every
+    ``--worklist-share``-th customer with an open invoice gets a call due
+    today (inserted at SQL level before timing, rolled back after).
+    """
+    cr = env.cr
+    admin = env.ref("base.user_admin")
+    call_type = env.ref("debt_relations.mail_activity_type_debt_call")
+    cr.execute("SAVEPOINT worklist_benchmark")
+    env.execute_query(
+        SQL(
+            """
+        INSERT INTO mail_activity (res_model_id, res_model, res_id,
+                                   activity_type_id, date_deadline, user_id,
+                                   summary, active, create_uid, create_date,
+                                   write_uid, write_date)
+        SELECT %(model)s, 'res.partner', p.id, %(type)s, CURRENT_DATE, %(user)s,
+               'Benchmark call', TRUE, %(user)s, NOW(), %(user)s, NOW()
+          FROM (SELECT DISTINCT commercial_partner_id AS id FROM account_move
+                 WHERE company_id = %(company)s AND move_type = 'out_invoice'
+                   AND state = 'posted'
+                   AND payment_state IN ('not_paid', 'partial')) p
+         WHERE mod(p.id, %(share)s) = 0
+            """,
+            model=env["ir.model"]._get_id("res.partner"),
+            type=call_type.id,
+            user=admin.id,
+            company=company.id,
+            share=max(args.worklist_share, 1),
+        )
+    )
+    cr.execute("ANALYZE mail_activity")
+    Worklist = (
+        env["debt.worklist"]
+        .with_user(admin)
+        .with_context(allowed_company_ids=company.ids, tz="UTC")
+    )
+    specification = {name: {} for name in WORKLIST_LIST_FIELDS}
+    for name in ("partner_id", "user_id", "tier_id", "company_id", "currency_id"):
+        specification[name] = {"fields": {"display_name": {}}}
+    timings = []
+    for _attempt in range(3):
+        env.invalidate_all()
+        with Meter(cr) as opened:
+            page = Worklist.web_search_read(
+                [], specification, limit=80, count_limit=100001
+            )
+        timings.append(opened)
+    best = min(timings, key=lambda meter: meter.seconds)
+    first = timings[0]
+    rows = page["length"]
+    cr.execute("ROLLBACK TO SAVEPOINT worklist_benchmark")
+    results["worklist"] = {
+        "rows": rows,
+        "first_open_s": round(first.seconds, 3),
+        "best_open_s": round(best.seconds, 3),
+        "queries": best.queries,
+        "share": args.worklist_share,
+    }
+    return [
+        row(
+            "debt_relations: open the worklist (first page + count)",
+            best,
+            f"{rows} customers listed, all collectors: best of 3 opens "
+            f"{best.seconds:.3f} s, first {first.seconds:.3f} s",
+        )
+    ]
+
+
 def measure_debt_relations(env, company, as_of, args, results):
     cr = env.cr
     Run = env["debt.collection.run"]
@@ -1055,9 +1162,15 @@ def measure(args):
             f"{partners} commercial partners; batch size "
             f"{env['debt.collection.run']._batch_size()}."
         )
+        if args.worklist_only:
+            # (each figure is printed as it is measured)
+            measure_worklist(env, company, args, results)
+            return results
         reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()
         figures = measure_debt_relations(env, company, as_of, args, results)
+        if args.worklist and not args.profile:
+            figures += measure_worklist(env, company, args, results)
         if args.profile:
             cr.rollback()
         elif not args.oca:

@@ -90,6 +90,13 @@ class DebtRelationshipTier(models.Model):
         "the law or the terms allow are waived for them, and the charges "
         "wizard proposes to waive theirs.",
     )
+    worklist_weight = fields.Float(
+        default=1.0,
+        digits=(16, 2),
+        help="Multiplies the priority of this tier's customers on the "
+        "collectors' worklist (overdue amount x days overdue x weight): above "
+        "1, they get a person sooner.",
+    )
     note = fields.Text(translate=True)
     partner_count = fields.Integer(compute="_compute_partner_count")
 
@@ -98,6 +105,11 @@ class DebtRelationshipTier(models.Model):
             "on_time_ratio_range",
             "CHECK(min_on_time_ratio >= 0 AND min_on_time_ratio <= 1)",
             "The minimum on-time share of a tier is between 0 and 1.",
+        ),
+        (
+            "worklist_weight_positive",
+            "CHECK(worklist_weight >= 0)",
+            "The worklist weight of a tier cannot be negative.",
         ),
     ]
 

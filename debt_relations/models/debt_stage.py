@@ -78,6 +78,11 @@ class DebtStage(models.Model):
         string="Internal Note",
         help="Shown to collectors on calls and reviews of this stage.",
     )
+    talking_points = fields.Text(
+        translate=True,
+        help="What to say on a call to a customer at this rung, in its tone: "
+        "printed on the call sheet.",
+    )
     attach_invoice_pdf = fields.Boolean(
         string="Attach the invoices (PDF)",
         help="The reminders of this stage carry the PDF of each invoice they list.",

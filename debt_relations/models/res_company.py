@@ -82,6 +82,12 @@ class ResCompany(models.Model):
         "as prepared: the next run decides again with its own day's figures. "
         "0: never.",
     )
+    debt_dispute_target_days = fields.Integer(
+        string="Dispute Answered Within (days)",
+        default=30,
+        help="An open dispute older than this is late: it appears on the "
+        "collectors' worklist until it is resolved or rejected. 0: never.",
+    )
     debt_mail_retry_hours = fields.Integer(
         string="Retry Failed Mail For (hours)",
         default=24,

@@ -24,6 +24,9 @@ class ResConfigSettings(models.TransientModel):
     debt_mail_retry_hours = fields.Integer(
         related="company_id.debt_mail_retry_hours", readonly=False
     )
+    debt_dispute_target_days = fields.Integer(
+        related="company_id.debt_dispute_target_days", readonly=False
+    )
 
     # Portal
     debt_portal_promise_days = fields.Integer(

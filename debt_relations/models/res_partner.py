@@ -645,6 +645,16 @@ class ResPartner(models.Model):
             partner=self.commercial_partner_id
         )
 
+    def action_debt_call_sheet(self):
+        """The call sheet of the customer, on screen (printable as a PDF)."""
+        self.ensure_one()
+        # A plain page, no letterhead: no layout to configure first.
+        return (
+            self.env.ref("debt_relations.action_report_debt_call_sheet_html")
+            .with_context(discard_logo_check=True)
+            .report_action(self.commercial_partner_id)
+        )
+
     def _debt_open_agreements(self, xmlid):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)

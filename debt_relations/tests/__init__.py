@@ -38,3 +38,5 @@ from . import test_portal_translated
 from . import test_portal_agreed
 from . import test_customer_documents
 from . import test_charges
+from . import test_worklist
+from . import test_call_sheet
