@@ -14,6 +14,8 @@ framework); bad input answers with the page again and a message, and nothing
 is written.
 """
 
+from urllib.parse import urlsplit
+
 from werkzeug.exceptions import NotFound
 
 from odoo import fields, http
@@ -297,6 +299,12 @@ class DebtPortal(PortalAccount):
         with Odoo's language switcher (its ``frontend_lang`` cookie). Logged-in
         portal users read their own user's language."""
         if not access_token or request.httprequest.cookies.get("frontend_lang"):
+            return
+        # A language in the URL (``/de/collections/...``, rewritten by Odoo
+        # before it reaches here) is the visitor's choice too.
+        environ = request.httprequest.environ
+        asked = urlsplit(environ.get("REQUEST_URI") or "").path
+        if asked and asked != request.httprequest.path:
             return
         code = partner.sudo()._debt_lang(partner.sudo().company_id or None)
         lang = request.env["res.lang"]._get_data(code=code)

@@ -257,9 +257,20 @@ class TestPortalLanguages(DebtPortalCase):
         ):
             self.assertNotIn(english, page)
 
-    def test_english_browser_keeps_english(self):
-        """The translations do not leak: an English visitor reads English."""
-        page = self._text(self._page())
-        self.assertIn("Your account with", page)
-        self.assertIn("Tell us when you will pay", page)
-        self.assertNotIn("Votre compte auprès de", page)
+    def test_the_visitors_choice_of_language_wins(self):
+        """The translations do not leak, and the language switcher works: a
+        visitor who picks English (Odoo's switcher: ``/en/...``, which sets
+        the ``frontend_lang`` cookie) or German (``/de/...``) reads that
+        language on the French customer's page."""
+        self.authenticate(None, None)
+        path = self._path(self.customer, self.token)
+        english = self._text(self.url_open(f"/en{path}"))
+        self.assertIn("Your account with", english)
+        self.assertIn("Tell us when you will pay", english)
+        self.assertNotIn("Votre compte auprès de", english)
+        # The cookie keeps the choice on the next visit without a prefix.
+        self.assertIn("Your account with", self._text(self._page()))
+        self.opener.cookies.clear()
+        german = self._text(self.url_open(f"/de{path}"))
+        self.assertIn("Ihr Konto bei", german)
+        self.assertNotIn("Votre compte auprès de", german)
