@@ -233,8 +233,12 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
     if not climbing:
         return decision  # nothing is due yet: no contact, nothing skipped
 
-    # The customer climbs one rung at most: the rung after its own.
-    partner_current = rung_index(ladder, partner.stage_id, offsets)
+    # The customer climbs one rung at most: the rung after its own. A
+    # customer whose file was handed over is reminded of its other invoices
+    # on their own rungs, not at the hand-off's.
+    partner_current = (
+        None if partner.handed_off else rung_index(ladder, partner.stage_id, offsets)
+    )
     if partner_current is None:
         # Unknown for the customer: as high as its invoices went.
         partner_current = max(

@@ -32,3 +32,4 @@ from . import test_verify
 from . import test_year_simulation
 from . import test_first_hour
 from . import test_forged_context
+from . import test_handoff
