@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from ladder_factories import AS_OF, LADDER, inv
 from services import eligibility as el
@@ -80,4 +80,15 @@ def test_run_skips_only_the_invoices_handed_over():
     assert decision.reason is None
     assert decision.move_ids == [2]
     assert decision.stage_id == 20
-    assert decision.partner_stage_id == 20
+    # The customer stays at the hand-off rung, above the invoice it handed
+    # over; the next reminder of its other invoices is again on their rungs.
+    assert decision.partner_stage_id == 50
+    later = esc.decide_partner(
+        LADDER,
+        el.PartnerFacts(1, stage_id=50, handed_off=True, last_contact=AS_OF),
+        [handed, inv(2, 30, stage_id=20)],
+        AS_OF + timedelta(days=10),
+        1.0,
+        0.01,
+    )
+    assert later.stage_id == 30

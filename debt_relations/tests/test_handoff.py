@@ -399,3 +399,42 @@ class TestHandoff(DebtHttpCase):
         self.assertEqual(old.debt_skip_reason, "handed_off")
         drafts.with_user(self.collector).action_return()
         self.assertEqual(old.debt_stage_id, self.stage_final)
+
+    def test_worklist_rows_of_the_handoffs_needing_the_collector(self):
+        """The reason ``handoff`` of the collector's worklist: a draft, a
+        hand-off sent without an answer for a week, one accepted and quiet
+        for a month, a payment to report."""
+        other = self._create_customer("Deco Addict")
+        draft_invoice = self._create_invoice(self.customer, self.today)
+        sent_invoice = self._create_invoice(other, self.today)
+        self._create_handoff(draft_invoice, state="draft")
+        sent = self._create_handoff(sent_invoice, provider_id=self.mediator.id)
+        Handoff = self.env["debt.handoff"]
+
+        def listed(day):
+            return {
+                row[0] for row in self.env.execute_query(Handoff._worklist_query(day))
+            }
+
+        self.assertIn(self.customer.id, listed(self.today))
+        self.assertNotIn(other.id, listed(self.today + timedelta(days=6)))
+        self.assertIn(other.id, listed(self.today + timedelta(days=7)))
+        # The provider answered: nothing to chase.
+        wizard = (
+            self.env["debt.contact.wizard"]
+            .with_user(self.collector)
+            .with_context(**sent.action_log_contact()["context"])
+            .create({"summary": "The mediator called the customer"})
+        )
+        wizard.action_log()
+        self.assertEqual(wizard.log_id.handoff_id, sent)
+        self.assertEqual(wizard.log_id.direction, "inbound")
+        self.assertNotIn(other.id, listed(self.today + timedelta(days=7)))
+        # Accepted, then quiet for a month.
+        sent.with_user(self.collector).action_accept()
+        self.assertNotIn(other.id, listed(self.today + timedelta(days=29)))
+        self.assertIn(other.id, listed(self.today + timedelta(days=30)))
+        # A payment to report lists it at once.
+        self._pay(sent_invoice, amount=10.0, pay_date=self.today)
+        self.assertTrue(sent.activity_ids)
+        self.assertIn(other.id, listed(self.today))
