@@ -75,13 +75,25 @@ def test_partner_reasons():
     assert el.partner_skip_reason(pending, AS_OF) == el.PENDING_ACTION
 
 
-def test_handed_off_customer_is_left_to_the_mediator():
+def test_handed_off_customer_is_still_contacted_about_its_other_invoices():
+    """A hand-off holds its own invoices (HANDED_OFF, one by one), not the
+    customer: its other invoices are still reminded."""
     handed = el.PartnerFacts(partner_id=1, handed_off=True)
-    assert el.partner_skip_reason(handed, date(2026, 3, 2)) == el.HANDED_OFF
-    # Do not contact still says what it says.
+    assert el.partner_skip_reason(handed, date(2026, 3, 2)) is None
     both = el.PartnerFacts(partner_id=1, handed_off=True, do_not_contact=True)
     assert el.partner_skip_reason(both, date(2026, 3, 2)) == el.DO_NOT_CONTACT
-    assert el.partner_skip_reason(el.PartnerFacts(1), date(2026, 3, 2)) is None
+    assert el.HANDED_OFF not in el.PARTNER_REASONS
+
+
+def test_invoice_handed_over_is_held():
+    held = invoice(hold_reason=el.HANDED_OFF)
+    assert el.invoice_skip_reason(held, 1.0, 0.01) == el.HANDED_OFF
+    # The strongest hold: a hand-off wins over a dispute or a plan.
+    assert el.HOLD_REASONS[0] == el.HANDED_OFF
+    # Paid stays paid, whoever holds the file.
+    paid = invoice(hold_reason=el.HANDED_OFF, payment_state="paid")
+    assert el.invoice_skip_reason(paid, 1.0, 0.01) == el.PAID
+    assert el.HANDED_OFF in dict(el.SKIP_REASONS)
 
 
 def _overdue(move_id, residual, days):

@@ -17,6 +17,8 @@ from . import debt_payment_plan_installment
 from . import debt_promise
 from . import debt_dispute_reason
 from . import debt_dispute
+from . import debt_handoff
+from . import account_move_line
 from . import debt_relationship_tier
 from . import debt_partner_profile
 from . import debt_incentive_rule

@@ -89,6 +89,16 @@ class AccountMove(models.Model):
     debt_payment_plan_count = fields.Integer(compute="_compute_debt_agreement_counts")
     debt_promise_count = fields.Integer(compute="_compute_debt_agreement_counts")
     debt_dispute_count = fields.Integer(compute="_compute_debt_agreement_counts")
+    debt_handoff_ids = fields.Many2many(
+        "debt.handoff",
+        "debt_handoff_move_rel",
+        "move_id",
+        "handoff_id",
+        string="Hand-offs",
+        copy=False,
+        readonly=True,
+    )
+    debt_handoff_count = fields.Integer(compute="_compute_debt_handoff_count")
     # "Why, and what next": not stored, computed as of today by the run's own
     # ladder (services.forecast), see res.partner._debt_forecast.
     debt_policy_in_force_id = fields.Many2one(
@@ -167,6 +177,11 @@ class AccountMove(models.Model):
             move.debt_payment_plan_count = len(move.debt_payment_plan_ids)
             move.debt_promise_count = len(move.debt_promise_ids)
             move.debt_dispute_count = len(move.debt_dispute_ids)
+
+    @api.depends("debt_handoff_ids")
+    def _compute_debt_handoff_count(self):
+        for move in self:
+            move.debt_handoff_count = len(move.debt_handoff_ids)
 
     @api.depends_context("company")
     @api.depends("state", "payment_state", "move_type", "commercial_partner_id")
@@ -457,3 +472,14 @@ class AccountMove(models.Model):
         return self.env["debt.charge.wizard"]._action_open(
             self, self.commercial_partner_id[:1]
         )
+
+    def action_view_debt_handoffs(self):
+        self.ensure_one()
+        return self._debt_open_agreements(
+            "debt_relations.debt_handoff_action", self.debt_handoff_ids
+        )
+
+    def action_debt_hand_off(self):
+        """A new hand-off of this invoice, to review."""
+        self.ensure_one()
+        return self.env["debt.handoff"]._action_new(self.commercial_partner_id, self)

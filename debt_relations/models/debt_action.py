@@ -1173,26 +1173,9 @@ class DebtAction(models.Model):
         return partner._debt_collector(self.stage_id.policy_id)
 
     def _hand_off(self):
-        """The file leaves the ladder: the collector prepares the dossier."""
-        logs = []
-        for action in self:
-            # sudo: a collector approving the reminder may only read customers;
-            # the activity is the run's, assigned to the user who acts on it.
-            partner = company_sender(action.partner_id.sudo())
-            partner.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=action.date,
-                summary=self.env._("Hand the file over to mediation"),
-                note=_text_note(action.stage_id.note),
-                user_id=partner._debt_collector(action.stage_id.policy_id).id,
-            )
-            logs.append(
-                action._log_vals(
-                    "note",
-                    self.env._("Handed over: %(stage)s", stage=action.stage_id.name),
-                )
-            )
-        return logs
+        """The file leaves the ladder: a draft hand-off (mediation first) per
+        customer, for the collector to review and send with its dossier."""
+        return self.env["debt.handoff"]._prepare_from_actions(self)
 
     def _move_stages(self):
         """Invoices climb to their new rung, customers to the action's rung."""

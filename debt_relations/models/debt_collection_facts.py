@@ -188,6 +188,7 @@ class DebtCollectionFacts(models.AbstractModel):
             "debt.promise",
             "debt.payment.plan",
             "debt.dispute",
+            "debt.handoff",
         ):
             holds.update(self.env[model]._hold_reasons(company, move_ids))
         return holds

@@ -524,6 +524,7 @@ class DebtCollectionRun(models.Model):
         self.env["debt.portal.claim"]._settle(self.company_id, self.date)
         self.env["debt.payment.plan"]._settle(self.company_id, self.date)
         self.env["debt.promise"]._settle(self.company_id, self.date)
+        self.env["debt.handoff"]._settle(self.company_id, self.date)
         self._close_moot_calls()
         self._refresh_relationships()
 

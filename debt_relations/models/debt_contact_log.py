@@ -79,6 +79,14 @@ class DebtContactLog(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     action_id = fields.Many2one("debt.action", ondelete="set null", index=True)
+    handoff_id = fields.Many2one(
+        "debt.handoff",
+        string="Hand-off",
+        ondelete="set null",
+        index="btree_not_null",
+        readonly=True,
+        help="The hand-off to a mediator, agency or lawyer the entry is about.",
+    )
     # Indexed: deleting a chatter message or an attachment looks them up here.
     # A message or mail deleted leaves the entry whole (its own ``body``).
     message_id = fields.Many2one(

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, sql
 
 from ..services import worklist as worklist_service
+from . import debt_handoff as handoff_model
 
 TODAY_SETTING = "debt_relations.worklist_today"
 """The PostgreSQL setting that tells the view which day is today: the
@@ -366,13 +367,35 @@ class DebtWorklist(models.Model):
         )
 
     def _worklist_reason_handoff(self):
-        # A hand-off waiting for review or for the provider's answer. Nothing
-        # while the hand-off's table does not exist.
+        # A draft hand-off to review and send; one sent long enough ago with no
+        # answer logged from the provider; one accepted and quiet for long;
+        # one with a payment to report (its activity). See
+        # debt.handoff._worklist_query, the same rows on a given day.
         if not sql.table_exists(self.env.cr, "debt_handoff"):
             return None
         return SQL(
-            "SELECT partner_id, company_id, 'handoff' AS code "
-            "FROM debt_handoff WHERE state IN ('draft', 'sent')"
+            """
+            SELECT h.partner_id, h.company_id, 'handoff' AS code
+              FROM debt_handoff h
+             WHERE h.state = 'draft'
+                OR (h.state = 'sent'
+                    AND h.date_sent <= %(today)s - %(answer_days)s
+                    AND NOT EXISTS (
+                        SELECT 1 FROM debt_contact_log l
+                         WHERE l.handoff_id = h.id AND l.direction = 'inbound'))
+                OR (h.state = 'accepted'
+                    AND COALESCE((SELECT MAX(l.date) FROM debt_contact_log l
+                                   WHERE l.handoff_id = h.id),
+                                 h.date_accepted)
+                        <= %(today)s - %(quiet_days)s)
+                OR (h.state IN ('sent', 'accepted')
+                    AND EXISTS (
+                        SELECT 1 FROM mail_activity a
+                         WHERE a.res_model = 'debt.handoff' AND a.res_id = h.id))
+            """,
+            today=self._worklist_today(),
+            answer_days=handoff_model.ANSWER_DAYS,
+            quiet_days=handoff_model.QUIET_DAYS,
         )
 
     def _worklist_reason_mail_failed(self):

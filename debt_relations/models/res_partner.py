@@ -168,6 +168,17 @@ class ResPartner(models.Model):
     )
     debt_reward_ids = fields.One2many("debt.reward", "partner_id", string="Rewards")
     debt_reward_count = fields.Integer(compute="_compute_debt_reward_count")
+    debt_handoff_provider = fields.Selection(
+        [
+            ("mediator", "Mediator"),
+            ("agency", "Collection agency"),
+            ("law_firm", "Law firm"),
+        ],
+        string="Hand-off Provider",
+        help="Files of overdue customers can be handed over to this contact: "
+        "mediators first, then collection agencies or law firms.",
+    )
+    debt_handoff_count = fields.Integer(compute="_compute_debt_handoff_count")
     debt_email_failing = fields.Boolean(
         string="Email Failing",
         readonly=True,
@@ -354,6 +365,17 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.debt_reward_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _compute_debt_handoff_count(self):
+        counts = dict(
+            self.env["debt.handoff"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.debt_handoff_count = counts.get(partner.commercial_partner_id, 0)
 
     @api.depends_context("company")
     def _compute_debt_forecast(self):
@@ -673,6 +695,14 @@ class ResPartner(models.Model):
 
     def action_view_debt_rewards(self):
         return self._debt_open_agreements("debt_relations.debt_reward_action")
+
+    def action_view_debt_handoffs(self):
+        return self._debt_open_agreements("debt_relations.debt_handoff_action")
+
+    def action_debt_hand_off(self):
+        """A new hand-off of the customer's overdue invoices, to review."""
+        self.ensure_one()
+        return self.env["debt.handoff"]._action_new(self.commercial_partner_id)
 
     def _debt_kept_terms(self, moves=None, as_of=None):
         """Early-payment terms the customer keeps by paying on time, or False.

@@ -32,8 +32,9 @@ CREDIT_ON_ACCOUNT = "credit_on_account"
 with its invoices) covers what is overdue: the money is there, accounting has
 to match it, the customer is not chased."""
 HANDED_OFF = "handed_off"
-"""The file left the ladder for mediation or an agency: the run no longer
-chases the customer until everything it owed is settled."""
+"""The invoice was handed over to a mediator, an agency or a lawyer (a
+hand-off sent or accepted): the run leaves it to them. The customer's other
+invoices are still reminded, on their own rungs."""
 # Held by an agreement with the customer (see InvoiceFacts.hold_reason).
 PAYMENT_PLAN = "payment_plan"
 PROMISED = "promised"
@@ -41,7 +42,7 @@ DISPUTED = "disputed"
 PAYMENT_CLAIMED = "payment_claimed"
 """The customer says it is paid (from the portal): held while accounting
 looks for the payment."""
-HOLD_REASONS = (DISPUTED, PAYMENT_PLAN, PROMISED, PAYMENT_CLAIMED)
+HOLD_REASONS = (HANDED_OFF, DISPUTED, PAYMENT_PLAN, PROMISED, PAYMENT_CLAIMED)
 """Hold reasons, strongest first: an invoice held twice shows the first."""
 
 INVOICE_REASONS = (PAID, IN_PAYMENT, REVERSED, BLOCKED, EXCLUDED, BELOW_TOLERANCE)
@@ -53,7 +54,6 @@ PARTNER_REASONS = (
     INVALID_EMAIL,
     RECENTLY_CONTACTED,
     PENDING_ACTION,
-    HANDED_OFF,
     CREDIT_ON_ACCOUNT,
 )
 
@@ -109,7 +109,10 @@ class PartnerFacts:
     agreement_broken: bool = False
     """A payment plan or promise broke since the last outbound contact."""
     handed_off: bool = False
-    """The customer's rung is a hand-off (mediation, agency) stage."""
+    """The customer's rung is a hand-off (mediation, agency) stage: it no
+    longer sets the tone of reminders about the invoices not handed over
+    (those held by a hand-off are skipped one by one, :data:`HANDED_OFF`),
+    which are reminded on their own rungs."""
     unapplied_credit: float = 0.0
     """Credit on the customer's receivable not matched with any invoice yet
     (company currency)."""
@@ -187,8 +190,6 @@ def partner_skip_reason(partner, as_of):
     """Why ``partner`` must not be contacted at all on ``as_of``, or ``None``."""
     if partner.do_not_contact:
         return DO_NOT_CONTACT
-    if partner.handed_off:
-        return HANDED_OFF
     if partner.paused_until and partner.paused_until >= as_of:
         return PAUSED
     if partner.pending_action:
@@ -229,7 +230,7 @@ SKIP_REASONS = [
     (INVALID_EMAIL, "Email address invalid or failing"),
     (RECENTLY_CONTACTED, "Contacted recently"),
     (PENDING_ACTION, "Action already pending"),
-    (HANDED_OFF, "Handed over to mediation"),
+    (HANDED_OFF, "Handed over (mediation, agency or lawyer)"),
     (CREDIT_ON_ACCOUNT, "Credit on account covers it"),
     (PAYMENT_PLAN, "Under payment plan"),
     (PROMISED, "Promised to pay"),

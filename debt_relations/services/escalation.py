@@ -233,8 +233,11 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
     if not climbing:
         return decision  # nothing is due yet: no contact, nothing skipped
 
-    # The customer climbs one rung at most: the rung after its own.
-    partner_current = rung_index(ladder, partner.stage_id, offsets)
+    # The customer climbs one rung at most: the rung after its own. A
+    # customer whose file was handed over is reminded of its other invoices
+    # on their own rungs, not at the hand-off's.
+    own = rung_index(ladder, partner.stage_id, offsets)
+    partner_current = None if partner.handed_off else own
     if partner_current is None:
         # Unknown for the customer: as high as its invoices went.
         partner_current = max(
@@ -266,6 +269,10 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
     decision.requires_review = rung.requires_review
     decision.agreement_broken = partner.agreement_broken
     reached = target if partner_current is None else max(target, partner_current)
+    if own is not None:
+        # Never lower than before: a customer handed over stays at the
+        # hand-off rung, above every invoice it handed over.
+        reached = max(reached, own)
     decision.partner_stage_id = ladder[reached].stage_id
     decision.move_stages = _climbs(ladder, listed, climbing, current, target)
     decision.move_ids = sorted(listed)

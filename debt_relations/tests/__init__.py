@@ -40,3 +40,4 @@ from . import test_customer_documents
 from . import test_charges
 from . import test_worklist
 from . import test_call_sheet
+from . import test_handoff

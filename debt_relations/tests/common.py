@@ -191,6 +191,31 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             order="id",
         )
 
+    def _create_handoff(self, moves, state="sent", kind="mediation", **values):
+        """A hand-off of ``moves`` (one customer) already in ``state``, as its
+        buttons leave it (sent today), without mailing anyone."""
+        handoff = (
+            self.env["debt.handoff"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": moves.commercial_partner_id.id,
+                    "move_ids": [Command.set(moves.ids)],
+                    "kind": kind,
+                    **values,
+                }
+            )
+        )
+        if state != "draft":
+            handoff._debt_as_owner().write(
+                {
+                    "state": state,
+                    "date_sent": self.today,
+                    "amount": sum(moves.mapped("amount_residual")),
+                }
+            )
+        return handoff.sudo(False)
+
     def _logs(self, partner, **domain):
         return self.env["debt.contact.log"].search(
             [("partner_id", "=", partner.id)]

@@ -102,17 +102,21 @@ class TestWhyAndWhatNext(DebtRelationsCase):
         self.customer.with_company(
             self.company
         ).sudo().debt_stage_id = self.stage_handoff
+        self._create_handoff(invoice)
         self._run(self.today)
         self.assertFalse(self._mails(self.customer))
         with freeze_time(self.today):
             invoice.invalidate_recordset()
-            self.assertEqual(invoice.debt_not_chased_reason, "Handed over to mediation")
+            self.assertEqual(
+                invoice.debt_not_chased_reason,
+                "Handed over (mediation, agency or lawyer)",
+            )
             self.assertEqual(invoice.debt_days_overdue, 70)
             self.assertFalse(invoice.debt_next_step)
             self.customer.invalidate_recordset()
             self.assertEqual(
                 self.customer.debt_not_chased,
-                f"{invoice.name}: Handed over to mediation",
+                f"{invoice.name}: Handed over (mediation, agency or lawyer)",
             )
 
     def test_broken_plan_invoice_has_a_reason_and_a_next_step(self):

@@ -62,7 +62,7 @@ class TestReview(DebtRelationsCase):
         self.assertFalse(self._mails(self.customer))
         self.assertFalse(self._logs(self.customer))
 
-    def test_handoff_schedules_dossier_work(self):
+    def test_handoff_prepares_a_draft_handoff(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=90))
         invoice.sudo().debt_stage_id = self.stage_final
         run = self._run(self.today)
@@ -70,10 +70,14 @@ class TestReview(DebtRelationsCase):
         self.assertEqual(action.stage_id, self.stage_handoff)
         action.action_approve()
         self.assertIn("mediator", self._mails(self.customer).body_html)
-        self.assertIn(
-            "Hand the file over to mediation",
-            self.customer.activity_ids.mapped("summary"),
+        handoff = self.env["debt.handoff"].search(
+            [("partner_id", "=", self.customer.id)]
         )
+        self.assertEqual(
+            (handoff.state, handoff.kind, handoff.move_ids),
+            ("draft", "mediation", invoice),
+        )
+        self.assertFalse(self.customer.activity_ids)
         self.assertEqual(invoice.debt_stage_id, self.stage_handoff)
 
     def test_customer_asked_for_quiet_before_approval(self):
@@ -101,5 +105,8 @@ class TestReview(DebtRelationsCase):
         self.assertEqual(action.stage_id, self.stage_handoff)
         action.with_user(collector).action_approve()
         self.assertEqual(action.state, "done")
-        self.assertTrue(self.customer.activity_ids)
+        handoff = self.env["debt.handoff"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual((handoff.state, handoff.move_ids), ("draft", invoice))
         self.assertTrue(self._logs(self.customer, channel="note"))

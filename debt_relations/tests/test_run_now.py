@@ -151,20 +151,22 @@ class TestRunNow(DebtHttpCase):
             ("account.move", invoice.id),
         )
 
-    def test_handed_off_customer_is_left_to_the_mediator(self):
-        """Once the file left the ladder (hand-off), new overdue invoices do
-        not start another round of reminders nor another hand-off."""
+    def test_handed_off_invoices_are_left_to_the_mediator(self):
+        """Once a file is handed over, its invoices are the mediator's; a new
+        overdue invoice of the customer is reminded on its own rung, not at
+        the hand-off's, and starts no other hand-off."""
         old = self._create_invoice(self.customer, self.today - timedelta(days=90))
         old.sudo().debt_stage_id = self.stage_handoff
         self.customer.with_company(
             self.company
         ).sudo().debt_stage_id = self.stage_handoff
+        self._create_handoff(old)
         new = self._create_invoice(self.customer, self.today - timedelta(days=10))
         run = self._run(self.today)
-        self.assertFalse(run.action_ids)
-        self.assertFalse(self._mails(self.customer))
-        self.assertEqual(new.debt_skip_reason, "handed_off")
+        self.assertEqual(run.action_ids.stage_id, self.stage_friendly)
+        self.assertEqual(run.action_ids.move_ids, new)
         self.assertEqual(old.debt_skip_reason, "handed_off")
+        self.assertFalse(new.debt_skip_reason)
         # Everything settled: the customer starts again from the first rung.
         self._pay(old, pay_date=self.today)
         self._pay(new, pay_date=self.today)

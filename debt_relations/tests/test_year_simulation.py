@@ -266,9 +266,18 @@ class TestYearSimulation(DebtRelationsCase):
             self.last_log_id = logs[-1].id
         return logs
 
-    def _held_by_agreement(self, moves):
-        """Invoices of ``moves`` held by an agreement now."""
+    def _held_by_agreement(self, moves, fed=None):
+        """Invoices of ``moves`` held by an agreement now (but the hand-off
+        ``fed`` that the reminder itself prepared with them)."""
         held = self.env["account.move"]
+        handoffs = self.env["debt.handoff"].search(
+            [
+                ("state", "in", ("draft", "sent", "accepted")),
+                ("move_ids", "in", moves.ids),
+                ("id", "not in", (fed or self.env["debt.handoff"]).ids),
+            ]
+        )
+        held |= handoffs.move_ids & moves
         for model, field, states in (
             ("debt.promise", "move_ids", ("open",)),
             ("debt.dispute", "move_id", ("open",)),
@@ -297,7 +306,8 @@ class TestYearSimulation(DebtRelationsCase):
         for move in action.move_ids:
             self.assertIn(move.payment_state, OPEN_STATES, f"{where}: paid {move.name}")
         self.assertFalse(
-            self._held_by_agreement(action.move_ids), f"{where}: held invoice"
+            self._held_by_agreement(action.move_ids, logs.handoff_id),
+            f"{where}: held invoice",
         )
         self.assertFalse(partner.debt_do_not_contact, f"{where}: do not contact")
         paused = partner.debt_paused_until
@@ -337,7 +347,14 @@ class TestYearSimulation(DebtRelationsCase):
                 rank, reached, f"{where}: below a listed invoice's rung"
             )
         previous = self.previous_reminder.get(partner.id)
-        if previous is None:
+        if partner.id in self.handed_off:
+            # The file was handed over: the customer's other invoices are
+            # reminded on their own rungs, each one rung at a time.
+            ceiling = max(
+                [self.first_overdue] + [r + 1 for r in listed if r is not None]
+            )
+            self.assertLessEqual(rank, ceiling, f"{where}: jumped")
+        elif previous is None:
             self.assertLessEqual(rank, self.first_overdue, f"{where}: jumped in")
         else:
             self.assertGreaterEqual(
@@ -349,7 +366,13 @@ class TestYearSimulation(DebtRelationsCase):
         if rank > self.first_overdue and None in listed:
             # A new invoice listed beside older ones: the tone stays theirs.
             self.stats["new invoice in a firmer reminder"] += 1
-        self.previous_reminder[partner.id] = rank
+        if stage.is_handoff:
+            # The file leaves the ladder: the customer's other invoices start
+            # again, each on its own rung.
+            self.previous_reminder.pop(partner.id, None)
+            self.handed_off.add(partner.id)
+        else:
+            self.previous_reminder[partner.id] = rank
         self.stats[stage.name] += 1
 
     def _check_day(self, day, run, before):
@@ -384,6 +407,7 @@ class TestYearSimulation(DebtRelationsCase):
             if partner_rank is None:
                 # Settled everything: the next reminder starts again.
                 self.previous_reminder.pop(partner_id, None)
+                self.handed_off.discard(partner_id)
         for move in self.invoices:
             rank = after.get(move.id)
             if rank is None:
@@ -411,6 +435,7 @@ class TestYearSimulation(DebtRelationsCase):
         self.stats = Counter()
         self.last_contact = {}
         self.previous_reminder = {}
+        self.handed_off = set()
         self.last_log_id = 0
         with freeze_time(self.START):
             self._build_customers(rng)

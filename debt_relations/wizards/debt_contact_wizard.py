@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
 
 from ..models.debt_collection_facts import OPEN_PAYMENT_STATES
 from ..models.debt_contact_log import CHANNELS
@@ -54,6 +55,14 @@ class DebtContactWizard(models.TransientModel):
     )
     log_id = fields.Many2one(
         "debt.contact.log", string="Logged Entry", readonly=True, copy=False
+    )
+    handoff_id = fields.Many2one(
+        "debt.handoff",
+        string="Hand-off",
+        check_company=True,
+        domain="[('partner_id', '=', partner_id)]",
+        help="The hand-off the contact is about: an answer of its mediator, "
+        "agency or lawyer.",
     )
 
     @api.depends("move_ids")
@@ -120,9 +129,16 @@ class DebtContactWizard(models.TransientModel):
                     self.company_id
                 ).debt_stage_id.id,
                 "company_id": self.company_id.id,
+                "handoff_id": self.handoff_id.id,
             }
         )
         self.log_id = log
+        if self.handoff_id:
+            self.handoff_id.message_post(
+                body=plaintext2html(
+                    self.summary + (f"\n{self.outcome}" if self.outcome else "")
+                )
+            )
         if self.is_promise:
             self._create_promise(log)
         if self.channel == "call":
