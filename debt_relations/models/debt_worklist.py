@@ -130,12 +130,15 @@ class DebtWorklist(models.Model):
                 row.overdue_amount, row.days_overdue, row.tier_weight
             )
             amount = tools.format_amount(self.env, found.overdue, row.currency_id)
+            # Outside the translated call: the terms' extractor reads its
+            # arguments and cannot read an f-string.
+            weight = f"{found.weight:g}"
             if row.tier_id:
                 row.priority_explained = self.env._(
                     "%(amount)s overdue × %(days)s days × %(weight)s (%(tier)s)",
                     amount=amount,
                     days=found.days,
-                    weight=f"{found.weight:g}",
+                    weight=weight,
                     tier=row.tier_id.name,
                 )
             else:
