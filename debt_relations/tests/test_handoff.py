@@ -418,9 +418,7 @@ class TestHandoff(DebtHttpCase):
 
         self.assertIn(self.customer.id, listed(self.today))
         # The collector's worklist shows it with its reason.
-        row = self.env["debt.worklist"].search(
-            [("partner_id", "=", self.customer.id)]
-        )
+        row = self.env["debt.worklist"].search([("partner_id", "=", self.customer.id)])
         self.assertIn("handoff", row.reason_codes.split())
         self.assertNotIn(other.id, listed(self.today + timedelta(days=6)))
         self.assertIn(other.id, listed(self.today + timedelta(days=7)))
