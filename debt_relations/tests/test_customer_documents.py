@@ -286,6 +286,29 @@ class TestCustomerDocuments(DebtHttpCase):
                 self.assertNotIn("o_debt_mail_layout", mail.mail_message_id.body)
                 self.assertIn(customer.name, mail.mail_message_id.body)
 
+    def test_a_nameless_billing_address_greets_the_company(self):
+        """An invoice address may have no name in Odoo: the reminder to it
+        greets the customer's company, never "Dear ,"."""
+        customer = self._create_customer("Harbour Books")
+        self.env["res.partner"].create(
+            {
+                "type": "invoice",
+                "parent_id": customer.id,
+                "email": "invoices@harbour-books.example.com",
+            }
+        )
+        self._create_invoice(customer, self.today - timedelta(days=10), 300.0)
+        run = self.env["debt.collection.run"]._prepare_run(
+            self.company, self.today, redecide=True
+        )
+        run._send_next_batch()
+        [mail] = self._mails(customer)
+        addressed = f"{mail.email_to or ''} {mail.recipient_ids.mapped('email')}"
+        self.assertIn("invoices@harbour-books.example.com", addressed)
+        text = _text(mail.body_html)
+        self.assertIn("Dear Harbour Books,", text)
+        self.assertNotIn("Dear ,", text)
+
     def test_courtesy_mails_in_the_company_layout(self):
         self.env["debt.incentive.rule"].create(
             {
