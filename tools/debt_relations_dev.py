@@ -44,8 +44,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "debt_relations"
 TEMPLATE_PREFIX = f"{ADDON}_tmpl_"
-TEST_MODULES = (ADDON, "payment_demo")
-"""Installed in the test database: the addon, and the demo payment provider
+
+
+def addons():
+    """The addon and its bridges (``debt_relations_<x>``: an addon folder at the
+    repository's root), main addon first."""
+    found = sorted(
+        path.name
+        for path in REPO.glob(f"{ADDON}_*")
+        if (path / "__manifest__.py").is_file()
+    )
+    return (ADDON, *found)
+
+
+TEST_MODULES = (*addons(), "payment_demo")
+"""Installed in the test database: the addon and its bridges (together, as
+``-i debt_relations,debt_relations_sms,...``), and the demo payment provider
 its portal tests (and tours) pay with."""
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Odoo's log lines: "2026-12-01 10:16:49,827 9336 ERROR db logger: message"
@@ -239,10 +253,10 @@ def step_tools():
 
 
 def has_browser_tests():
-    folder = REPO / ADDON / "tests"
-    return folder.is_dir() and any(
+    return any(
         "start_tour" in path.read_text(encoding="utf-8", errors="replace")
-        for path in folder.glob("*.py")
+        for addon in addons()
+        for path in (REPO / addon / "tests").glob("*.py")
     )
 
 
@@ -297,17 +311,19 @@ def template_key(odoo):
     they are not installed) and the Odoo version and tree."""
     modules = ",".join(TEST_MODULES)
     digest = hashlib.sha256(f"{odoo.version}\0{odoo.tree}\0demo\0{modules}\0".encode())
-    addon = REPO / ADDON
-    for path in sorted(addon.rglob("*")):
-        rel = path.relative_to(addon)
-        if (
-            not path.is_file()
-            or rel.parts[0] == "tests"
-            or "__pycache__" in rel.parts
-            or path.suffix in (".pyc", ".pyo")
-        ):
-            continue
-        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in addons():
+        addon = REPO / name
+        for path in sorted(addon.rglob("*")):
+            rel = path.relative_to(addon)
+            if (
+                not path.is_file()
+                or rel.parts[0] == "tests"
+                or "__pycache__" in rel.parts
+                or path.suffix in (".pyc", ".pyo")
+            ):
+                continue
+            rel = f"{name}/{rel.as_posix()}"
+            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 
@@ -393,15 +409,22 @@ class TestDatabase:
             return sorted(row[0] for row in cr.fetchall())
 
     def module_state(self, dbname):
+        """``installed`` when the addon and each bridge are, else the state of
+        the first one that is not (None: not there, or not an Odoo database)."""
+        names = addons()
         try:
             with self.settings.connect(dbname) as cnx, cnx.cursor() as cr:
                 cr.execute(
-                    "SELECT state FROM ir_module_module WHERE name = %s", [ADDON]
+                    "SELECT name, state FROM ir_module_module WHERE name IN %s",
+                    [names],
                 )
-                row = cr.fetchone()
-                return row and row[0]
+                states = dict(cr.fetchall())
         except Exception:  # no such database, or not an Odoo one
             return None
+        for name in names:
+            if states.get(name) != "installed":
+                return states.get(name)
+        return "installed"
 
     def drop(self, cnx, dbname):
         from psycopg2 import sql
@@ -468,7 +491,10 @@ class TestDatabase:
             problems.append(f"Odoo exit code {rc}")
         state = self.module_state(build)
         if state != "installed":
-            problems.append(f"module {ADDON} not installed (state: {state or 'none'})")
+            problems.append(
+                f"modules {', '.join(addons())} not all installed "
+                f"(state: {state or 'none'})"
+            )
         if errors:
             problems.append(f"{len(errors)} ERROR/CRITICAL log line(s)")
         if warnings:
@@ -595,6 +621,8 @@ def run_pytest(paths, database, options):
         cmd += ["-k", options.k]
     cmd += [str(path.relative_to(REPO)) for path in paths]
     env = dict(os.environ, TZ="UTC")
+    # Odoo's tags: the addon's tests and its bridges'.
+    env.setdefault("ODOO_TEST_TAGS", ",".join(f"/{addon}" for addon in addons()))
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(REPO / "tools"), env.get("PYTHONPATH")])
     )
@@ -617,7 +645,7 @@ def run_pytest(paths, database, options):
         if (
             database
             and report["odoo_items"] == 0
-            and has_test_files(REPO / ADDON / "tests")
+            and any(has_test_files(REPO / addon / "tests") for addon in addons())
         ):
             problems.append(
                 f"0 Odoo tests ran but {ADDON}/tests has test files "
@@ -712,7 +740,11 @@ def cmd_test(options):
     if not options.odoo_only and has_test_files(REPO / "tests"):
         paths.append(REPO / "tests")
     if database:
-        paths.append(REPO / ADDON / "tests")
+        paths += [
+            REPO / addon / "tests"
+            for addon in addons()
+            if has_test_files(REPO / addon / "tests")
+        ]
     if paths:
         header(f"4. pytest {' '.join(str(p.relative_to(REPO)) for p in paths)}")
         try:
