@@ -16,6 +16,7 @@
         "security/debt_charge_security.xml",
         "security/debt_portal_security.xml",
         "security/debt_handoff_security.xml",
+        "security/debt_team_security.xml",
         "data/mail_activity_type_data.xml",
         "report/debt_invoice_table.xml",
         "data/debt_charges_templates.xml",
@@ -59,6 +60,7 @@
         "views/menus.xml",
         "wizards/debt_charge_wizard_views.xml",
         "views/debt_charge_views.xml",
+        "views/debt_team_views.xml",
         "views/debt_handoff_views.xml",
         "data/debt_portal_data.xml",
         "views/debt_portal_templates.xml",
@@ -73,6 +75,7 @@
         "demo/debt_relations_demo.xml",
         "demo/debt_history_demo.xml",
         "demo/debt_portal_demo.xml",
+        "demo/debt_desk_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

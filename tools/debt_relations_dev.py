@@ -497,6 +497,12 @@ class TestDatabase:
             )
         if errors:
             problems.append(f"{len(errors)} ERROR/CRITICAL log line(s)")
+        # Odoo installs an addon whose demo data fails without it, warning only:
+        # the tests would then run on a database without the demo's story.
+        demo_failed = [line for line in warnings if "demo data failed" in line]
+        if demo_failed:
+            problems.append("demo data failed to install (see the traceback)")
+            errors += demo_failed
         if warnings:
             info(f"\nWARNING lines that mention {ADDON} (keep the log clean):")
             info("\n".join(warnings))

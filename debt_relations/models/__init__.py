@@ -37,6 +37,7 @@ from . import ir_qweb
 from . import mail_activity
 from . import mail_thread
 from . import debt_reference_rate
+from . import debt_team
 from . import debt_charge
 from . import report_debt_call_sheet
 

@@ -35,12 +35,6 @@ OUTCOMES = [
 FIXED_ONCE_SENT = ("partner_id", "move_ids", "kind", "provider_id", "company_id")
 """What the provider was sent: fixed once the hand-off is sent."""
 REPORT = "debt_relations.action_report_debt_handoff_dossier"
-ANSWER_DAYS = 7
-"""Days a sent hand-off waits for an answer of its provider before the
-collector's worklist asks for news."""
-QUIET_DAYS = 30
-"""Days an accepted hand-off may go without anything logged about it before
-the collector's worklist asks the provider for news."""
 
 
 class DebtHandoff(models.Model):
@@ -1065,39 +1059,45 @@ class DebtHandoff(models.Model):
 
     @api.model
     def _worklist_query(self, as_of):
-        """The hand-offs that need their collector on ``as_of``, as SQL rows
-        ``(partner_id, company_id, user_id)``: the reason ``handoff`` of the
-        collector's worklist (``debt.worklist``).
+        """The hand-offs that need their collector on ``as_of`` (a date, or an
+        SQL expression of one), as SQL rows ``(partner_id, company_id,
+        user_id)``: the reason ``handoff`` of the collector's worklist
+        (``debt.worklist``).
 
-        A draft to review and send; a hand-off sent :data:`ANSWER_DAYS` days
-        ago or more without any answer logged from the provider; one accepted
-        with nothing logged about it for :data:`QUIET_DAYS` days; one with a
-        payment still to report to its provider (an open activity).
+        A draft to review and send; a hand-off sent the company's
+        ``debt_handoff_answer_days`` ago or more without any answer logged from
+        the provider; one accepted with nothing logged about it for the
+        company's ``debt_handoff_quiet_days``; one with a payment still to
+        report to its provider (an open activity).
         """
         self.flush_model()
         self.env["debt.contact.log"].flush_model(["handoff_id", "date", "direction"])
         self.env["mail.activity"].flush_model(["res_model", "res_id"])
+        self.env["res.company"].flush_model(
+            ["debt_handoff_answer_days", "debt_handoff_quiet_days"]
+        )
         return SQL(
             """
             SELECT h.partner_id, h.company_id, h.user_id
               FROM debt_handoff h
+              JOIN res_company c ON c.id = h.company_id
              WHERE h.state = 'draft'
                 OR (h.state = 'sent'
-                    AND h.date_sent <= %(answer_by)s
+                    AND h.date_sent <= %(today)s - c.debt_handoff_answer_days
                     AND NOT EXISTS (
                         SELECT 1 FROM debt_contact_log l
                          WHERE l.handoff_id = h.id AND l.direction = 'inbound'))
                 OR (h.state = 'accepted'
                     AND COALESCE((SELECT MAX(l.date) FROM debt_contact_log l
                                    WHERE l.handoff_id = h.id),
-                                 h.date_accepted) <= %(quiet_since)s)
+                                 h.date_accepted)
+                        <= %(today)s - c.debt_handoff_quiet_days)
                 OR (h.state IN ('sent', 'accepted')
                     AND EXISTS (
                         SELECT 1 FROM mail_activity a
                          WHERE a.res_model = 'debt.handoff' AND a.res_id = h.id))
             """,
-            answer_by=fields.Date.subtract(as_of, days=ANSWER_DAYS),
-            quiet_since=fields.Date.subtract(as_of, days=QUIET_DAYS),
+            today=as_of if isinstance(as_of, SQL) else SQL("%s::date", as_of),
         )
 
     # ------------------------------------------------------------------

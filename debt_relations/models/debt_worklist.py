@@ -3,7 +3,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, sql
 
 from ..services import worklist as worklist_service
-from . import debt_handoff as handoff_model
 
 TODAY_SETTING = "debt_relations.worklist_today"
 """The PostgreSQL setting that tells the view which day is today: the
@@ -92,6 +91,13 @@ class DebtWorklist(models.Model):
         help="The prepared reminder waiting for review, if any.",
     )
     request_count = fields.Integer(string="Portal Requests", compute="_compute_waiting")
+    in_my_team = fields.Boolean(
+        string="My Team",
+        compute="_compute_in_my_team",
+        search="_search_in_my_team",
+        help="The customer's collector is the reader or one of his collection "
+        "teammates (Configuration > Collection Teams).",
+    )
 
     # ------------------------------------------------------------------
     # Reasons in words, priority in words
@@ -147,6 +153,18 @@ class DebtWorklist(models.Model):
                     amount=amount,
                     days=found.days,
                 )
+
+    def _compute_in_my_team(self):
+        team = self.env["debt.team"]._teammates(self.env.user)
+        for row in self:
+            row.in_my_team = row.user_id in team
+
+    def _search_in_my_team(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation not supported"))
+        team = self.env["debt.team"]._teammates(self.env.user)
+        positive = (operator == "=") == value
+        return [("user_id", "in" if positive else "not in", team.ids)]
 
     def _compute_waiting(self):
         Action = self.env["debt.action"]
@@ -370,35 +388,13 @@ class DebtWorklist(models.Model):
         )
 
     def _worklist_reason_handoff(self):
-        # A draft hand-off to review and send; one sent long enough ago with no
-        # answer logged from the provider; one accepted and quiet for long;
-        # one with a payment to report (its activity). See
-        # debt.handoff._worklist_query, the same rows on a given day.
+        # A draft hand-off to review and send, one waiting too long for its
+        # provider, one with a payment to report: see debt.handoff.
         if not sql.table_exists(self.env.cr, "debt_handoff"):
             return None
         return SQL(
-            """
-            SELECT h.partner_id, h.company_id, 'handoff' AS code
-              FROM debt_handoff h
-             WHERE h.state = 'draft'
-                OR (h.state = 'sent'
-                    AND h.date_sent <= %(today)s - %(answer_days)s
-                    AND NOT EXISTS (
-                        SELECT 1 FROM debt_contact_log l
-                         WHERE l.handoff_id = h.id AND l.direction = 'inbound'))
-                OR (h.state = 'accepted'
-                    AND COALESCE((SELECT MAX(l.date) FROM debt_contact_log l
-                                   WHERE l.handoff_id = h.id),
-                                 h.date_accepted)
-                        <= %(today)s - %(quiet_days)s)
-                OR (h.state IN ('sent', 'accepted')
-                    AND EXISTS (
-                        SELECT 1 FROM mail_activity a
-                         WHERE a.res_model = 'debt.handoff' AND a.res_id = h.id))
-            """,
-            today=self._worklist_today(),
-            answer_days=handoff_model.ANSWER_DAYS,
-            quiet_days=handoff_model.QUIET_DAYS,
+            "SELECT partner_id, company_id, 'handoff' AS code FROM (%s) h",
+            self.env["debt.handoff"]._worklist_query(self._worklist_today()),
         )
 
     def _worklist_reason_mail_failed(self):

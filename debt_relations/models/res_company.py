@@ -29,6 +29,8 @@ AGREEMENT_SETTINGS = (
     "debt_portal_confirm_hours",
     "debt_portal_resign_months",
     "debt_portal_stall_days",
+    "debt_handoff_answer_days",
+    "debt_handoff_quiet_days",
 )
 """Per-company day and hour counts of agreements and sending."""
 CHARGE_RULES = [
@@ -87,6 +89,20 @@ class ResCompany(models.Model):
         default=30,
         help="An open dispute older than this is late: it appears on the "
         "collectors' worklist until it is resolved or rejected. 0: never.",
+    )
+    debt_handoff_answer_days = fields.Integer(
+        string="Hand-off Answered Within (days)",
+        default=7,
+        help="A hand-off sent to a mediator, an agency or a lawyer with no "
+        "answer logged from them after this many days appears on the "
+        "collector's worklist, to ask for news.",
+    )
+    debt_handoff_quiet_days = fields.Integer(
+        string="Hand-off News Every (days)",
+        default=30,
+        help="An accepted hand-off with nothing logged about it for this many "
+        "days appears on the collector's worklist, to ask the provider for "
+        "news.",
     )
     debt_mail_retry_hours = fields.Integer(
         string="Retry Failed Mail For (hours)",

@@ -27,6 +27,12 @@ class ResConfigSettings(models.TransientModel):
     debt_dispute_target_days = fields.Integer(
         related="company_id.debt_dispute_target_days", readonly=False
     )
+    debt_handoff_answer_days = fields.Integer(
+        related="company_id.debt_handoff_answer_days", readonly=False
+    )
+    debt_handoff_quiet_days = fields.Integer(
+        related="company_id.debt_handoff_quiet_days", readonly=False
+    )
 
     # Portal
     debt_portal_promise_days = fields.Integer(

@@ -19,6 +19,11 @@ class TestHandoff(DebtHttpCase):
         super().setUpClass()
         cls.collector = cls._collections_user("handoff_collector")
         cls.manager = cls._collections_user("handoff_manager", "manager")
+        # The providers of the demo data aside: the only mediator known here is
+        # proposed on new hand-offs.
+        cls.env["res.partner"].search([("debt_handoff_provider", "!=", False)]).write(
+            {"active": False}
+        )
         cls.mediator = cls.env["res.partner"].create(
             {
                 "name": "Fair Mediation",
@@ -441,3 +446,30 @@ class TestHandoff(DebtHttpCase):
         self._pay(sent_invoice, amount=10.0, pay_date=self.today)
         self.assertTrue(sent.activity_ids)
         self.assertIn(other.id, listed(self.today))
+
+    def test_worklist_waits_as_long_as_the_company_says(self):
+        """How long a hand-off waits for its provider's answer, and for news
+        once accepted, are the company's settings."""
+        other = self._create_customer("Deco Addict")
+        sent = self._create_handoff(
+            self._create_invoice(other, self.today), provider_id=self.mediator.id
+        )
+        settings = self.env["res.config.settings"].create(
+            {"debt_handoff_answer_days": 3, "debt_handoff_quiet_days": 10}
+        )
+        settings.execute()
+        self.assertEqual(self.company.debt_handoff_answer_days, 3)
+        Handoff = self.env["debt.handoff"]
+
+        def listed(day):
+            return {
+                row[0] for row in self.env.execute_query(Handoff._worklist_query(day))
+            }
+
+        self.assertNotIn(other.id, listed(self.today + timedelta(days=2)))
+        self.assertIn(other.id, listed(self.today + timedelta(days=3)))
+        sent.with_user(self.collector).action_accept()
+        self.assertNotIn(other.id, listed(self.today + timedelta(days=9)))
+        self.assertIn(other.id, listed(self.today + timedelta(days=10)))
+        with self.assertRaises(ValidationError):
+            self.company.debt_handoff_quiet_days = -1

@@ -210,6 +210,50 @@ class TestWorklist(DebtHttpCase):
         groups = Worklist.read_group([], ["priority:max"], ["user_id"])
         self.assertEqual(len(groups), 2)
 
+    def test_my_team(self):
+        """ "My team": the customers of the reader and of his teammates, for a
+        leader and a member alike; only his own when he is in no team."""
+        self._scenario()
+        teammate = self._collections_user("wl_teammate")
+        outsider = self._collections_user("wl_outsider")
+        self.big.with_company(self.company).debt_collector_id = teammate
+        self.small.with_company(self.company).debt_collector_id = outsider
+        team = (
+            self.env["debt.team"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "Key accounts",
+                    "leader_id": self.manager.id,
+                    "member_ids": [Command.set((self.collector | teammate).ids)],
+                }
+            )
+        )
+        arch = self.env["debt.worklist"].get_views([(False, "search")])["views"][
+            "search"
+        ]["arch"]
+        self.assertIn('name="my_team"', arch)
+
+        def my_team(user):
+            # As the web client reads the list with the filter on.
+            found = (
+                self.env["debt.worklist"]
+                .with_user(user)
+                .web_search_read(
+                    [("company_id", "=", self.company.id), ("in_my_team", "=", True)],
+                    {"partner_id": {}},
+                )
+            )
+            return {record["partner_id"] for record in found["records"]}
+
+        self.assertEqual(my_team(self.collector), {self.key.id, self.big.id})
+        self.assertEqual(my_team(teammate), {self.key.id, self.big.id})
+        self.assertEqual(my_team(self.manager), {self.key.id, self.big.id})
+        self.assertEqual(my_team(outsider), {self.small.id})
+        # An archived team is no team.
+        team.with_user(self.manager).active = False
+        self.assertEqual(my_team(self.collector), {self.key.id})
+
     # ------------------------------------------------------------------
     # Each reason appears, and leaves when done
     # ------------------------------------------------------------------
