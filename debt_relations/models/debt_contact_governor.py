@@ -284,6 +284,8 @@ class DebtContactGovernor(models.AbstractModel):
         entry = self._collection_entry(parent)
         if not entry or not reply:
             return False
+        if reply.author_id.user_ids.filtered(lambda user: not user.share):
+            return False  # a colleague answering by email, not the customer
         company = entry.company_id
         partner = entry.partner_id.commercial_partner_id.with_company(company)
         auto = governor.is_auto_reply(headers)
@@ -311,7 +313,7 @@ class DebtContactGovernor(models.AbstractModel):
         )
         if auto:
             return log
-        text = " ".join(html2plaintext(reply.body or "").split("\n")).strip()
+        text = html2plaintext(reply.body or "").strip()
         if len(text) > REPLY_TEXT_LIMIT:
             text = text[:REPLY_TEXT_LIMIT] + "…"
         # sudo: the activity is the run's to-do for the collector, on the

@@ -63,6 +63,16 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
         )
         cls.today = date(2026, 3, 2)
 
+    @classmethod
+    def setup_other_company(cls, **kwargs):
+        """Another company, contacting at any hour and without a limit like
+        the main one (see setUpClass)."""
+        data = super().setup_other_company(**kwargs)
+        data["company"].write(
+            {"debt_contact_calendar_id": False, "debt_contact_cap": 0}
+        )
+        return data
+
     def setUp(self):
         super().setUp()
         # Each test happens on its ``today``, as the daily scheduled action
