@@ -9,7 +9,7 @@
     "license": "AGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["account", "account_payment", "mail", "portal"],
+    "depends": ["account", "account_payment", "mail", "portal", "resource"],
     "data": [
         "security/debt_relations_security.xml",
         "security/ir.model.access.csv",

@@ -247,3 +247,25 @@ def test_broken_agreement_reminds_at_the_reached_rung():
     assert decision.stage_id == 30, "no higher than the customer's rung"
     assert decision.move_ids == [1, 2]
     assert decision.move_stages == {}
+
+
+def test_contact_cap_postpones_the_contact_to_a_day_with_room():
+    partner = el.PartnerFacts(1, cap_free_from=AS_OF + timedelta(days=2))
+    decision = decide([inv(1, 90, stage_id=20)], partner)
+    assert decision.stage_id is None
+    assert decision.reason == el.CONTACT_CAP
+    assert decision.skipped == {1: el.CONTACT_CAP}
+    # Room again: the same contact is made.
+    later = decide([inv(1, 92, stage_id=20)], partner, as_of=AS_OF + timedelta(2))
+    assert later.stage_id == 30
+    # Nothing due: the cap names nothing.
+    assert not decide([inv(1, -4)], partner).skipped
+
+
+def test_a_reply_pauses_like_a_pause():
+    partner = el.PartnerFacts(1, replied_until=AS_OF + timedelta(days=4))
+    decision = decide([inv(1, 30)], partner)
+    assert decision.stage_id is None
+    assert decision.skipped == {1: el.CUSTOMER_REPLIED}
+    after = decide([inv(1, 35)], partner, as_of=AS_OF + timedelta(days=5))
+    assert after.stage_id is not None

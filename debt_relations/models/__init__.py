@@ -6,6 +6,7 @@ from . import debt_collection_run
 from . import debt_collection_run_line
 from . import debt_action
 from . import debt_contact_log
+from . import debt_contact_governor
 from . import debt_figures
 from . import res_company
 from . import res_partner

@@ -704,6 +704,7 @@ class DebtAction(models.Model):
                     partner.id,
                     paused_until=partner.debt_paused_until,
                     do_not_contact=partner.debt_do_not_contact,
+                    replied_until=partner.debt_replied_until,
                 ),
                 action.date,
             )
@@ -712,6 +713,11 @@ class DebtAction(models.Model):
                     {
                         "state": "cancelled",
                         "note": self.env._(
+                            "Not sent: the customer replied by email before "
+                            "sending; the reminders are paused."
+                        )
+                        if reason == eligibility.CUSTOMER_REPLIED
+                        else self.env._(
                             "Not sent: the customer was paused or asked not to be "
                             "contacted before sending."
                         ),
@@ -860,6 +866,19 @@ class DebtAction(models.Model):
         )
         if emailed:
             self._wake_mail_queue()
+            # And again when the mails waiting for contact hours are due.
+            later = (
+                self.env["mail.mail"]
+                .sudo()
+                .search(
+                    [
+                        ("mail_message_id", "in", emailed.mail_message_id.ids),
+                        ("scheduled_date", "!=", False),
+                    ]
+                )
+                .mapped("scheduled_date")
+            )
+            self.env["debt.contact.governor"]._wake_mail_queue_at(later)
 
     @api.model
     def _wake_mail_queue(self):
@@ -980,6 +999,11 @@ class DebtAction(models.Model):
         logs = []
         subtype = self.env.ref("mail.mt_note")
         frames = {}
+        # Each mail waits for the contact hours in its customer's time zone.
+        now = fields.Datetime.now()
+        moments = self.env["debt.contact.governor"]._next_allowed_moments(
+            self.env.company, self.partner_id, now=now
+        )
         # The reminders link each customer's statement: keys made at once.
         self.partner_id._debt_portal_ensure_tokens()
         # What the reminders and their log entries read of the invoices, read
@@ -1035,6 +1059,7 @@ class DebtAction(models.Model):
                         "author_id": action.company_id.partner_id.id,
                         "auto_delete": False,
                         "reply_to": values.get("reply_to"),
+                        "scheduled_date": _later(moments[action.partner_id.id], now),
                     }
                 )
             self._fill_reply_to(batch, values_list)
@@ -1143,13 +1168,18 @@ class DebtAction(models.Model):
     def _schedule_calls(self):
         """A phone-call activity for the customer's collector, per action."""
         logs = []
+        Governor = self.env["debt.contact.governor"]
         for action in self:
             # sudo: a collector approving the reminder may only read customers;
             # the activity is the run's, assigned to the user who acts on it.
             partner = company_sender(action.partner_id.sudo())
+            # Due on the next day the contact hours allow (not a holiday).
+            due = Governor._next_allowed_days(
+                action.company_id, action.partner_id, action.date
+            )[action.partner_id.id]
             partner.activity_schedule(
                 "debt_relations.mail_activity_type_debt_call",
-                date_deadline=action.date,
+                date_deadline=due,
                 summary=self.env._(
                     "Collection call: %(stage)s", stage=action.stage_id.name
                 ),
@@ -1192,6 +1222,11 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
+
+
+def _later(moment, now):
+    """``moment`` when after ``now`` (a mail to queue for later), else False."""
+    return moment if moment and moment > now else False
 
 
 def _layout_frame(company, lang):

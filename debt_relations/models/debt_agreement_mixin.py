@@ -95,10 +95,29 @@ class DebtAgreementMixin(models.AbstractModel):
         """The invoices concerned."""
         return self.move_ids
 
-    def _notify_customer(self, template):
-        """Post ``template`` on the record; it is mailed to the billing contact."""
+    def _notify_customer(self, template, governed=False):
+        """Post ``template`` on the record; it is mailed to the billing contact.
+
+        ``governed``: a collection notice the system sends by itself (an
+        instalment reminder, a missed instalment, a payment not found). It
+        is posted on the chatter at once, and its mail waits in Odoo's mail
+        queue (``scheduled_date``) for the next moment the company's contact
+        hours allow in the customer's time zone, on the first day the
+        contact limit has room. Its log entry is dated the day it was
+        decided, like a reminder queued by the run.
+        """
         self.ensure_one()
-        return self.message_post_with_source(
+        moment = now = None
+        if governed:
+            now = fields.Datetime.now()
+            moment = self.env["debt.contact.governor"]._postponed_moment(
+                self.company_id, self.partner_id, now=now
+            )
+        record = self
+        if moment and moment > now:
+            # Queued, not sent at once: the mail queue sends it when due.
+            record = self.with_context(mail_notify_force_send=False)
+        message = record.message_post_with_source(
             template,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
@@ -106,6 +125,9 @@ class DebtAgreementMixin(models.AbstractModel):
             # Unfollow" frame.
             email_layout_xmlid="debt_relations.mail_layout_debt",
         )
+        if moment and moment > now:
+            self.env["debt.contact.governor"]._schedule_mails(message, moment)
+        return message
 
     def _log_contact(
         self,
@@ -116,8 +138,11 @@ class DebtAgreementMixin(models.AbstractModel):
         message=None,
         courtesy=False,
         outcome=False,
+        confirmation=False,
     ):
-        """Log a contact about the record; a courtesy (thanks) delays no reminder."""
+        """Log a contact about the record; a courtesy (thanks) delays no
+        reminder; neither it nor a ``confirmation`` of what the customer did
+        counts towards the contact limit."""
         self.ensure_one()
         return self.env["debt.contact.log"].create(
             {
@@ -131,6 +156,7 @@ class DebtAgreementMixin(models.AbstractModel):
                 "company_id": self.company_id.id,
                 "message_id": message.id if message else False,
                 "courtesy": courtesy,
+                "confirmation": confirmation,
             }
         )
 

@@ -217,7 +217,7 @@ class DebtCollectionFacts(models.AbstractModel):
             ]
         )
         self.env["debt.partner.profile"].flush_model(
-            ["partner_id", "company_id", "tier_id"]
+            ["partner_id", "company_id", "tier_id", "replied_until"]
         )
         cid = str(company.id)
         rows = self.env.execute_query(
@@ -235,7 +235,9 @@ class DebtCollectionFacts(models.AbstractModel):
                      ORDER BY c.complete_name, c.id DESC
                         LIMIT 1
                    ), p.email),
-                   COALESCE(p.debt_email_failing, FALSE)
+                   COALESCE(p.debt_email_failing, FALSE),
+                   (SELECT pr.replied_until FROM debt_partner_profile pr
+                     WHERE pr.partner_id = p.id AND pr.company_id = %(company)s)
               FROM res_partner p
              WHERE p.id = ANY(%(ids)s)
                 """,
@@ -273,10 +275,22 @@ class DebtCollectionFacts(models.AbstractModel):
         stages = self.env["debt.stage"].search([("company_id", "=", company.id)])
         handoff = set(stages.filtered("is_handoff").ids)
         credits = self._gather_unapplied_credits(company, partner_ids)
+        # The contact limit: customers at it, and the first day with room.
+        capped = self.env["debt.contact.governor"]._cap_free_from(company, as_of)
         partners = {}
         # (policy set by hand, tier) -> the policy chasing: a few pairs.
         policy_of = {}
-        for pid, paused, dnc, stage_id, policy_id, tier_id, email, failing in rows:
+        for (
+            pid,
+            paused,
+            dnc,
+            stage_id,
+            policy_id,
+            tier_id,
+            email,
+            failing,
+            replied_until,
+        ) in rows:
             # Odoo's own normalisation decides what it can send to.
             valid = fastpath.email_valid(self.env, email)
             chosen = policy_of.get((policy_id, tier_id))
@@ -299,6 +313,8 @@ class DebtCollectionFacts(models.AbstractModel):
                 agreement_broken=pid in broken,
                 handed_off=stage_id in handoff,
                 unapplied_credit=credits.get(pid, 0.0),
+                replied_until=replied_until,
+                cap_free_from=capped.get(pid),
             )
         offsets = {stage.id: stage.offset_days for stage in stages}
         return partners, policy_partners, offsets

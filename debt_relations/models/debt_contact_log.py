@@ -100,6 +100,12 @@ class DebtContactLog(models.Model):
         help="A thank-you or reward notice, not a collection contact: it does "
         "not delay the next reminder.",
     )
+    confirmation = fields.Boolean(
+        readonly=True,
+        help="Confirms or answers something the customer did (a plan signed "
+        "online, a dispute settled, a request answered): not counted by the "
+        "contact limit.",
+    )
     invoice_snapshot = fields.Json(
         readonly=True,
         help="The invoices the contact was about, as they stood then (number, "

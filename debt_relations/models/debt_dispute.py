@@ -324,6 +324,7 @@ class DebtDispute(models.Model):
                     else self.env._("rejected"),
                 ),
                 message=message,
+                confirmation=True,
             )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_dispute"])
 

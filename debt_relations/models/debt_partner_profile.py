@@ -14,8 +14,9 @@ FIGURE_FIELDS = (
     "overdue_amount",
 )
 """What a profile refresh computes (see ``debt.relationship.tier``)."""
-RUN_FIELDS = (*FIGURE_FIELDS, "thanked_on")
-"""Every value of a profile: all written by the collection run."""
+RUN_FIELDS = (*FIGURE_FIELDS, "thanked_on", "replied_until")
+"""Every value of a profile: all written by the collection run (the last one
+by the mail gateway, when the customer answers)."""
 UPSERT_BATCH = 1000
 """Profiles one ``INSERT ... ON CONFLICT`` writes."""
 
@@ -78,6 +79,12 @@ class DebtPartnerProfile(models.Model):
     revenue_12m = fields.Monetary(string="Revenue (12 months)", readonly=True)
     overdue_amount = fields.Monetary(string="Overdue", readonly=True)
     thanked_on = fields.Date(string="Last Thanked", readonly=True)
+    replied_until = fields.Date(
+        string="Replied: Reminders Paused Until",
+        readonly=True,
+        help="The customer answered a collection message by email: no "
+        "reminder until this day has passed.",
+    )
 
     _sql_constraints = [
         (

@@ -622,9 +622,9 @@ class DebtPaymentPlan(models.Model):
         )
         self.invalidate_recordset(["terms"])
 
-    def _notify_customer(self, template):
+    def _notify_customer(self, template, governed=False):
         self._debt_fill_standard_terms()
-        return super()._notify_customer(template)
+        return super()._notify_customer(template, governed=governed)
 
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""
@@ -694,7 +694,7 @@ class DebtPaymentPlan(models.Model):
         self.ensure_one()
         self._transition({"at_risk": True})
         template = self.env.ref("debt_relations.mail_template_debt_plan_at_risk")
-        message = self._notify_customer(template)
+        message = self._notify_customer(template, governed=True)
         self._log_contact(
             self.env._("Payment plan %(plan)s: instalment missed", plan=self.name),
             date=as_of,
@@ -751,4 +751,5 @@ class DebtPaymentPlan(models.Model):
                 ),
                 message=message,
                 outcome=note or False,
+                confirmation=True,
             )

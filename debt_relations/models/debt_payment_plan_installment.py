@@ -123,7 +123,7 @@ class DebtPaymentPlanInstallment(models.Model):
             ):
                 continue
             plan = installment.plan_id
-            message = plan._notify_customer(template)
+            message = plan._notify_customer(template, governed=True)
             installment._debt_as_owner().reminder_sent = True
             plan._log_contact(
                 self.env._(

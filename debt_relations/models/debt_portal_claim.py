@@ -116,7 +116,7 @@ class DebtPortalClaim(models.Model):
         template = self.env.ref("debt_relations.mail_template_debt_portal_claim_ended")
         for claim in self:
             claim._transition({"state": "not_found", "date_done": as_of})
-            message = claim._notify_customer(template)
+            message = claim._notify_customer(template, governed=True)
             claim._log_contact(
                 self.env._("Payment said to be made not found: the reminders resume"),
                 date=as_of,

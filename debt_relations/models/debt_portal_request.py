@@ -51,6 +51,9 @@ class DebtPortalRequest(models.AbstractModel):
                 "summary": summary,
                 "outcome": reply,
                 "message_id": message.id,
+                # An answer to what the customer asked: not counted by the
+                # contact limit.
+                "confirmation": True,
                 **values,
             }
         )

@@ -41,3 +41,27 @@ class MailThread(models.AbstractModel):
             author_id=author_id, email_from=email_from, raise_on_email=False
         )
         return author_id, email_from or self.env.company._debt_email_from()
+
+    def _message_route_process(self, message, message_dict, routes):
+        """An email the mail gateway files as an answer to a collection
+        message (a reminder on the customer's chatter, an agreement's or an
+        instalment's notice) is the customer answering: logged, given to its
+        collector, and, unless a machine sent it, pausing the reminders (see
+        ``debt.contact.governor._record_reply``)."""
+        parent_id = message_dict.get("parent_id")
+        headers = {key: str(value) for key, value in message.items()}
+        thread_id = super()._message_route_process(message, message_dict, routes)
+        if parent_id and routes:
+            Message = self.env["mail.message"].sudo()
+            reply = Message.search(
+                [
+                    ("message_id", "=", message_dict.get("message_id")),
+                    ("message_type", "=", "email"),
+                ],
+                limit=1,
+                order="id desc",
+            )
+            self.env["debt.contact.governor"]._record_reply(
+                Message.browse(parent_id), reply, headers
+            )
+        return thread_id

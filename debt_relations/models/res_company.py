@@ -31,6 +31,9 @@ AGREEMENT_SETTINGS = (
     "debt_portal_stall_days",
     "debt_handoff_answer_days",
     "debt_handoff_quiet_days",
+    "debt_contact_cap",
+    "debt_contact_cap_days",
+    "debt_reply_pause_days",
 )
 """Per-company day and hour counts of agreements and sending."""
 CHARGE_RULES = [
@@ -110,6 +113,43 @@ class ResCompany(models.Model):
         help="How long a reminder whose mail server failed for a temporary "
         "reason (refused connection, 4xx reply) is retried before it counts as "
         "failed.",
+    )
+
+    # The contact governor (services.governor, debt.contact.governor)
+    debt_contact_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Contact Hours",
+        compute="_compute_debt_contact_calendar_id",
+        store=True,
+        readonly=False,
+        check_company=True,
+        help="When customers may be reached: its working hours, read in each "
+        "customer's time zone, and its public holidays. A mail decided "
+        "outside them waits for the next allowed moment; a call falls due on "
+        "the next allowed day. Default: the company's working hours; "
+        "empty: any hour of any day.",
+    )
+    debt_contact_cap = fields.Integer(
+        string="Contacts at Most",
+        default=3,
+        help="Most collection contacts (reminders, letters, calls, SMS, "
+        "instalment and agreement notices) one customer receives in the "
+        "window of days below, across every channel. A contact over the "
+        "limit waits for a day with room. Thank-yous and confirmations of "
+        "what the customer did are not counted. 0: no limit.",
+    )
+    debt_contact_cap_days = fields.Integer(
+        string="Contact Limit Window (days)",
+        default=7,
+        help="The window of days of the contact limit.",
+    )
+    debt_reply_pause_days = fields.Integer(
+        string="Pause After a Reply (days)",
+        default=5,
+        help="A customer who answers a collection message by email gets no "
+        "reminder for this many days (from the day of the answer), and its "
+        "collector an activity with the answer. Automatic replies (out of "
+        "office) pause nothing. 0: a reply pauses nothing.",
     )
 
     # Portal
@@ -226,6 +266,13 @@ class ResCompany(models.Model):
         help="The service invoiced for late-payment charges; its income "
         "account receives them.",
     )
+
+    @api.depends("resource_calendar_id")
+    def _compute_debt_contact_calendar_id(self):
+        for company in self:
+            company.debt_contact_calendar_id = (
+                company.debt_contact_calendar_id or company.resource_calendar_id
+            )
 
     @api.constrains("debt_charge_rule", "debt_charge_rate", "debt_charge_fixed_amount")
     def _check_debt_charge_rule(self):

@@ -34,6 +34,22 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.debt_handoff_quiet_days", readonly=False
     )
 
+    # The contact governor
+    debt_contact_calendar_id = fields.Many2one(
+        related="company_id.debt_contact_calendar_id",
+        readonly=False,
+        domain="[('company_id', 'in', (company_id, False))]",
+    )
+    debt_contact_cap = fields.Integer(
+        related="company_id.debt_contact_cap", readonly=False
+    )
+    debt_contact_cap_days = fields.Integer(
+        related="company_id.debt_contact_cap_days", readonly=False
+    )
+    debt_reply_pause_days = fields.Integer(
+        related="company_id.debt_reply_pause_days", readonly=False
+    )
+
     # Portal
     debt_portal_promise_days = fields.Integer(
         related="company_id.debt_portal_promise_days", readonly=False

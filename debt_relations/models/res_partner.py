@@ -166,6 +166,13 @@ class ResPartner(models.Model):
         inverse="_inverse_debt_profile",
         readonly=True,
     )
+    debt_replied_until = fields.Date(
+        string="Replied: Reminders Paused Until",
+        compute="_compute_debt_profile",
+        readonly=True,
+        help="The customer answered a collection message by email: no "
+        "reminder until this day has passed (set by the mail gateway).",
+    )
     debt_reward_ids = fields.One2many("debt.reward", "partner_id", string="Rewards")
     debt_reward_count = fields.Integer(compute="_compute_debt_reward_count")
     debt_handoff_provider = fields.Selection(
@@ -422,6 +429,17 @@ class ResPartner(models.Model):
             "debt_charge_exempt",
             "debt_charge_contract_rate",
         ]
+
+    def _debt_next_allowed_moment(self, company=None, now=None):
+        """The first moment (naive UTC, at or after ``now``) the company's
+        contact calendar allows reaching this customer, in its time zone, on
+        the first day the contact cap has room: when any channel (mail,
+        SMS) may send it a collection message."""
+        self.ensure_one()
+        company = company or self.env.company
+        return self.env["debt.contact.governor"]._postponed_moment(
+            company, self.commercial_partner_id, now=now
+        )
 
     def _debt_billing_contact(self):
         """The contact reminders go to: the invoice address with an email, if any."""

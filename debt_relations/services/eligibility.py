@@ -31,6 +31,12 @@ CREDIT_ON_ACCOUNT = "credit_on_account"
 """The customer's unapplied credit (a credit note or a payment not yet matched
 with its invoices) covers what is overdue: the money is there, accounting has
 to match it, the customer is not chased."""
+CUSTOMER_REPLIED = "customer_replied"
+"""The customer answered a collection message by email: reminders wait the
+company's number of days (an auto-reply pauses nothing)."""
+CONTACT_CAP = "contact_cap"
+"""The customer had as many collection contacts as the company allows in its
+window of days: the reminder is decided again the next day."""
 HANDED_OFF = "handed_off"
 """The invoice was handed over to a mediator, an agency or a lawyer (a
 hand-off sent or accepted): the run leaves it to them. The customer's other
@@ -55,6 +61,8 @@ PARTNER_REASONS = (
     RECENTLY_CONTACTED,
     PENDING_ACTION,
     CREDIT_ON_ACCOUNT,
+    CUSTOMER_REPLIED,
+    CONTACT_CAP,
 )
 
 # payment_state values of account.move that mean "nothing left to chase".
@@ -116,6 +124,12 @@ class PartnerFacts:
     unapplied_credit: float = 0.0
     """Credit on the customer's receivable not matched with any invoice yet
     (company currency)."""
+    replied_until: date | None = None
+    """The customer answered a collection message by email: no reminder
+    until this day has passed."""
+    cap_free_from: date | None = None
+    """The contact cap is reached: the first day one more contact fits
+    (``services.governor.cap_room``); ``None``: it fits today."""
 
 
 def invoice_skip_reason(invoice, tolerance, rounding):
@@ -192,6 +206,8 @@ def partner_skip_reason(partner, as_of):
         return DO_NOT_CONTACT
     if partner.paused_until and partner.paused_until >= as_of:
         return PAUSED
+    if partner.replied_until and partner.replied_until >= as_of:
+        return CUSTOMER_REPLIED
     if partner.pending_action:
         return PENDING_ACTION
     return None
@@ -230,6 +246,8 @@ SKIP_REASONS = [
     (INVALID_EMAIL, "Email address invalid or failing"),
     (RECENTLY_CONTACTED, "Contacted recently"),
     (PENDING_ACTION, "Action already pending"),
+    (CUSTOMER_REPLIED, "Customer replied: reminders paused"),
+    (CONTACT_CAP, "Contact limit reached: decided again the next day"),
     (HANDED_OFF, "Handed over (mediation, agency or lawyer)"),
     (CREDIT_ON_ACCOUNT, "Credit on account covers it"),
     (PAYMENT_PLAN, "Under payment plan"),

@@ -253,17 +253,13 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
             return decision
     rung = ladder[target]
 
-    if partner.last_contact:
-        if partner.last_contact >= as_of or (
-            days_overdue(partner.last_contact, as_of) < rung.min_gap_days
-        ):
-            decision.skipped.update(
-                {move_id: eligibility.RECENTLY_CONTACTED for move_id in climbing}
-            )
-            decision.reason = eligibility.RECENTLY_CONTACTED
-            return decision
+    if _recently_contacted(partner, rung, as_of):
+        return _postpone(decision, climbing, eligibility.RECENTLY_CONTACTED)
     if not _channel_available(rung, partner.has_email):
         return _skip_all(eligibility.no_channel_reason(partner))
+    if partner.cap_free_from and partner.cap_free_from > as_of:
+        # The contact limit: postponed, not dropped (decided again later).
+        return _postpone(decision, climbing, eligibility.CONTACT_CAP)
 
     decision.stage_id = rung.stage_id
     decision.requires_review = rung.requires_review
@@ -276,6 +272,21 @@ def decide_partner(ladder, partner, invoices, as_of, tolerance, rounding, offset
     decision.partner_stage_id = ladder[reached].stage_id
     decision.move_stages = _climbs(ladder, listed, climbing, current, target)
     decision.move_ids = sorted(listed)
+    return decision
+
+
+def _recently_contacted(partner, rung, as_of):
+    """Whether the last contact is too recent for ``rung`` (or today)."""
+    return bool(partner.last_contact) and (
+        partner.last_contact >= as_of
+        or days_overdue(partner.last_contact, as_of) < rung.min_gap_days
+    )
+
+
+def _postpone(decision, climbing, reason):
+    """No contact today for ``reason``; the climbing invoices show it."""
+    decision.skipped.update(dict.fromkeys(climbing, reason))
+    decision.reason = reason
     return decision
 
 

@@ -36,6 +36,8 @@ STOPPING_REASONS = tuple(
     not in (
         eligibility.PAUSED,
         eligibility.RECENTLY_CONTACTED,
+        eligibility.CUSTOMER_REPLIED,
+        eligibility.CONTACT_CAP,
         # A credit covers today's overdue amount, maybe not next month's.
         eligibility.CREDIT_ON_ACCOUNT,
     )

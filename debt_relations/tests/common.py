@@ -49,6 +49,12 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             cls.stage_final,
             cls.stage_handoff,
         ) = stages
+        # The contact governor (contact hours, the contact limit) has its own
+        # tests (test_governor.py); the others contact at any hour and as
+        # often as the ladder says.
+        cls.env["res.company"].search([]).write(
+            {"debt_contact_calendar_id": False, "debt_contact_cap": 0}
+        )
         cls.customer = cls._create_customer("Azure Interior")
         # The demo's queued mail is not these tests' business: each test class
         # starts with an empty outgoing queue.
@@ -56,6 +62,16 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
             {"state": "cancel"}
         )
         cls.today = date(2026, 3, 2)
+
+    @classmethod
+    def setup_other_company(cls, **kwargs):
+        """Another company, contacting at any hour and without a limit like
+        the main one (see setUpClass)."""
+        data = super().setup_other_company(**kwargs)
+        data["company"].write(
+            {"debt_contact_calendar_id": False, "debt_contact_cap": 0}
+        )
+        return data
 
     def setUp(self):
         super().setUp()
