@@ -1,6 +1,8 @@
 import io
 from collections import OrderedDict
 
+import lxml.html
+
 from odoo import models
 from odoo.exceptions import AccessError, UserError
 
@@ -33,8 +35,13 @@ class IrActionsReport(models.Model):
 
     def _debt_html_letters_to_pdf(self, letter_report, documents):
         """Letters kept as HTML (``documents``: each the letter report's
-        rendered page) as one PDF, in one wkhtmltopdf call, each letter from
-        a new page."""
+        rendered page) as one PDF, each letter from a new page.
+
+        One wkhtmltopdf call on one document: the letters' pages, as Odoo
+        prepares them to print, put one after another with a page break.
+        (Odoo gives wkhtmltopdf one file per record; a wkhtmltopdf built
+        with an unpatched Qt, as Debian's, prints one input document only.)
+        """
         if self.get_wkhtmltopdf_state() == "install":
             raise UserError(
                 self.env._(
@@ -42,16 +49,27 @@ class IrActionsReport(models.Model):
                     "installed: open each letter from its action to print it."
                 )
             )
-        bodies, header, footer, paperformat_args = [], None, None, {}
+        page = body = header = footer = None
+        paperformat_args = {}
         for document in documents:
             found, _ids, head, foot, args = letter_report.with_context(
                 debug=False
             )._prepare_html(document, report_model=letter_report.model)
-            bodies += found
-            header, footer = header or head, footer or foot
-            paperformat_args = paperformat_args or args
+            for html in found:
+                if page is None:
+                    page = lxml.html.fromstring(html)
+                    body = page.find("body")
+                    header, footer, paperformat_args = head, foot, args
+                    continue
+                for article in lxml.html.fromstring(html).find("body"):
+                    if article.tag == "div":
+                        article.set(
+                            "style",
+                            "page-break-before: always; " + article.get("style", ""),
+                        )
+                    body.append(article)
         return self._run_wkhtmltopdf(
-            bodies,
+            [lxml.html.tostring(page, encoding="unicode", doctype="<!DOCTYPE html>")],
             report_ref=letter_report.report_name,
             header=header,
             footer=footer,
