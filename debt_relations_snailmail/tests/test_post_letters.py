@@ -44,9 +44,9 @@ class TestPostLetters(DebtRelationsCase):
             action = self.env["debt.action"].browse(res_ids)
             return one_page_pdf(f"Letter to {action.partner_id.name}"), "pdf"
 
-        patcher = patch.object(Report, "_render_qweb_pdf", printed)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        self.pdf_patcher = patch.object(Report, "_render_qweb_pdf", printed)
+        self.pdf_patcher.start()
+        self.addCleanup(self.pdf_patcher.stop)
         self.iap_requests = []
 
     def _customer(self, name, street="Rue Haute 12", amount=500.0):
@@ -236,3 +236,18 @@ class TestPostLetters(DebtRelationsCase):
                 }
             ],
         )
+
+    def test_letter_kept_as_a_web_page_is_not_posted(self):
+        # Printed where wkhtmltopdf is missing (as in test mode): HTML.
+        self.pdf_patcher.stop()
+        customer = self._customer("Web Page Co")
+        run = self._run(self.today)
+        action = run.action_ids.filtered(lambda a: a.partner_id == customer)
+        self.assertEqual(action.letter_attachment_id.mimetype, "text/html")
+        self.assertFalse(self._letter_of(customer))
+        log = self._logs(customer, channel="letter")
+        self.assertEqual(log.delivery_state, "failed")
+        self.assertIn("could not be printed as a PDF", log.delivery_error)
+        activity = self._not_posted_activities(customer)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("could not be printed as a PDF", activity.note)
