@@ -41,6 +41,7 @@ from . import debt_reference_rate
 from . import debt_team
 from . import debt_charge
 from . import report_debt_call_sheet
+from . import ir_actions_report
 
 # Last: its view reads the other models' tables (a reason's table must exist).
 from . import debt_worklist

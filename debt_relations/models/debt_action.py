@@ -1163,6 +1163,14 @@ class DebtAction(models.Model):
                     attachment_id=attachment.id,
                 )
             )
+        return self._post_letters(logs)
+
+    def _post_letters(self, logs):
+        """Hook, once the letters are printed: ``self`` the actions, ``logs``
+        their log entries' values, in the same order. Printed letters go to
+        the post room (the run's *Print letters*); a bridge that posts them
+        (``debt_relations_snailmail``) sends them here and says so in the
+        values. Returns the values to log."""
         return logs
 
     def _schedule_calls(self):

@@ -5,8 +5,8 @@ from datetime import timedelta
 import psycopg2.errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, format_date, pdf
 
 from .. import fastpath
 from ..services import eligibility, escalation
@@ -121,6 +121,12 @@ class DebtCollectionRun(models.Model):
     )
     queued_count = fields.Integer(string="Still to Send", compute="_compute_counts")
     failed_count = fields.Integer(string="Failed", compute="_compute_counts")
+    letter_count = fields.Integer(
+        string="Letters",
+        compute="_compute_letter_count",
+        help="Letters the run printed (its reminders' and those printed when "
+        "an email failed).",
+    )
     skip_count = fields.Integer(string="Invoices Skipped", readonly=True)
     # Late-payment charges: stated by the run's reminders (accrued as of its
     # date on the invoices they listed from the charge rung), applied or waived
@@ -182,6 +188,17 @@ class DebtCollectionRun(models.Model):
             run.review_count = data.get((run.id, "to_review"), 0)
             run.queued_count = data.get((run.id, "queued"), 0)
             run.failed_count = data.get((run.id, "failed"), 0)
+
+    def _compute_letter_count(self):
+        data = dict(
+            self.env["debt.action"]._read_group(
+                [("run_id", "in", self.ids), ("letter_attachment_id", "!=", False)],
+                ["run_id"],
+                ["__count"],
+            )
+        )
+        for run in self:
+            run.letter_count = data.get(run, 0)
 
     # ------------------------------------------------------------------
     # Entry points
@@ -332,6 +349,20 @@ class DebtCollectionRun(models.Model):
         action["domain"] = [("run_id", "=", self.id)]
         return action
 
+    def action_print_letters(self):
+        """Every letter the run printed, in one PDF for the post room: the
+        letters as they were printed and logged, by customer name, each from
+        a new page."""
+        self.ensure_one()
+        if not self.env.user.has_group("debt_relations.group_debt_user"):
+            raise AccessError(
+                self.env._("Only collectors and managers can print a run's letters.")
+            )
+        self._letter_actions(raise_if_none=True)
+        return self.env.ref(
+            "debt_relations.action_report_debt_run_letters"
+        ).report_action(self)
+
     def action_run_now(self):
         """Run today's collection for the current company (managers' button,
         in the runs list's header: called with the selected runs, or none).
@@ -358,6 +389,51 @@ class DebtCollectionRun(models.Model):
             "res_id": run.id,
             "view_mode": "form",
         }
+
+    # ------------------------------------------------------------------
+    # The run's letters
+    # ------------------------------------------------------------------
+
+    def _letter_actions(self, raise_if_none=False):
+        """The run's actions that printed a letter, by customer name."""
+        self.ensure_one()
+        actions = self.action_ids.filtered("letter_attachment_id").sorted(
+            lambda a: ((a.partner_id.name or "").casefold(), a.id)
+        )
+        if not actions and raise_if_none:
+            raise UserError(
+                self.env._(
+                    "The %(run)s printed no letter: there is nothing to print.",
+                    run=self.name,
+                )
+            )
+        return actions
+
+    def _letters_pdf(self):
+        """One PDF of the run's letters, each exactly as it was printed and
+        logged (its attachment), each from a new page.
+
+        Letters kept as HTML (printed where wkhtmltopdf was missing) are
+        made PDF in one wkhtmltopdf call per group of them.
+        """
+        Report = self.env["ir.actions.report"]
+        letter_report = Report._get_report("debt_relations.action_report_debt_letter")
+        chunks, html = [], []
+
+        def flush():
+            if html:
+                chunks.append(Report._debt_html_letters_to_pdf(letter_report, html))
+                html.clear()
+
+        for action in self._letter_actions(raise_if_none=True):
+            attachment = action.letter_attachment_id
+            if attachment.mimetype == "application/pdf":
+                flush()
+                chunks.append(attachment.raw)
+            else:
+                html.append(attachment.raw)
+        flush()
+        return chunks[0] if len(chunks) == 1 else pdf.merge_pdf(chunks)
 
     # ------------------------------------------------------------------
     # Decision phase

@@ -27,6 +27,7 @@ from . import test_rewards
 from . import test_robustness
 from . import test_run
 from . import test_run_now
+from . import test_run_letters
 from . import test_translations
 from . import test_validation
 from . import test_verify
