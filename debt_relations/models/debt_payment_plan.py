@@ -735,6 +735,15 @@ class DebtPaymentPlan(models.Model):
             direction="inbound",
         )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_plan_at_risk"])
+        self.env["res.partner"]._debt_credit_review(
+            self.company_id,
+            as_of,
+            {
+                self.partner_id.commercial_partner_id.id: self.env._(
+                    "Payment plan %(plan)s broken.", plan=self.name
+                )
+            },
+        )
 
     def _portal_send_agreement(self, note=None, log=True):
         """A plan agreed from the portal is confirmed with its written

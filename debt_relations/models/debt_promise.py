@@ -307,6 +307,17 @@ class DebtPromise(models.Model):
             channel="note",
             direction="inbound",
         )
+        self.env["res.partner"]._debt_credit_review(
+            self.company_id,
+            as_of,
+            {
+                self.partner_id.commercial_partner_id.id: self.env._(
+                    "Promise to pay %(amount)s by %(date)s broken.",
+                    amount=self.currency_id.format(self.amount),
+                    date=fields.Date.to_string(self.date_promised),
+                )
+            },
+        )
 
     # ------------------------------------------------------------------
     # From the portal

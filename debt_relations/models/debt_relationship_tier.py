@@ -1,9 +1,9 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, split_every
 
 from .. import fastpath
-from ..services import profile
+from ..services import credit, profile
 from .debt_partner_profile import FIGURE_FIELDS
 
 PROFILE_BATCH = 2000
@@ -97,6 +97,35 @@ class DebtRelationshipTier(models.Model):
         "collectors' worklist (overdue amount x days overdue x weight): above "
         "1, they get a person sooner.",
     )
+    credit_limit_rule = fields.Selection(
+        [
+            (credit.NONE, "No suggestion"),
+            (credit.MONTHS, "Months of average monthly invoicing"),
+            (credit.FIXED, "Fixed amount"),
+        ],
+        required=True,
+        default=credit.NONE,
+        help="The credit limit suggested for this tier's customers, shown "
+        "beside the one in force on the customer's Collections tab. Nothing "
+        "changes by itself: a collector applies a suggested limit.",
+    )
+    credit_limit_months = fields.Float(
+        string="Months of Invoicing",
+        digits=(16, 1),
+        help="The suggested limit is this many months of the customer's "
+        "average monthly invoicing over the last 12 months (taxed, credit "
+        "notes deducted; a newer customer over the months it was invoiced).",
+    )
+    credit_limit_amount = fields.Monetary(
+        string="Fixed Credit Limit",
+        currency_field="currency_id",
+    )
+    credit_limit_rounding = fields.Monetary(
+        string="Round Down To",
+        currency_field="currency_id",
+        help="The suggested limit is rounded down to a whole number of this "
+        "amount (e.g. 500). 0: to the cent.",
+    )
     note = fields.Text(translate=True)
     partner_count = fields.Integer(compute="_compute_partner_count")
 
@@ -119,6 +148,83 @@ class DebtRelationshipTier(models.Model):
             tier.partner_count = Partner.with_company(tier.company_id).search_count(
                 [("debt_tier_id", "=", tier.id)]
             )
+
+    @api.constrains(
+        "credit_limit_rule",
+        "credit_limit_months",
+        "credit_limit_amount",
+        "credit_limit_rounding",
+    )
+    def _check_credit_limit_rule(self):
+        for tier in self:
+            if (
+                tier.credit_limit_months < 0
+                or tier.credit_limit_amount < 0
+                or tier.credit_limit_rounding < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The credit limit rule of tier %(tier)s cannot have a "
+                        "negative number of months, amount or rounding.",
+                        tier=tier.display_name,
+                    )
+                )
+            if tier.credit_limit_rule == credit.MONTHS and not (
+                tier.credit_limit_months > 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s suggests a credit limit in months of "
+                        "invoicing: give the number of months.",
+                        tier=tier.display_name,
+                    )
+                )
+            if tier.credit_limit_rule == credit.FIXED and tier.currency_id.is_zero(
+                tier.credit_limit_amount
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Tier %(tier)s suggests a fixed credit limit: give the "
+                        "amount (Odoo reads a limit of 0 as no limit).",
+                        tier=tier.display_name,
+                    )
+                )
+
+    def _credit_rule(self):
+        """The tier's rule as :class:`~..services.credit.Rule`."""
+        self.ensure_one()
+        return credit.Rule(
+            kind=self.credit_limit_rule,
+            months=self.credit_limit_months,
+            amount=self.credit_limit_amount,
+            step=self.credit_limit_rounding,
+        )
+
+    def _credit_rule_text(self):
+        """The tier's rule in plain words: "Key account: 3.0 months of average
+        monthly invoicing, rounded down to $1,000.00"."""
+        self.ensure_one()
+        if self.credit_limit_rule == credit.MONTHS:
+            text = self.env._(
+                "%(tier)s: %(months)s months of average monthly invoicing",
+                tier=self.name,
+                months=self.credit_limit_months,
+            )
+        elif self.credit_limit_rule == credit.FIXED:
+            text = self.env._(
+                "%(tier)s: a fixed limit of %(amount)s",
+                tier=self.name,
+                amount=self.currency_id.format(self.credit_limit_amount),
+            )
+        else:
+            return self.env._("%(tier)s: no credit limit suggested", tier=self.name)
+        if not self.currency_id.is_zero(self.credit_limit_rounding):
+            text = self.env._(
+                "%(rule)s, rounded down to %(step)s",
+                rule=text,
+                step=self.currency_id.format(self.credit_limit_rounding),
+            )
+        return text
 
     @api.model
     def _service_tiers(self, company):
@@ -273,6 +379,7 @@ class DebtRelationshipTier(models.Model):
                 changes[pid] = (before.get("tier_id"), tier_id, reason)
         Profile._upsert(company, updates)
         self._log_tier_changes(changes)
+        self._review_credit_drops(company, as_of, changes, tiers)
         return figures, previous
 
     @api.model
@@ -483,4 +590,37 @@ class DebtRelationshipTier(models.Model):
                 )
                 for pid, (old, new, reason) in changes.items()
             }
+        )
+
+    @api.model
+    def _review_credit_drops(self, company, as_of, changes, tiers):
+        """A credit limit review for each customer of ``changes`` (partner id
+        -> (old tier id, new tier id, reason)) that dropped a tier: later in
+        the tiers' order, or none met any more."""
+        ranks = {tier.tier_id: (tier.sequence, tier.tier_id) for tier in tiers}
+        dropped = {
+            pid: (old, new)
+            for pid, (old, new, _reason) in changes.items()
+            if credit.tier_dropped(old, new, ranks)
+        }
+        if not dropped:
+            return
+        names = {
+            tier.id: tier.name
+            for tier in self.browse(
+                {tid for pair in dropped.values() for tid in pair if tid}
+            )
+        }
+        none = self.env._("none")
+        self.env["res.partner"]._debt_credit_review(
+            company,
+            as_of,
+            {
+                pid: self.env._(
+                    "Relationship tier dropped: %(old)s → %(new)s.",
+                    old=names.get(old, none),
+                    new=names.get(new, none),
+                )
+                for pid, (old, new) in dropped.items()
+            },
         )

@@ -1,8 +1,10 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, plaintext2html
 
-from ..services import eligibility, forecast
+from ..services import credit, eligibility, forecast
 from ..services import portal as portal_service
 from . import debt_owned_mixin as owned
 from .debt_collection_facts import OPEN_PAYMENT_STATES
@@ -235,6 +237,46 @@ class ResPartner(models.Model):
         groups="account.group_account_invoice",
         help="Each open invoice not reminded today, and why.",
     )
+    # Credit assessment: Odoo's credit limit in force beside the one the
+    # customer's tier suggests (services.credit), in the current company.
+    debt_credit_limit = fields.Monetary(
+        string="Credit Limit in Force",
+        compute="_compute_debt_credit",
+        currency_field="debt_currency_id",
+        groups="account.group_account_invoice",
+        help="Odoo's credit limit of the customer (its own, else the company's "
+        "default); 0: no limit.",
+    )
+    debt_credit_suggested = fields.Monetary(
+        string="Suggested Credit Limit",
+        compute="_compute_debt_credit",
+        currency_field="debt_currency_id",
+        groups="account.group_account_invoice",
+        help="The limit the customer's relationship tier suggests; 0: none "
+        "suggested. A collector applies it, nothing changes by itself.",
+    )
+    debt_credit_basis = fields.Char(
+        string="Suggested By",
+        compute="_compute_debt_credit",
+        groups="account.group_account_invoice",
+    )
+    debt_credit_average = fields.Monetary(
+        string="Average Monthly Invoicing",
+        compute="_compute_debt_credit",
+        currency_field="debt_currency_id",
+        groups="account.group_account_invoice",
+        help="Invoiced over the last 12 months (taxed, credit notes deducted), "
+        "per month the customer was invoiced in them.",
+    )
+    debt_credit_exposure = fields.Monetary(
+        string="Credit Exposure",
+        compute="_compute_debt_credit",
+        currency_field="debt_currency_id",
+        groups="account.group_account_invoice",
+        help="What the customer owes (open receivables) plus its confirmed "
+        "sales orders not invoiced yet, as Odoo's credit limit warning counts "
+        "them (the orders with the Sales app, when credit limits are on).",
+    )
 
     @api.constrains("debt_policy_id", "debt_collector_id")
     def _check_debt_company(self):
@@ -408,6 +450,23 @@ class ResPartner(models.Model):
                 for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
                 if move.id in result.reasons
             )
+
+    @api.depends_context("company")
+    def _compute_debt_credit(self):
+        company = self.env.company
+        facts = self._debt_credit_facts(company, fields.Date.context_today(self))
+        for partner in self:
+            # sudo: Odoo's receivable and credit limit, read for the figures
+            # beside the suggestion (the fields are the billing group's).
+            commercial = partner.commercial_partner_id._origin.sudo()
+            found = facts.get(commercial.id) or {}
+            partner.debt_credit_limit = commercial.credit_limit
+            partner.debt_credit_exposure = (
+                commercial.credit + commercial.credit_to_invoice if commercial else 0.0
+            )
+            partner.debt_credit_suggested = found.get("suggested") or 0.0
+            partner.debt_credit_basis = found.get("basis") or False
+            partner.debt_credit_average = found.get("average") or 0.0
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -641,6 +700,244 @@ class ResPartner(models.Model):
         # collections' own delivery warning, nothing else is written.
         self.sudo().write({"debt_email_failing": False, "debt_email_failure": False})
         return True
+
+    # ------------------------------------------------------------------
+    # Credit assessment (services.credit)
+    # ------------------------------------------------------------------
+
+    def _debt_credit_facts(self, company, as_of):
+        """Commercial partner id -> ``average`` (monthly invoicing),
+        ``tier``, ``basis`` (the tier's rule in plain words) and
+        ``suggested`` (the limit its rule suggests, or None), in ``company``
+        as of ``as_of``. Two grouped reads for all of ``self``."""
+        customers = self.commercial_partner_id._origin.with_company(company)
+        if not customers:
+            return {}
+        # sudo: the customer's own invoicing, summed for its limit; nothing
+        # of the invoices is shown.
+        Move = self.env["account.move"].sudo()
+        domain = [
+            ("company_id", "=", company.id),
+            ("commercial_partner_id", "in", customers.ids),
+            ("state", "=", "posted"),
+            ("invoice_date", "<=", as_of),
+        ]
+        since = fields.Date.subtract(as_of, months=credit.WINDOW_MONTHS)
+        invoiced = dict(
+            Move._read_group(
+                [
+                    *domain,
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("invoice_date", ">", since),
+                ],
+                ["commercial_partner_id"],
+                ["amount_total_signed:sum"],
+            )
+        )
+        first = dict(
+            Move._read_group(
+                [*domain, ("move_type", "=", "out_invoice")],
+                ["commercial_partner_id"],
+                ["invoice_date:min"],
+            )
+        )
+        rounding = company.currency_id.rounding
+        facts = {}
+        for customer in customers:
+            average = credit.average_monthly(
+                invoiced.get(customer, 0.0), first.get(customer), as_of
+            )
+            # sudo: the tier's rule is read for the suggestion, by whoever
+            # sees the customer.
+            tier = customer.debt_tier_id.sudo()
+            facts[customer.id] = {
+                "average": average,
+                "tier": tier,
+                "basis": tier._credit_rule_text() if tier else False,
+                "suggested": (
+                    credit.suggest(tier._credit_rule(), average, rounding)
+                    if tier
+                    else None
+                ),
+            }
+        return facts
+
+    def _debt_credit_amount(self, amount):
+        """A credit limit in words: the amount, or "no limit" for 0."""
+        currency = self.env.company.currency_id
+        if currency.is_zero(amount or 0.0):
+            return self.env._("no limit")
+        return currency.format(amount)
+
+    def _debt_credit_no_suggestion(self, found):
+        """Why nothing is suggested for the customer, in plain words."""
+        tier = found.get("tier")
+        if not tier:
+            return self.env._(
+                "%(customer)s has no relationship tier yet: no credit limit is "
+                "suggested.",
+                customer=self.display_name,
+            )
+        if tier.credit_limit_rule == credit.NONE:
+            return self.env._(
+                "The tier of %(customer)s, %(tier)s, suggests no credit limit.",
+                customer=self.display_name,
+                tier=tier.name,
+            )
+        return self.env._(
+            "The rule of %(rule)s gives no credit limit for %(customer)s: not "
+            "enough invoiced over the last 12 months.",
+            rule=found["basis"],
+            customer=self.display_name,
+        )
+
+    def action_debt_apply_credit_limit(self):
+        """Set the customer's Odoo credit limit to the one its tier suggests,
+        and log who did it, from what to what, and by which rule."""
+        self.ensure_one()
+        if not self.env.user.has_group("debt_relations.group_debt_user"):
+            raise AccessError(
+                self.env._(
+                    "Only collectors and collections managers apply a suggested "
+                    "credit limit."
+                )
+            )
+        company = self.env.company
+        if not company.account_use_credit_limit:
+            raise UserError(
+                self.env._(
+                    "Credit limits are off in %(company)s: turn on Sales Credit "
+                    "Limit in the Invoicing settings before applying one.",
+                    company=company.name,
+                )
+            )
+        customer = self.commercial_partner_id.with_company(company)
+        today = fields.Date.context_today(self)
+        found = customer._debt_credit_facts(company, today).get(customer.id, {})
+        suggested = found.get("suggested")
+        if suggested is None:
+            raise UserError(customer._debt_credit_no_suggestion(found))
+        # sudo: collectors may not edit customers; this writes the credit
+        # limit only, a person's decision, logged below.
+        customer = customer.sudo()
+        old = customer.credit_limit
+        currency = company.currency_id
+        if (
+            customer.use_partner_credit_limit
+            and currency.compare_amounts(old, suggested) == 0
+        ):
+            raise UserError(
+                self.env._(
+                    "The credit limit of %(customer)s is already %(limit)s.",
+                    customer=customer.display_name,
+                    limit=currency.format(suggested),
+                )
+            )
+        exposure = customer.credit + customer.credit_to_invoice
+        customer.write({"use_partner_credit_limit": True, "credit_limit": suggested})
+        customer.message_post(
+            author_id=self.env.user.partner_id.id,
+            body=self.env._(
+                "Credit limit changed from %(old)s to %(new)s by %(user)s, as "
+                "suggested by the relationship tier (%(rule)s; average monthly "
+                "invoicing %(average)s, exposure %(exposure)s).",
+                old=self._debt_credit_amount(old),
+                new=currency.format(suggested),
+                user=self.env.user.name,
+                rule=found["basis"],
+                average=currency.format(found["average"]),
+                exposure=currency.format(exposure),
+            ),
+        )
+        reviews = customer._debt_credit_reviews(company)
+        if reviews:
+            reviews.action_feedback(
+                feedback=self.env._(
+                    "Suggested credit limit applied: %(limit)s",
+                    limit=currency.format(suggested),
+                )
+            )
+        return True
+
+    def _debt_credit_reviews(self, company):
+        """The open credit limit reviews of the customers of ``self`` in
+        ``company`` (their collectors' in that company)."""
+        review_type = self.env.ref(
+            "debt_relations.mail_activity_type_debt_credit_review",
+            raise_if_not_found=False,
+        )
+        if not review_type or not self:
+            return self.env["mail.activity"]
+        # sudo: the reviews are the run's to-dos on the customers.
+        reviews = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", self.commercial_partner_id.ids),
+                    ("activity_type_id", "=", review_type.id),
+                ]
+            )
+        )
+        # A customer shared with another company keeps that company's reviews.
+        return reviews.filtered(lambda a: company in a.user_id.company_ids)
+
+    @api.model
+    def _debt_credit_review(self, company, as_of, reasons):
+        """Ask the collectors of the customers of ``reasons`` (commercial
+        partner id -> why, in plain words) to review their credit limit: one
+        open review per customer, its note giving the limit in force, the
+        suggested one and the exposure; a new reason is added on top of an
+        open review rather than making a second one. Nothing when the company
+        does not use credit limits."""
+        if not reasons or not company.account_use_credit_limit:
+            return
+        # sudo: the run (a collections manager's "Run now" too) gives the
+        # collectors their to-dos; collectors may not edit customers.
+        customers = self.sudo().with_company(company).browse(list(reasons))
+        open_reviews = {}
+        for review in customers._debt_credit_reviews(company):
+            open_reviews.setdefault(review.res_id, review)
+        facts = customers._debt_credit_facts(company, as_of)
+        currency = company.currency_id
+        for customer in customers:
+            found = facts.get(customer.id, {})
+            suggested = found.get("suggested")
+            lines = [
+                reasons[customer.id],
+                self.env._(
+                    "Credit limit in force: %(limit)s.",
+                    limit=customer._debt_credit_amount(customer.credit_limit),
+                ),
+                (
+                    self.env._(
+                        "Suggested: %(limit)s (%(rule)s).",
+                        limit=currency.format(suggested),
+                        rule=found["basis"],
+                    )
+                    if suggested is not None
+                    else customer._debt_credit_no_suggestion(found)
+                ),
+                self.env._(
+                    "Exposure: %(amount)s.",
+                    amount=currency.format(
+                        customer.credit + customer.credit_to_invoice
+                    ),
+                ),
+            ]
+            note = plaintext2html("\n".join(lines))
+            review = open_reviews.get(customer.id)
+            if review:
+                review.note = note + (review.note or Markup())
+                continue
+            customer.activity_schedule(
+                "debt_relations.mail_activity_type_debt_credit_review",
+                date_deadline=as_of,
+                summary=self.env._("Review the credit limit"),
+                note=note,
+                user_id=customer._debt_collector().id,
+            )
 
     def action_view_debt_contact_logs(self):
         self.ensure_one()

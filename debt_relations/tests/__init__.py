@@ -44,3 +44,4 @@ from . import test_call_sheet
 from . import test_handoff
 from . import test_demo_desk
 from . import test_governor
+from . import test_credit
