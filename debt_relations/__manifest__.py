@@ -2,7 +2,7 @@
     "name": "Debt Relations",
     "summary": "Collect overdue invoices without losing the customer: kind "
     "reminders, a one-step-at-a-time escalation ladder, every contact logged",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-relations/debt_relations",
     "author": "Debt Relations contributors",
@@ -55,6 +55,7 @@
         "views/debt_incentive_rule_views.xml",
         "views/debt_reward_views.xml",
         "views/debt_worklist_views.xml",
+        "views/debt_cashin_forecast_views.xml",
         "wizards/debt_worklist_wizard_views.xml",
         "views/menus.xml",
         "wizards/debt_charge_wizard_views.xml",

@@ -88,6 +88,13 @@ class ResCompany(models.Model):
         help="An open dispute older than this is late: it appears on the "
         "collectors' worklist until it is resolved or rejected. 0: never.",
     )
+    debt_forecast_risk_days = fields.Integer(
+        string="At Risk When Expected Later Than (days)",
+        default=30,
+        help="In the cash-in forecast, an invoice expected to be paid more than "
+        "this many days after its due date counts as at risk. 0: never for "
+        "that reason alone.",
+    )
     debt_mail_retry_hours = fields.Integer(
         string="Retry Failed Mail For (hours)",
         default=24,
