@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
-from .common import DebtHttpCase
+from .common import DebtHttpCase, load_migration
 
 
 @tagged("post_install", "-at_install")
@@ -147,6 +147,15 @@ class TestExpectedPaymentDate(DebtHttpCase):
         invoice = self._create_invoice(self.late, self._day(10), 500.0)
         self.env["debt.payment.date"]._write({invoice.id: (None, None)})
         self._run(self.today)
+        self.assertEqual(self._expected(invoice), (self._day(30), "own_history"))
+
+    def test_migration_gives_existing_invoices_their_dates(self):
+        invoice = self._create_invoice(self.late, self._day(10), 500.0)
+        self.env["debt.payment.date"]._write({invoice.id: (None, None)})
+        self.assertEqual(self._expected(invoice), (False, False))
+        load_migration("18.0.1.5.0", "post-expected_payment_dates.py").migrate(
+            self.env.cr, "18.0.1.4.0"
+        )
         self.assertEqual(self._expected(invoice), (self._day(30), "own_history"))
 
     def test_expected_date_cannot_be_forged(self):
