@@ -56,6 +56,7 @@
         "views/debt_incentive_rule_views.xml",
         "views/debt_reward_views.xml",
         "views/debt_worklist_views.xml",
+        "views/debt_cashin_forecast_views.xml",
         "wizards/debt_worklist_wizard_views.xml",
         "views/menus.xml",
         "wizards/debt_charge_wizard_views.xml",

@@ -136,3 +136,41 @@ def test_a_dispute_waits_for_its_target_date():
     )
     open_ended = OpenInvoice(due, 500.0, disputed=True)
     assert pd.expect(open_ended, own) == pd.Expectation(None, pd.DISPUTE)
+
+
+def test_plan_instalments_pay_the_oldest_invoice_first():
+    d = [TODAY + timedelta(days=30 * i) for i in range(1, 4)]
+    # 300 + 150 owed, three instalments of 150: the older invoice is paid by
+    # the first two, the newer by the third.
+    found = pd.plan_dates(
+        [("new", TODAY - timedelta(days=5), 150.0), ("old", TODAY, 300.0)],
+        [(d[2], 150.0), (d[0], 150.0), (d[1], 150.0)],
+    )
+    # The due dates order them: "new" is due first here.
+    assert found == {"new": (d[0],), "old": (d[1], d[2])}
+    # Split across an instalment boundary: both instalments pay it.
+    found = pd.plan_dates(
+        [("a", TODAY, 100.0), ("b", TODAY + timedelta(days=1), 100.0)],
+        [(d[0], 150.0), (d[1], 50.0)],
+    )
+    assert found == {"a": (d[0],), "b": (d[0], d[1])}
+
+
+def test_plan_schedule_shorter_than_the_debt_falls_to_its_last_instalment():
+    d1, d2 = TODAY + timedelta(days=10), TODAY + timedelta(days=40)
+    found = pd.plan_dates(
+        [("a", TODAY, 100.0), ("b", TODAY, 100.0)], [(d1, 50.0), (d2, 0.0)]
+    )
+    # The paid instalment (nothing left) pays nothing.
+    assert found == {"a": (d1,), "b": (d1,)}
+    assert pd.plan_dates([("a", TODAY, 100.0)], []) == {}
+
+
+def test_a_plan_instalment_gives_the_date_of_the_last_one_paying_it():
+    own = history(paid(5), paid(12), paid(20))
+    d1, d2 = TODAY + timedelta(days=10), TODAY + timedelta(days=40)
+    dates = pd.plan_dates(
+        [("a", TODAY - timedelta(days=30), 200.0)], [(d1, 100.0), (d2, 100.0)]
+    )
+    invoice = OpenInvoice(TODAY - timedelta(days=30), 200.0, plan_dates=dates["a"])
+    assert pd.expect(invoice, own) == pd.Expectation(d2, pd.PLAN)

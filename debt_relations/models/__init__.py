@@ -42,6 +42,8 @@ from . import debt_team
 from . import debt_charge
 from . import report_debt_call_sheet
 from . import ir_actions_report
+from . import debt_payment_date
 
 # Last: its view reads the other models' tables (a reason's table must exist).
 from . import debt_worklist
+from . import debt_cashin_forecast

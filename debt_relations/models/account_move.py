@@ -5,6 +5,7 @@ from odoo.tools import SQL, create_index
 from ..services.eligibility import SKIP_REASONS
 from . import debt_owned_mixin as owned
 from .debt_collection_facts import OPEN_PAYMENT_STATES
+from .debt_payment_date import BASES
 from .res_partner import POLICY_SOURCES
 
 
@@ -15,9 +16,12 @@ class AccountMove(models.Model):
         "debt_stage_date",
         "debt_last_contact_date",
         "debt_skip_reason",
+        "debt_expected_payment_date",
+        "debt_expected_payment_basis",
     )
-    """The run's bookkeeping on an invoice (see :meth:`_debt_write_tracking`),
-    protected as in ``debt.owned.mixin``."""
+    """The run's bookkeeping on an invoice (see :meth:`_debt_write_tracking`)
+    and the expected payment date (``debt.payment.date``), protected as in
+    ``debt.owned.mixin``."""
 
     debt_stage_id = fields.Many2one(
         "debt.stage",
@@ -54,6 +58,25 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="Why the last collection run did not remind about this invoice.",
+    )
+    # Kept by debt.payment.date: the daily run, and promptly when an invoice
+    # is posted or paid or an agreement of its customer changes.
+    debt_expected_payment_date = fields.Date(
+        string="Expected Payment",
+        readonly=True,
+        copy=False,
+        help="When the customer will likely pay this invoice: from how late it "
+        "paid its past invoices (recent ones, of a similar amount, weigh more), "
+        "else from its relationship tier's customers, corrected by what is "
+        "known now (a promise, a payment plan, a dispute, a hand-off). Empty: "
+        "no date is expected (handed off, or disputed without a target date).",
+    )
+    debt_expected_payment_basis = fields.Selection(
+        BASES,
+        string="Expected From",
+        readonly=True,
+        copy=False,
+        help="Where the expected payment date comes from.",
     )
     debt_contact_log_ids = fields.Many2many(
         "debt.contact.log",
@@ -275,6 +298,11 @@ class AccountMove(models.Model):
             self.env["debt.contact.log"]._refuse_change()
         owned.refuse(self, owned.refused_on_write(self, vals, self._debt_owned_fields))
         return super().write(vals)
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        self.env["debt.payment.date"]._refresh_moves(posted)
+        return posted
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_debt_reminded(self):

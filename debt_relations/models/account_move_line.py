@@ -10,4 +10,6 @@ class AccountMoveLine(models.Model):
         is asked to report them; nothing left to pay settles the hand-off)."""
         result = super().reconcile()
         self.env["debt.handoff"]._on_reconciled(self.move_id)
+        # A payment moves its invoices' and their customers' expected dates.
+        self.env["debt.payment.date"]._refresh_moves(self.move_id)
         return result

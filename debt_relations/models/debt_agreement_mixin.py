@@ -25,6 +25,11 @@ class DebtAgreementMixin(models.AbstractModel):
     _debt_owned_fields = ("state",)
     """Fields only the agreement's methods (and the run) change: users press
     its buttons, they do not write them, through the screens or JSON-RPC."""
+    _debt_expected_date_fields = frozenset(
+        {"state", "partner_id", "move_ids", "move_id", "date", "date_promised"}
+    )
+    """Fields whose change moves the expected payment dates of the
+    customer's invoices (``debt.payment.date``)."""
 
     recipient_id = fields.Many2one(
         "res.partner",
@@ -66,7 +71,28 @@ class DebtAgreementMixin(models.AbstractModel):
                 vals["partner_id"] = Partner.browse(
                     vals["partner_id"]
                 ).commercial_partner_id.id
-        return super().create(vals_list)
+        records = super().create(vals_list)
+        self.env["debt.payment.date"]._refresh_partners(records._debt_customers())
+        return records
+
+    def write(self, vals):
+        moved = self._debt_expected_date_fields & set(vals)
+        # The customer before and after the change (one edited by hand).
+        before = self._debt_customers() if moved else set()
+        result = super().write(vals)
+        if moved:
+            self.env["debt.payment.date"]._refresh_partners(
+                before | self._debt_customers()
+            )
+        return result
+
+    def _debt_customers(self):
+        """``(customer, company)`` pairs of the records."""
+        return {
+            (record.partner_id.commercial_partner_id, record.company_id)
+            for record in self
+            if record.partner_id and record.company_id
+        }
 
     def _transition(self, vals):
         """Write fields the agreement owns (its state, dates it records)."""

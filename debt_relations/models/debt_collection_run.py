@@ -11,6 +11,7 @@ from odoo.tools import SQL, format_date, pdf
 from .. import fastpath
 from ..services import eligibility, escalation
 from .debt_collection_facts import OPEN_PAYMENT_STATES
+from .debt_payment_date import DEFER_KEY as DEFER_EXPECTED_DATES
 
 _logger = logging.getLogger(__name__)
 
@@ -503,7 +504,10 @@ class DebtCollectionRun(models.Model):
         else:
             self.env["debt.action"]._mark_stale(company, as_of)
             self.env["debt.action"]._refresh_waiting(company, as_of)
-            run._settle_agreements()
+            # The expected payment dates follow once, for every customer,
+            # rather than at each agreement settled.
+            run.with_context(**{DEFER_EXPECTED_DATES: True})._settle_agreements()
+            self.env["debt.payment.date"]._refresh(company, as_of)
         Facts = self.env["debt.collection.facts"].with_company(company)
         invoices = Facts._gather_invoice_facts(company, as_of=as_of if replay else None)
         partners, policy_partners, offsets = Facts._gather_partner_facts(

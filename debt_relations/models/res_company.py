@@ -107,6 +107,13 @@ class ResCompany(models.Model):
         "days appears on the collector's worklist, to ask the provider for "
         "news.",
     )
+    debt_forecast_risk_days = fields.Integer(
+        string="At Risk When Expected Later Than (days)",
+        default=30,
+        help="In the cash-in forecast, an invoice expected to be paid more than "
+        "this many days after its due date counts as at risk. 0: never for "
+        "that reason alone.",
+    )
     debt_mail_retry_hours = fields.Integer(
         string="Retry Failed Mail For (hours)",
         default=24,

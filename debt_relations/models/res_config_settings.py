@@ -49,6 +49,9 @@ class ResConfigSettings(models.TransientModel):
     debt_reply_pause_days = fields.Integer(
         related="company_id.debt_reply_pause_days", readonly=False
     )
+    debt_forecast_risk_days = fields.Integer(
+        related="company_id.debt_forecast_risk_days", readonly=False
+    )
 
     # Portal
     debt_portal_promise_days = fields.Integer(

@@ -278,11 +278,38 @@ class ResPartner(models.Model):
         "them (the orders with the Sales app, when credit limits are on).",
     )
 
+    debt_cashin_ids = fields.One2many(
+        "debt.cashin.forecast",
+        string="Expected Receipts",
+        compute="_compute_debt_cashin_ids",
+        groups="debt_relations.group_debt_user",
+        help="The customer's open invoices in this company by the week their "
+        "payment is expected in, and the part at risk.",
+    )
+
     @api.constrains("debt_policy_id", "debt_collector_id")
     def _check_debt_company(self):
         # Both are set per company: a policy or collector of another company
         # would chase the customer by rules that company's run never reads.
         self._check_company(["debt_policy_id", "debt_collector_id"])
+
+    @api.depends_context("company")
+    def _compute_debt_cashin_ids(self):
+        Forecast = self.env["debt.cashin.forecast"]
+        self.debt_cashin_ids = Forecast
+        partners = self.filtered(lambda p: p._origin.id)
+        if not partners:
+            return
+        rows = Forecast.search(
+            [
+                ("partner_id", "in", partners._origin.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        for partner in partners:
+            partner.debt_cashin_ids = rows.filtered(
+                lambda r, p=partner: r.partner_id == p._origin.commercial_partner_id
+            )
 
     @api.depends_context("company")
     def _compute_debt_currency_id(self):

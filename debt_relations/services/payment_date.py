@@ -15,9 +15,15 @@ is used (its own first). With no history at all, the due date (or today, when
 it has passed) is the guess.
 
 What is known now overrides history: a promise's date, the last date of the
-payment plan's instalments that cover the invoice, a dispute (no date until it
-is settled: its target date plus the customer's usual lateness, when it has
-one), a hand-off to a mediator or an agency (no date).
+payment plan's instalments that cover the invoice (:func:`plan_dates`), a
+dispute (no date until it is settled: its target date plus the customer's
+usual lateness, when it has one; the target date is the day the dispute was
+opened plus the company's "Dispute Answered Within" days, and a company that
+sets no target expects no date for a disputed invoice), a hand-off sent to or
+accepted by a mediator, an agency or a lawyer (no date: the provider collects).
+A dispute holds the whole invoice's date, even when it names only part of it.
+An open promise counts whether or not it holds the reminders; a promise past
+its date (broken, or within its grace) no longer does.
 
 Pure Python: facts in, expectation out. Nothing here imports Odoo.
 """
@@ -155,6 +161,43 @@ def expect(invoice, own, tier=None, as_of=None, min_samples=3):
         return Expectation(max(invoice.due_date, as_of), NO_HISTORY)
     expected = invoice.due_date + timedelta(days=lateness)
     return Expectation(max(expected, as_of), basis, lateness, samples)
+
+
+def plan_dates(invoices, instalments, rounding=0.01):
+    """Which of a payment plan's unpaid instalments pay each of its invoices.
+
+    The customer's payments go to the oldest instalment first, and Odoo's
+    reconciliation to the invoice the payment names; the guess lines them up
+    the same way: the open amounts of the invoices, oldest due date first,
+    are paid by the instalments still to pay, earliest first. An invoice is
+    covered by every instalment whose part of the schedule overlaps its own
+    part of what is owed; what the schedule does not cover (it asked less)
+    falls to the last instalment.
+
+    :param invoices: ``(key, due date, open amount)`` of the plan's invoices
+    :param instalments: ``(due date, amount left to pay)`` of its instalments
+    :return: {key: tuple of instalment dates}
+    """
+    schedule = sorted(
+        (day, amount) for day, amount in instalments if amount > rounding / 2
+    )
+    found = {}
+    if not schedule:
+        return found
+    start = 0.0
+    for key, _due, amount in sorted(invoices, key=lambda i: (i[1], i[0])):
+        end = start + max(amount, 0.0)
+        dates = []
+        covered = 0.0
+        for day, part in schedule:
+            if covered < end - rounding / 2 and covered + part > start + rounding / 2:
+                dates.append(day)
+            covered += part
+        if end > covered + rounding / 2 and schedule[-1][0] not in dates:
+            dates.append(schedule[-1][0])
+        found[key] = tuple(dates)
+        start = end
+    return found
 
 
 def _from_history(invoice, own, tier, days_late_now, min_samples):

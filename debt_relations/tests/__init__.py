@@ -9,6 +9,7 @@ from . import test_customer_messages
 from . import test_delivery
 from . import test_dispute
 from . import test_escalation
+from . import test_expected_payment_date
 from . import test_fastpath
 from . import test_mail_render
 from . import test_markup

@@ -15,6 +15,7 @@ CONTEXT_KEYS = (
     "debt_qweb_batch",
     "debt_company_sender",
     "debt_portal_link_unsent",
+    "debt_expected_dates_later",
     # keys of earlier versions, and the ones a caller might guess
     "debt_agreement_transition",
     "debt_ladder_checked_by_policy",
