@@ -928,9 +928,9 @@ class DebtAction(models.Model):
 
     def _channel_label(self, channel):
         labels = dict(
-            self.env["debt.contact.log"]._fields["channel"]._description_selection(
-                self.env
-            )
+            self.env["debt.contact.log"]
+            ._fields["channel"]
+            ._description_selection(self.env)
         )
         return labels.get(channel, channel)
 

@@ -125,8 +125,7 @@ class DebtStage(models.Model):
             if not stage._debt_channels():
                 raise ValidationError(
                     self.env._(
-                        "Stage %(stage)s must use at least one channel: "
-                        "%(channels)s.",
+                        "Stage %(stage)s must use at least one channel: %(channels)s.",
                         stage=stage.name,
                         channels=", ".join(
                             self._fields[fname]._description_string(self.env)
