@@ -41,3 +41,4 @@ from . import test_charges
 from . import test_worklist
 from . import test_call_sheet
 from . import test_handoff
+from . import test_preferred_channel

@@ -51,7 +51,9 @@ class DebtAction(models.Model):
         # The messages link each customer's statement: keys made at once.
         self.partner_id._debt_portal_ensure_tokens()
         SmsSudo = self.env["sms.sms"].sudo()
-        for template, actions in self.grouped("stage_id.sms_template_id").items():
+        for template, actions in self.grouped(
+            lambda a: a.stage_id.sms_template_id
+        ).items():
             bodies = template._render_field("body", actions.ids, compute_lang=True)
             for action in actions:
                 number = action._debt_sms_number()

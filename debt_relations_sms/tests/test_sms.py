@@ -146,8 +146,14 @@ class TestSmsReminders(DebtRelationsCase, SMSCase):
         with self.assertRaisesRegex(ValidationError, "choose its SMS template"):
             self.stage_firm.write({"send_sms": True, "sms_template_id": False})
         # SMS alone is a channel.
+        template = self.env.ref("debt_relations_sms.sms_template_debt_firm")
         self.stage_firm.write(
-            {"send_sms": True, "send_email": False, "schedule_call": False}
+            {
+                "send_sms": True,
+                "sms_template_id": template.id,
+                "send_email": False,
+                "schedule_call": False,
+            }
         )
         self.assertEqual(self.stage_firm._debt_channels(), {"sms"})
         with self.assertRaisesRegex(ValidationError, "SMS"):

@@ -6,7 +6,7 @@ from odoo.addons.debt_relations.tests.portal_common import DebtPortalCase
 @tagged("post_install", "-at_install")
 class TestSmsPortal(DebtPortalCase):
     def test_customer_prefers_sms_from_the_statement(self):
-        page = self.url_open(self.url)
+        page = self._page()
         self.assertIn('<option value="sms"', page.text)
         response = self._post("contact", {"channel": "sms"})
         self.assertEqual(response.status_code, 200)
