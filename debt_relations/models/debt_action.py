@@ -948,8 +948,7 @@ class DebtAction(models.Model):
             elif code == channel_service.PREFERRED_UNREACHABLE:
                 texts.append(
                     self.env._(
-                        "Prefers %(channel)s, which cannot reach the customer "
-                        "today: sent by the stage's other channels.",
+                        "Prefers %(channel)s, which cannot reach the customer today.",
                         channel=self._channel_label(channel),
                     )
                 )
