@@ -13,6 +13,7 @@ from odoo.osv import expression
 from odoo.tools import SQL, plaintext2html, split_every, sql
 
 from .. import fastpath
+from ..services import channels as channel_service
 from ..services import eligibility, escalation
 from .debt_contact_log import DELIVERY_STATES
 from .mail_thread import company_sender
@@ -211,6 +212,12 @@ class DebtAction(models.Model):
     reviewed_by_id = fields.Many2one("res.users", readonly=True)
     review_note = fields.Text()
     note = fields.Text(readonly=True, help="What happened when it was sent.")
+    channels_used = fields.Char(
+        readonly=True,
+        help="The channels the reminder went out by (comma-separated): the "
+        "stage's, or only the customer's preferred one where the stage offers "
+        "it, less those that could not reach the customer.",
+    )
     # Indexed: deleting a chatter message or an attachment looks them up here.
     mail_message_id = fields.Many2one(
         "mail.message", readonly=True, index="btree_not_null"
@@ -828,42 +835,47 @@ class DebtAction(models.Model):
         self.browse(ids).invalidate_recordset(["amount_asked"])
 
     def _send_and_log(self):
-        """Send the actions by their stages' channels, log each contact, and
-        move the rungs of those whose contact is made (a letter printed, a call
-        scheduled); an email moves them once delivered."""
+        """Send the actions by their channels (see :meth:`_choose_channels`),
+        log each contact, and move the rungs of those whose contact is made (a
+        letter printed, a call scheduled); an email (or another channel whose
+        entry is queued) moves them once delivered."""
+        self._choose_channels()
         logs = []
-        emailed = self.filtered(lambda a: a.send_email and a._email_ok())
-        for template, actions in (
-            # A stage that also writes or calls still reaches a customer
-            # without a working email address, by those channels only.
-            emailed.grouped(lambda a: a.stage_id.mail_template_id).items()
-        ):
+        emailed = self.filtered(lambda a: a._uses("email"))
+        for template, actions in emailed.grouped(
+            lambda a: a.stage_id.mail_template_id
+        ).items():
             logs += actions._send_emails(template)
-        other_channel = self.filtered(
-            lambda a: a.send_letter or a.schedule_call or a.stage_id.is_handoff
-        )
-        logs += self.filtered("send_letter")._print_letters()
-        logs += self.filtered("schedule_call")._schedule_calls()
+        logs += self.filtered(lambda a: a._uses("letter"))._print_letters()
+        logs += self.filtered(lambda a: a._uses("call"))._schedule_calls()
+        other_logs = self._send_other_channels()
+        logs += other_logs
         logs += self.filtered("stage_id.is_handoff")._hand_off()
         # Each email's entry keeps its chatter body (sanitised once already).
         self.env["debt.contact.log"].create(logs)
-        unreachable = self - emailed - other_channel
-        unreachable.write(
-            {
-                "state": "failed",
-                "note": self.env._(
-                    "Not sent: the billing contact has no valid email address "
-                    "and the stage neither writes nor calls."
-                ),
-            }
+        waiting = emailed | self.browse(
+            [v["action_id"] for v in other_logs if v.get("delivery_state") == "queued"]
         )
-        other_channel._move_stages()
-        other_channel.write({"state": "done"})
-        # Sent once the mail server has it (see _on_delivered): until then in
-        # Odoo's mail queue, which is woken now rather than at its next hour.
-        (emailed - other_channel).write(
-            {"state": "outgoing", "delivery_state": "queued"}
+        reached = self.filtered(
+            lambda a: a._uses("letter") or a._uses("call") or a.stage_id.is_handoff
+        ) | self.browse(
+            [v["action_id"] for v in other_logs if v.get("delivery_state") != "queued"]
         )
+        for note, actions in (self - waiting - reached).grouped("note").items():
+            actions.write(
+                {
+                    "state": "failed",
+                    "note": self.env._(
+                        "Not sent, the customer cannot be reached: %(reasons)s",
+                        reasons=note or "",
+                    ),
+                }
+            )
+        reached._move_stages()
+        reached.write({"state": "done"})
+        # Sent once delivered (see _on_delivered): until then in Odoo's mail
+        # queue, which is woken now rather than at its next hour.
+        (waiting - reached).write({"state": "outgoing", "delivery_state": "queued"})
         if emailed:
             self._wake_mail_queue()
             # And again when the mails waiting for contact hours are due.
@@ -879,6 +891,100 @@ class DebtAction(models.Model):
                 .mapped("scheduled_date")
             )
             self.env["debt.contact.governor"]._wake_mail_queue_at(later)
+
+    def _send_other_channels(self):
+        """Send by the channels a bridge adds (e.g. SMS), for the actions that
+        use them (:meth:`_uses`).
+
+        :returns: the contact log values of what was sent (see
+            :meth:`_log_vals`); an entry whose ``delivery_state`` is
+            ``queued`` waits for its delivery (``_on_delivered``), the others
+            count as reaching the customer now
+        """
+        return []
+
+    def _choose_channels(self):
+        """Decide the channels of each action (``services.channels``): the
+        stage's, only the customer's preferred one where the stage offers it,
+        less those that cannot reach the customer; keep them in
+        ``channels_used`` and the reasons in the note."""
+        chosen = {}
+        for action in self:
+            offered = action.stage_id._debt_channels()
+            choice = channel_service.choose(
+                offered,
+                action.partner_id.commercial_partner_id.debt_portal_channel,
+                action._debt_reachable_channels(offered),
+            )
+            key = (
+                ",".join(sorted(choice.channels)) or False,
+                action._channel_reasons_text(choice.reasons) or False,
+            )
+            chosen.setdefault(key, []).append(action.id)
+        for (used, note), ids in chosen.items():
+            self.browse(ids).write({"channels_used": used, "note": note})
+
+    def _debt_reachable_channels(self, offered):
+        """The channels among ``offered`` that can reach the customer today.
+        A bridge adding a channel says when it can."""
+        self.ensure_one()
+        reachable = set(offered) - {"email"}
+        if "email" in offered and self._email_ok():
+            reachable.add("email")
+        return reachable
+
+    def _debt_unreachable_text(self, channel):
+        """Why ``channel`` cannot reach the customer, in a sentence."""
+        if channel == "email":
+            return self.env._(
+                "No email: the billing contact has no valid email address, or "
+                "it failed."
+            )
+        return self.env._(
+            "No %(channel)s: it cannot reach the customer.",
+            channel=self._channel_label(channel),
+        )
+
+    def _channel_label(self, channel):
+        labels = dict(
+            self.env["debt.contact.log"]
+            ._fields["channel"]
+            ._description_selection(self.env)
+        )
+        return labels.get(channel, channel)
+
+    def _channel_reasons_text(self, reasons):
+        """``services.channels`` reasons in words, one sentence each."""
+        texts = []
+        for code, channel in reasons:
+            if code == channel_service.PREFERRED_NOT_OFFERED:
+                texts.append(
+                    self.env._(
+                        "Prefers %(channel)s; this stage has no %(channel)s.",
+                        channel=self._channel_label(channel),
+                    )
+                )
+            elif code == channel_service.PREFERRED_UNREACHABLE:
+                texts.append(
+                    self.env._(
+                        "Prefers %(channel)s, which cannot reach the customer today.",
+                        channel=self._channel_label(channel),
+                    )
+                )
+                texts.append(self._debt_unreachable_text(channel))
+            else:
+                texts.append(self._debt_unreachable_text(channel))
+        return " ".join(texts)
+
+    def _uses(self, channel):
+        """Whether this action goes (went) out by ``channel``; an action sent
+        before channels were recorded used its stage's."""
+        self.ensure_one()
+        if self.channels_used:
+            return channel in self.channels_used.split(",")
+        return self.state in ("outgoing", "done") and (
+            channel in self.stage_id._debt_channels()
+        )
 
     @api.model
     def _wake_mail_queue(self):
@@ -935,7 +1041,7 @@ class DebtAction(models.Model):
                 values["state"] = "done"  # unless failed below
             if action.stages_moved:
                 pass  # a letter or a call of the stage reached the customer
-            elif action.stage_id.letter_fallback and not action.send_letter:
+            elif action.stage_id.letter_fallback and not action._uses("letter"):
                 letters = action._print_letters()
                 for letter in letters:
                     # Printed today, however long ago the email was queued.

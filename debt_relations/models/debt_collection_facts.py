@@ -14,6 +14,7 @@ from odoo.tools import SQL
 
 from .. import fastpath
 from ..services import eligibility, escalation
+from .debt_stage import CORE_CHANNELS
 
 # Invoices a run examines: open in Odoo's eyes. Paid and reversed ones are
 # only looked at again when a prepared action is about to be sent.
@@ -450,6 +451,7 @@ class DebtCollectionFacts(models.AbstractModel):
                 send_email=stage.send_email,
                 send_letter=stage.send_letter,
                 schedule_call=stage.schedule_call,
+                other_channels=bool(stage._debt_channels() - CORE_CHANNELS),
             )
             for stage in policy._get_ladder_stages()
         ]

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 LADDER_FIELDS = ("policy_id", "sequence", "offset_days")
+CORE_CHANNELS = frozenset({"email", "letter", "call"})
+"""The channels of this addon; bridges add others (see ``_debt_channel_fields``)."""
 
 
 class DebtStage(models.Model):
@@ -117,15 +119,18 @@ class DebtStage(models.Model):
         the whole ladder once they are all written."""
         return self.env["debt.policy"]._debt_in_own_method()
 
-    @api.constrains("send_email", "send_letter", "schedule_call")
+    @api.constrains(lambda self: tuple(self._debt_channel_fields().values()))
     def _check_channel(self):
         for stage in self:
-            if not (stage.send_email or stage.send_letter or stage.schedule_call):
+            if not stage._debt_channels():
                 raise ValidationError(
                     self.env._(
-                        "Stage %(stage)s must use at least one channel: email, "
-                        "letter or phone call.",
+                        "Stage %(stage)s must use at least one channel: %(channels)s.",
                         stage=stage.name,
+                        channels=", ".join(
+                            self._fields[fname]._description_string(self.env)
+                            for fname in self._debt_channel_fields().values()
+                        ),
                     )
                 )
 
@@ -139,6 +144,23 @@ class DebtStage(models.Model):
                         stage=stage.name,
                     )
                 )
+
+    @api.model
+    def _debt_channel_fields(self):
+        """The channels a stage may use (as the contact log names them) and
+        the field that turns each on. A bridge adding a channel adds it here:
+        the constraints, the run and the sender follow."""
+        return {"email": "send_email", "letter": "send_letter", "call": "schedule_call"}
+
+    def _debt_channels(self):
+        """The channels this stage uses: a set of :meth:`_debt_channel_fields`
+        keys."""
+        self.ensure_one()
+        return {
+            channel
+            for channel, fname in self._debt_channel_fields().items()
+            if self[fname]
+        }
 
     def _invoice_attachments(self, moves):
         """The PDFs of ``moves`` to attach to a reminder of this stage.

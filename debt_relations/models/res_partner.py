@@ -1104,8 +1104,15 @@ class ResPartner(models.Model):
     debt_portal_channel = fields.Selection(
         PORTAL_CHANNELS,
         string="Preferred Channel",
-        help="How the customer asked to be reached, from the portal.",
+        help="How the customer asked to be reached (on the portal, or as a "
+        "collector noted it): a reminder goes out by this channel only where its "
+        "stage uses it, by the stage's channels otherwise.",
     )
+
+    def _debt_portal_channel_choices(self):
+        """The channels a customer may prefer, as ``(value, label)`` pairs
+        in the reader's language (a bridge adding a channel adds its own)."""
+        return self._fields["debt_portal_channel"]._description_selection(self.env)
 
     def _debt_portal_url(self):
         """The customer's statement link, as a message carries it: the key is

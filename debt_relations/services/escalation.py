@@ -59,6 +59,9 @@ class Rung:
     send_email: bool = True
     send_letter: bool = False
     schedule_call: bool = False
+    other_channels: bool = False
+    """The stage also uses a channel a bridge adds (e.g. SMS): whether it
+    reaches the customer is checked when sending."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,12 @@ def next_rung(ladder, current, overdue_days):
 
 
 def _channel_available(rung, has_email):
-    return (rung.send_email and has_email) or rung.send_letter or rung.schedule_call
+    return (
+        (rung.send_email and has_email)
+        or rung.send_letter
+        or rung.schedule_call
+        or rung.other_channels
+    )
 
 
 def _remind_at_reached_rung(ladder, partner, eligible, climbing, current, ages):

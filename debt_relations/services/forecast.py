@@ -52,7 +52,10 @@ def _stops(reason, ladder):
     """Whether no later day can lift ``reason``: a customer no email reaches
     is still reached by a later rung that writes or calls."""
     if reason in CHANNEL_REASONS:
-        return not any(rung.send_letter or rung.schedule_call for rung in ladder)
+        return not any(
+            rung.send_letter or rung.schedule_call or rung.other_channels
+            for rung in ladder
+        )
     return reason in STOPPING_REASONS
 
 

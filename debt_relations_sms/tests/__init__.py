@@ -1,0 +1,2 @@
+from . import test_sms
+from . import test_sms_portal
