@@ -55,6 +55,7 @@
         "views/debt_incentive_rule_views.xml",
         "views/debt_reward_views.xml",
         "views/debt_worklist_views.xml",
+        "views/debt_figures_month_views.xml",
         "wizards/debt_worklist_wizard_views.xml",
         "views/menus.xml",
         "wizards/debt_charge_wizard_views.xml",
@@ -73,6 +74,7 @@
         "demo/debt_relations_demo.xml",
         "demo/debt_history_demo.xml",
         "demo/debt_portal_demo.xml",
+        "demo/debt_figures_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

@@ -39,6 +39,7 @@ from . import mail_thread
 from . import debt_reference_rate
 from . import debt_charge
 from . import report_debt_call_sheet
+from . import debt_figures_month
 
 # Last: its view reads the other models' tables (a reason's table must exist).
 from . import debt_worklist
