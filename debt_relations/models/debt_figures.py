@@ -34,8 +34,8 @@ class DebtFigures(models.AbstractModel):
     @api.model
     def _figures(self, company, date_from, date_to, partner_ids=None, ledger=None):
         """``partner_ids``: ids, or an ``SQL`` subquery selecting them.
-        ``ledger``: the scope's ``(months, (start, end, current))`` when the
-        caller read them already (:meth:`_ledger_by_group`)."""
+        ``ledger``: the scope's ``(months, (start, end, current), sales)``
+        when the caller read them already (:meth:`_ledger_by_group`)."""
         date_from = fields.Date.to_date(date_from)
         date_to = fields.Date.to_date(date_to)
         scope = _Scope(company.id, partner_ids)
@@ -240,12 +240,7 @@ class DebtFigures(models.AbstractModel):
                 company=company.id,
                 date_from=first,
                 date_to=date_to,
-                sets=SQL(", ").join(
-                    SQL(
-                        "(c.%s, date_trunc('month', m.invoice_date))", SQL.identifier(n)
-                    )
-                    for n in columns
-                ),
+                sets=sets,
             )
         )
         sales = {}

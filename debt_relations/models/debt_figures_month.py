@@ -11,19 +11,6 @@ from .debt_figures import DEPTHS, ESCALATED_RANK
 CRON_BATCH = 3
 """Months (of one company each) the scheduled action refreshes per call."""
 
-RATIO_FIELDS = (
-    "dso",
-    "cei",
-    "add",
-    "promise_kept_rate",
-    "plan_completion_rate",
-    "retained_after_collection",
-    "escalated_share",
-    "dispute_rate",
-    "dispute_days_to_resolve",
-    "contacts_per_thousand",
-)
-
 
 class DebtFiguresMonth(models.Model):
     """The relationship figures of one month, as pivot and graph views read
