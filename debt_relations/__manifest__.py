@@ -57,6 +57,7 @@
         "views/debt_reward_views.xml",
         "views/debt_worklist_views.xml",
         "views/debt_cashin_forecast_views.xml",
+        "views/debt_figures_month_views.xml",
         "wizards/debt_worklist_wizard_views.xml",
         "views/menus.xml",
         "wizards/debt_charge_wizard_views.xml",
@@ -77,6 +78,7 @@
         "demo/debt_history_demo.xml",
         "demo/debt_portal_demo.xml",
         "demo/debt_desk_demo.xml",
+        "demo/debt_figures_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

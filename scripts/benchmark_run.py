@@ -159,6 +159,21 @@ def parse_args():
         "worklist measurement (added, timed, rolled back)",
     )
     parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="only time the relationship figures' queries (no run): "
+        "_debt_relationship_figures for the as-of month and the year to it, and "
+        "the refresh of that month's debt.figures.month rows",
+    )
+    parser.add_argument(
+        "--figures-collectors",
+        type=int,
+        default=5,
+        help="with --figures-only: the customers are shared among this many "
+        "collectors (their salesperson, set for the measurement, rolled back), "
+        "so that the refresh has collectors' rows to compute",
+    )
+    parser.add_argument(
         "--json", metavar="FILE", help="write this invocation's figures to FILE"
     )
     parser.add_argument(
@@ -745,6 +760,88 @@ def measure_worklist(env, company, args, results):
     ]
 
 
+def measure_figures(env, company, as_of, args, results):
+    """The relationship figures' queries, as the reporting runs them:
+    ``res.company._debt_relationship_figures`` for the as-of month (its first
+    day to the as-of date) and for the year to the as-of date, and the
+    refresh of the as-of month's ``debt.figures.month`` rows (the company's,
+    each collector's, each tier's). Each is timed three times (the best and
+    the first are printed); everything is rolled back after.
+
+    The customers are shared among ``--figures-collectors`` new users (their
+    salesperson, set at SQL level) so that the refresh computes collectors'
+    rows as it would in a real company.
+    """
+    cr = env.cr
+    cr.execute("SAVEPOINT figures_benchmark")
+    users = env["res.users"].create(
+        [
+            {
+                "name": f"Benchmark collector {index}",
+                "login": f"bench_figures_collector_{index}",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+            }
+            for index in range(max(args.figures_collectors, 0))
+        ]
+    )
+    if users:
+        env.flush_all()
+        env.execute_query(
+            SQL(
+                """UPDATE res_partner p SET user_id = (%(users)s)[
+                       mod(p.id, %(count)s) + 1]
+                    WHERE p.id IN (SELECT DISTINCT commercial_partner_id
+                                     FROM account_move
+                                    WHERE company_id = %(company)s
+                                      AND move_type = 'out_invoice')""",
+                users=users.ids,
+                count=len(users),
+                company=company.id,
+            )
+        )
+        env.invalidate_all()
+    cr.execute("ANALYZE res_partner")
+    month = as_of.replace(day=1)
+    year_from = as_of - timedelta(days=364)
+    Month = env["debt.figures.month"]
+    timed = (
+        ("month", lambda: company._debt_relationship_figures(month, as_of)),
+        ("year", lambda: company._debt_relationship_figures(year_from, as_of)),
+        ("refresh_month", lambda: Month._refresh([(company, month)])),
+    )
+    figures = {}
+    lines = []
+    for key, call in timed:
+        meters = []
+        for _attempt in range(3):
+            env.invalidate_all()
+            with Meter(cr) as meter:
+                call()
+            meters.append(meter)
+        best = min(meters, key=lambda meter: meter.seconds)
+        figures[key] = {
+            "best_s": round(best.seconds, 3),
+            "first_s": round(meters[0].seconds, 3),
+            "queries": best.queries,
+        }
+        lines.append((key, best, meters[0]))
+    rows = Month.search_count([("company_id", "=", company.id), ("month", "=", month)])
+    cr.execute("ROLLBACK TO SAVEPOINT figures_benchmark")
+    results["figures"] = {**figures, "rows": rows, "collectors": len(users)}
+    labels = {
+        "month": f"_debt_relationship_figures, {month} to {as_of}",
+        "year": f"_debt_relationship_figures, {year_from} to {as_of}",
+        "refresh_month": f"refresh debt.figures.month of {month:%Y-%m} "
+        f"({rows} rows: company, collectors, tiers)",
+    }
+    for key, best, first in lines:
+        print(
+            f"{labels[key]}: best of 3 {best.seconds:.3f} s, first "
+            f"{first.seconds:.3f} s, {best.queries} queries"
+        )
+
+
 def measure_debt_relations(env, company, as_of, args, results):
     cr = env.cr
     Run = env["debt.collection.run"]
@@ -1165,6 +1262,9 @@ def measure(args):
         if args.worklist_only:
             # (each figure is printed as it is measured)
             measure_worklist(env, company, args, results)
+            return results
+        if args.figures_only:
+            measure_figures(env, company, as_of, args, results)
             return results
         reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()

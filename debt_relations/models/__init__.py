@@ -43,6 +43,7 @@ from . import debt_charge
 from . import report_debt_call_sheet
 from . import ir_actions_report
 from . import debt_payment_date
+from . import debt_figures_month
 
 # Last: its view reads the other models' tables (a reason's table must exist).
 from . import debt_worklist

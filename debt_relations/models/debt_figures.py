@@ -8,6 +8,10 @@ from odoo.tools import SQL
 TONE_RANK = {"friendly": 1, "firm": 2, "formal": 3, "final": 4}
 """Rungs by tone, in the ladder's order; a hand-off rung ranks above all."""
 HANDOFF_RANK = 5
+ESCALATED_RANK = TONE_RANK["firm"]
+"""An invoice is escalated once a contact about it reached this rank (the firm
+rung or beyond); the one definition :meth:`DebtFigures._escalation_depth` and
+:meth:`DebtFigures._retained_after_collection` share."""
 DEPTHS = ("none", "friendly", "firm", "formal", "final", "handoff")
 RETENTION_DAYS = 90
 COUNTBACK_MONTHS = 24
@@ -28,15 +32,25 @@ class DebtFigures(models.AbstractModel):
     _description = "Collection Relationship Figures"
 
     @api.model
-    def _figures(self, company, date_from, date_to, partner_ids=None):
+    def _figures(self, company, date_from, date_to, partner_ids=None, ledger=None):
+        """``partner_ids``: ids, or an ``SQL`` subquery selecting them.
+        ``ledger``: the scope's ``(months, (start, end, current), sales)``
+        when the caller read them already (:meth:`_ledger_by_group`)."""
         date_from = fields.Date.to_date(date_from)
         date_to = fields.Date.to_date(date_to)
         scope = _Scope(company.id, partner_ids)
-        dso = self._dso(scope, date_to)
+        # DSO, ADD and CEI share the months' sales and the balances.
+        if ledger is None:
+            months = self._monthly_sales(scope, date_to)
+            start, end, current = self._balances(scope, date_from, date_to)
+            sales = None
+        else:
+            months, (start, end, current), sales = ledger
+        dso = self._dso(scope, date_to, months, end)
         return {
             "dso": dso,
-            "cei": self._cei(scope, date_from, date_to),
-            "add": self._add(scope, date_to, dso),
+            "cei": self._cei(scope, date_from, date_to, end, current, start, sales),
+            "add": self._add(scope, date_to, dso, months, current),
             "promise_kept_rate": self._promise_kept_rate(scope, date_from, date_to),
             "plan_completion_rate": self._plan_completion_rate(
                 scope, date_from, date_to
@@ -95,6 +109,40 @@ class DebtFigures(models.AbstractModel):
         self.env.cr.execute(query)
         return self.env.cr.fetchone()[0] or 0.0
 
+    def _balances(self, scope, date_from, date_to):
+        """The receivables of :meth:`_receivables` the figures need, in one
+        pass over the ledger: at the end of the day before ``date_from``, at
+        the end of ``date_to``, and at the end of ``date_to`` not yet due
+        then (the reconciliations of an item are only read for those)."""
+        start_day = date_from - timedelta(days=1)
+        self.env.cr.execute(
+            SQL(
+                """SELECT COALESCE(SUM(l.balance)
+                                   FILTER (WHERE l.date <= %(start)s), 0),
+                          COALESCE(SUM(l.balance), 0),
+                          COALESCE(SUM(CASE
+                              WHEN l.balance > 0 AND l.date_maturity > %(day)s
+                              THEN l.balance - COALESCE((
+                                   SELECT SUM(p.amount)
+                                     FROM account_partial_reconcile p
+                                    WHERE p.debit_move_id = l.id
+                                      AND p.max_date <= %(day)s), 0)
+                              END), 0)
+                     FROM account_move_line l
+                     JOIN account_account a ON a.id = l.account_id
+                    WHERE a.account_type = 'asset_receivable'
+                      AND l.parent_state = 'posted'
+                      AND l.company_id = %(company)s
+                      AND l.date <= %(day)s
+                      AND %(partners)s""",
+                start=start_day,
+                day=date_to,
+                company=scope.company_id,
+                partners=scope.where("l.partner_id"),
+            )
+        )
+        return tuple(value or 0.0 for value in self.env.cr.fetchone())
+
     def _sales(self, scope, date_from, date_to):
         """Credit sales: posted customer invoices less credit notes dated in
         the period, in the company's currency."""
@@ -135,7 +183,11 @@ class DebtFigures(models.AbstractModel):
                 partners=scope.where("m.commercial_partner_id"),
             )
         )
-        sales = dict(self.env.cr.fetchall())
+        return self._months(dict(self.env.cr.fetchall()), date_to)
+
+    def _months(self, sales, date_to):
+        """``[(days counted, sales)]`` of the ``COUNTBACK_MONTHS`` months up to
+        ``date_to``, newest first, from ``sales`` by first day of month."""
         months, month_end = [], date_to
         for _index in range(COUNTBACK_MONTHS):
             month_start = month_end.replace(day=1)
@@ -143,6 +195,104 @@ class DebtFigures(models.AbstractModel):
             months.append((days, sales.get(month_start, 0.0)))
             month_end = month_start - timedelta(days=1)
         return months
+
+    @api.model
+    def _ledger_by_group(self, company, date_from, date_to, customers, columns):
+        """:meth:`_monthly_sales` and :meth:`_balances` of many scopes in one
+        pass each: ``customers`` is an SQL relation with a ``partner_id``
+        column and the grouping ``columns`` (each customer once). Returns
+        ``{(column, value): (months, (start, end, current), sales)}`` for each
+        value of each column (None: customers without one), ``sales`` those
+        of the period (:meth:`_sales`); a group without sales nor receivables
+        is absent. The period starts on the first day of a month, at most
+        ``COUNTBACK_MONTHS`` months before ``date_to``."""
+        date_from = fields.Date.to_date(date_from)
+        date_to = fields.Date.to_date(date_to)
+        first = date_to.replace(day=1) - relativedelta(months=COUNTBACK_MONTHS - 1)
+        if date_from.day != 1 or date_from < first:
+            raise ValueError(date_from)
+        sets = SQL(", ").join(SQL("(c.%s)", SQL.identifier(name)) for name in columns)
+        keys = SQL(", ").join(
+            SQL("c.%s, GROUPING(c.%s)", SQL.identifier(name), SQL.identifier(name))
+            for name in columns
+        )
+
+        def group_of(row):
+            for index, name in enumerate(columns):
+                if not row[2 * index + 1]:  # grouped by this column
+                    return (name, row[2 * index])
+            raise ValueError(row)
+
+        width = 2 * len(columns)
+        self.env.cr.execute(
+            SQL(
+                """SELECT %(keys)s, date_trunc('month', m.invoice_date)::date,
+                          SUM(m.amount_total_signed)
+                     FROM account_move m
+                     JOIN (%(customers)s) c ON c.partner_id = m.commercial_partner_id
+                    WHERE m.move_type IN ('out_invoice', 'out_refund')
+                      AND m.state = 'posted' AND m.company_id = %(company)s
+                      AND m.invoice_date BETWEEN %(date_from)s AND %(date_to)s
+                    GROUP BY GROUPING SETS (%(sets)s),
+                             date_trunc('month', m.invoice_date)""",
+                keys=keys,
+                customers=customers,
+                company=company.id,
+                date_from=first,
+                date_to=date_to,
+                sets=sets,
+            )
+        )
+        sales = {}
+        for row in self.env.cr.fetchall():
+            sales.setdefault(group_of(row), {})[row[width]] = row[width + 1]
+        start_day = date_from - timedelta(days=1)
+        self.env.cr.execute(
+            SQL(
+                """SELECT %(keys)s,
+                          COALESCE(SUM(l.balance)
+                                   FILTER (WHERE l.date <= %(start)s), 0),
+                          COALESCE(SUM(l.balance), 0),
+                          COALESCE(SUM(CASE
+                              WHEN l.balance > 0 AND l.date_maturity > %(day)s
+                              THEN l.balance - COALESCE((
+                                   SELECT SUM(p.amount)
+                                     FROM account_partial_reconcile p
+                                    WHERE p.debit_move_id = l.id
+                                      AND p.max_date <= %(day)s), 0)
+                              END), 0)
+                     FROM account_move_line l
+                     JOIN account_account a ON a.id = l.account_id
+                     JOIN (%(customers)s) c ON c.partner_id = l.partner_id
+                    WHERE a.account_type = 'asset_receivable'
+                      AND l.parent_state = 'posted'
+                      AND l.company_id = %(company)s
+                      AND l.date <= %(day)s
+                    GROUP BY GROUPING SETS (%(sets)s)""",
+                keys=keys,
+                customers=customers,
+                start=start_day,
+                day=date_to,
+                company=company.id,
+                sets=sets,
+            )
+        )
+        balances = {
+            group_of(row): tuple(value or 0.0 for value in row[width:])
+            for row in self.env.cr.fetchall()
+        }
+        return {
+            group: (
+                self._months(sales.get(group, {}), date_to),
+                balances.get(group, (0.0, 0.0, 0.0)),
+                sum(
+                    amount
+                    for month, amount in sales.get(group, {}).items()
+                    if month >= date_from
+                ),
+            )
+            for group in set(sales) | set(balances)
+        }
 
     def _countback(self, balance, months):
         """Days of sales ``balance`` stands for, counted back month by month
@@ -161,35 +311,50 @@ class DebtFigures(models.AbstractModel):
             days += length
         return days
 
-    def _dso(self, scope, date_to, months=None):
+    def _dso(self, scope, date_to, months=None, end=None):
         """Days sales outstanding by the countback method: the receivables at
-        the end of ``date_to`` counted back against the months' credit sales."""
-        months = months or self._monthly_sales(scope, date_to)
-        return self._countback(self._receivables(scope, date_to), months)
+        the end of ``date_to`` counted back against the months' credit sales.
+        ``months`` (:meth:`_monthly_sales`) and ``end`` (the receivables) when
+        the caller has them already."""
+        if months is None:
+            months = self._monthly_sales(scope, date_to)
+        if end is None:
+            end = self._receivables(scope, date_to)
+        return self._countback(end, months)
 
-    def _cei(self, scope, date_from, date_to):
+    def _cei(
+        self, scope, date_from, date_to, end=None, current=None, start=None, sales=None
+    ):
         """Collection effectiveness index: (receivables at the start + credit
         sales of the period − receivables at the end) / (receivables at the
         start + credit sales − receivables at the end not yet due). 1 means all
-        that could be collected was. None when nothing was collectable."""
-        start = self._receivables(scope, date_from - timedelta(days=1))
-        sales = self._sales(scope, date_from, date_to)
-        end = self._receivables(scope, date_to)
-        current = self._receivables(scope, date_to, current_only=True)
+        that could be collected was. None when nothing was collectable.
+        ``end`` and ``current``: the closing receivables, all and not yet due,
+        when the caller has them already, and ``start`` and ``sales`` too."""
+        if start is None:
+            start = self._receivables(scope, date_from - timedelta(days=1))
+        if sales is None:
+            sales = self._sales(scope, date_from, date_to)
+        if end is None:
+            end = self._receivables(scope, date_to)
+        if current is None:
+            current = self._receivables(scope, date_to, current_only=True)
         collectable = start + sales - current
         if collectable <= 0:
             return None
         return (start + sales - end) / collectable
 
-    def _add(self, scope, date_to, dso=None):
+    def _add(self, scope, date_to, dso=None, months=None, current=None):
         """Average days delinquent: the DSO less the best possible DSO (the
         receivables not yet due, counted back the same way)."""
-        months = self._monthly_sales(scope, date_to)
+        if months is None:
+            months = self._monthly_sales(scope, date_to)
         if dso is None:
             dso = self._dso(scope, date_to, months)
         if dso is None:
             return None
-        current = self._receivables(scope, date_to, current_only=True)
+        if current is None:
+            current = self._receivables(scope, date_to, current_only=True)
         best = self._countback(current, months) or 0.0
         return max(dso - best, 0.0)
 
@@ -259,11 +424,7 @@ class DebtFigures(models.AbstractModel):
                           AND a.account_type = 'asset_receivable'
                       ) settled ON TRUE
                  LEFT JOIN LATERAL (
-                       SELECT MAX(CASE WHEN s.is_handoff THEN %(handoff)s
-                                       WHEN s.tone = 'final' THEN 4
-                                       WHEN s.tone = 'formal' THEN 3
-                                       WHEN s.tone = 'firm' THEN 2
-                                       ELSE 1 END) AS rank
+                       SELECT MAX(%(rank)s) AS rank
                          FROM debt_contact_log_move_rel r
                          JOIN debt_contact_log c ON c.id = r.log_id
                          JOIN debt_stage s ON s.id = c.stage_id
@@ -274,7 +435,7 @@ class DebtFigures(models.AbstractModel):
                   AND m.payment_state IN %(paid)s
                   AND settled.day > m.invoice_date_due
                   AND %(partners)s""",
-            handoff=HANDOFF_RANK,
+            rank=_rung_rank("s"),
             company=scope.company_id,
             paid=PAID_STATES,
             partners=scope.where("m.commercial_partner_id"),
@@ -343,15 +504,15 @@ class DebtFigures(models.AbstractModel):
                                  AND o.move_type = 'out_invoice'
                                  AND o.state = 'posted'
                                  AND o.payment_state NOT IN %(paid)s
-                                 AND (s.is_handoff OR s.tone IN
-                                      ('firm', 'formal', 'final'))
+                                 AND %(rank)s >= %(firm)s
                           )
                    )
                    SELECT COUNT(*) FILTER (WHERE retained), COUNT(*)
                      FROM qualified
                     WHERE retained OR settled_on + %(days)s <= %(today)s""",
                 settled=self._settled_invoices(scope),
-                firm=TONE_RANK["firm"],
+                rank=_rung_rank("s"),
+                firm=ESCALATED_RANK,
                 company=scope.company_id,
                 days=RETENTION_DAYS,
                 date_from=date_from,
@@ -479,16 +640,41 @@ class DebtFigures(models.AbstractModel):
         }
 
 
+def _rung_rank(stage):
+    """The rank (``TONE_RANK``, a hand-off rung ``HANDOFF_RANK``) of the stage
+    aliased ``stage``, as an SQL expression: the one spelling of a rung's
+    height in these figures."""
+    column = SQL.identifier(stage, "tone")
+    whens = SQL(" ").join(
+        SQL("WHEN %s = %s THEN %s", column, tone, rank)
+        for tone, rank in sorted(TONE_RANK.items(), key=lambda item: -item[1])
+        if rank > 1
+    )
+    return SQL(
+        "(CASE WHEN %s THEN %s %s ELSE 1 END)",
+        SQL.identifier(stage, "is_handoff"),
+        HANDOFF_RANK,
+        whens,
+    )
+
+
 class _Scope:
-    """Which company and customers a figure is about."""
+    """Which company and customers a figure is about: all of them
+    (``partner_ids`` None), some ids, or an ``SQL`` subquery selecting ids
+    (a collector's or a tier's customers, without listing them)."""
 
     def __init__(self, company_id, partner_ids=None):
         self.company_id = company_id
-        self.partner_ids = tuple(partner_ids) if partner_ids is not None else None
+        if partner_ids is None or isinstance(partner_ids, SQL):
+            self.partner_ids = partner_ids
+        else:
+            self.partner_ids = tuple(partner_ids)
 
     def where(self, column):
         if self.partner_ids is None:
             return SQL("TRUE")
+        if isinstance(self.partner_ids, SQL):
+            return SQL("%s IN (%s)", SQL(column), self.partner_ids)
         if not self.partner_ids:
             return SQL("FALSE")
         return SQL("%s IN %s", SQL(column), self.partner_ids)
@@ -496,4 +682,6 @@ class _Scope:
     def domain(self, field_name):
         if self.partner_ids is None:
             return []
+        if isinstance(self.partner_ids, SQL):
+            return [(field_name, "in", SQL("(%s)", self.partner_ids))]
         return [(field_name, "in", list(self.partner_ids))]

@@ -36,6 +36,7 @@ from . import test_year_simulation
 from . import test_first_hour
 from . import test_forged_context
 from . import test_figures
+from . import test_figures_month
 from . import test_portal_translated
 from . import test_portal_agreed
 from . import test_customer_documents
