@@ -62,7 +62,7 @@ class TestCollectionsDashboard(AccountTestInvoicingCommon):
     def test_json_uses_only_existing_models_and_fields(self):
         data = self._data()
         used = fields_in_spreadsheet(data)
-        self.assertEqual(set(used), {"debt.figures.month"})
+        self.assertEqual(set(used), {"debt.figures.month", "debt.cashin.forecast"})
         for model, chains in used.items():
             for chain in chains:
                 fields = self.env[model]._fields
@@ -83,10 +83,19 @@ class TestCollectionsDashboard(AccountTestInvoicingCommon):
             for figure in sheet["figures"]
             if figure["tag"] == "chart"
         ]
-        self.assertEqual(len(charts), 4)
+        self.assertEqual(len(charts), 6)
+        by_model = {}
         for chart in charts:
-            self.assertEqual(chart["metaData"]["resModel"], "debt.figures.month")
-            self.assertIn(chart["metaData"]["measure"], Month._fields)
+            model = self.env[chart["metaData"]["resModel"]]
+            by_model.setdefault(model._name, []).append(chart["metaData"]["measure"])
+            self.assertTrue(model._fields[chart["metaData"]["measure"]].store)
+            model.search_count(chart["searchParams"]["domain"])
+        # The figures month by month, and the cash-in forecast week by week.
+        self.assertEqual(len(by_model["debt.figures.month"]), 4)
+        self.assertEqual(
+            sorted(by_model["debt.cashin.forecast"]),
+            ["amount_at_risk", "amount_expected"],
+        )
         for xml_id in menus_xml_ids_in_spreadsheet(data):
             self.assertTrue(self.env.ref(xml_id).action, xml_id)
         # Every domain is one the ORM accepts.
