@@ -112,13 +112,7 @@ class DebtCashinForecast(models.Model):
                    i.week_start,
                    i.company_id,
                    i.partner_id,
-                   COALESCE(
-                       CASE WHEN jsonb_typeof(
-                                 p.debt_collector_id -> i.company_id::text)
-                                 = 'number'
-                            THEN (p.debt_collector_id ->> i.company_id::text)::int
-                       END,
-                       p.user_id) AS user_id,
+                   %(collector)s AS user_id,
                    pr.tier_id,
                    c.currency_id,
                    SUM(i.amount) AS amount_expected,
@@ -136,6 +130,9 @@ class DebtCashinForecast(models.Model):
             held=(payment_date_service.DISPUTE, payment_date_service.HANDOFF),
             agreed=(payment_date_service.PROMISE, payment_date_service.PLAN),
             open=OPEN_PAYMENT_STATES,
+            collector=self.env["res.partner"]._debt_collector_sql(
+                "p", SQL("i.company_id")
+            ),
         )
 
     def init(self):

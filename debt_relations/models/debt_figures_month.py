@@ -276,12 +276,7 @@ class DebtFiguresMonth(models.Model):
             SQL(
                 """CREATE TEMPORARY TABLE debt_figures_scope ON COMMIT DROP AS
                    SELECT c.partner_id,
-                          COALESCE(
-                              CASE WHEN jsonb_typeof(p.debt_collector_id -> %(key)s)
-                                        = 'number'
-                                   THEN (p.debt_collector_id ->> %(key)s)::int
-                              END,
-                              p.user_id) AS user_id,
+                          %(collector)s AS user_id,
                           pr.tier_id
                      FROM (SELECT DISTINCT m.commercial_partner_id AS partner_id
                              FROM account_move m
@@ -292,7 +287,9 @@ class DebtFiguresMonth(models.Model):
                 LEFT JOIN debt_partner_profile pr
                        ON pr.partner_id = c.partner_id
                       AND pr.company_id = %(company)s""",
-                key=str(company.id),
+                collector=self.env["res.partner"]._debt_collector_sql(
+                    "p", SQL("%s", company.id)
+                ),
                 company=company.id,
             )
         )

@@ -439,13 +439,7 @@ class DebtWorklist(models.Model):
             SELECT listed.partner_id::bigint * %(factor)s + listed.company_id AS id,
                    listed.partner_id,
                    listed.company_id,
-                   COALESCE(
-                       CASE WHEN jsonb_typeof(
-                                 p.debt_collector_id -> listed.company_id::text)
-                                 = 'number'
-                            THEN (p.debt_collector_id ->> listed.company_id::text)::int
-                       END,
-                       p.user_id) AS user_id,
+                   %(collector)s AS user_id,
                    listed.reason_codes,
                    pr.tier_id,
                    COALESCE(tier.worklist_weight, 1.0) AS tier_weight,
@@ -482,6 +476,9 @@ class DebtWorklist(models.Model):
             reasons=reasons,
             codes=list(worklist_service.REASON_CODES),
             factor=ID_FACTOR,
+            collector=self.env["res.partner"]._debt_collector_sql(
+                "p", SQL("listed.company_id")
+            ),
         )
 
     def init(self):

@@ -558,6 +558,24 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self.name or self.commercial_partner_id.name or ""
 
+    @api.model
+    def _debt_collector_sql(self, partner, company):
+        """SQL: the collector of the customer ``partner`` (an SQL alias of a
+        ``res_partner`` row) in ``company`` (an SQL expression of a company
+        id): its collector in that company, else its salesperson, as the
+        worklist, the forecast and the figures group customers."""
+        key = SQL("(%s)::text", company)
+        return SQL(
+            """COALESCE(
+                   CASE WHEN jsonb_typeof(%(p)s.debt_collector_id -> %(key)s)
+                             = 'number'
+                        THEN (%(p)s.debt_collector_id ->> %(key)s)::int
+                   END,
+                   %(p)s.user_id)""",
+            p=SQL.identifier(partner),
+            key=key,
+        )
+
     def _debt_collector(self, policy=None):
         """The user who calls this customer."""
         self.ensure_one()
