@@ -109,25 +109,34 @@ class DebtFigures(models.AbstractModel):
         self.env.cr.execute(query)
         return self.env.cr.fetchone()[0] or 0.0
 
+    @api.model
+    def _balance_columns(self, date_from, date_to):
+        """SQL: the three receivable balances of the figures, as columns over
+        receivable journal items ``l`` dated up to ``date_to``: at the end of
+        the day before ``date_from``, at the end of ``date_to``, and at the end
+        of ``date_to`` not yet due then (the reconciliations of an item are
+        only read for those)."""
+        return SQL(
+            """COALESCE(SUM(l.balance) FILTER (WHERE l.date <= %(start)s), 0),
+               COALESCE(SUM(l.balance), 0),
+               COALESCE(SUM(CASE
+                   WHEN l.balance > 0 AND l.date_maturity > %(day)s
+                   THEN l.balance - COALESCE((
+                        SELECT SUM(p.amount)
+                          FROM account_partial_reconcile p
+                         WHERE p.debit_move_id = l.id
+                           AND p.max_date <= %(day)s), 0)
+                   END), 0)""",
+            start=date_from - timedelta(days=1),
+            day=date_to,
+        )
+
     def _balances(self, scope, date_from, date_to):
         """The receivables of :meth:`_receivables` the figures need, in one
-        pass over the ledger: at the end of the day before ``date_from``, at
-        the end of ``date_to``, and at the end of ``date_to`` not yet due
-        then (the reconciliations of an item are only read for those)."""
-        start_day = date_from - timedelta(days=1)
+        pass over the ledger (see :meth:`_balance_columns`)."""
         self.env.cr.execute(
             SQL(
-                """SELECT COALESCE(SUM(l.balance)
-                                   FILTER (WHERE l.date <= %(start)s), 0),
-                          COALESCE(SUM(l.balance), 0),
-                          COALESCE(SUM(CASE
-                              WHEN l.balance > 0 AND l.date_maturity > %(day)s
-                              THEN l.balance - COALESCE((
-                                   SELECT SUM(p.amount)
-                                     FROM account_partial_reconcile p
-                                    WHERE p.debit_move_id = l.id
-                                      AND p.max_date <= %(day)s), 0)
-                              END), 0)
+                """SELECT %(balances)s
                      FROM account_move_line l
                      JOIN account_account a ON a.id = l.account_id
                     WHERE a.account_type = 'asset_receivable'
@@ -135,7 +144,7 @@ class DebtFigures(models.AbstractModel):
                       AND l.company_id = %(company)s
                       AND l.date <= %(day)s
                       AND %(partners)s""",
-                start=start_day,
+                balances=self._balance_columns(date_from, date_to),
                 day=date_to,
                 company=scope.company_id,
                 partners=scope.where("l.partner_id"),
@@ -246,21 +255,9 @@ class DebtFigures(models.AbstractModel):
         sales = {}
         for row in self.env.cr.fetchall():
             sales.setdefault(group_of(row), {})[row[width]] = row[width + 1]
-        start_day = date_from - timedelta(days=1)
         self.env.cr.execute(
             SQL(
-                """SELECT %(keys)s,
-                          COALESCE(SUM(l.balance)
-                                   FILTER (WHERE l.date <= %(start)s), 0),
-                          COALESCE(SUM(l.balance), 0),
-                          COALESCE(SUM(CASE
-                              WHEN l.balance > 0 AND l.date_maturity > %(day)s
-                              THEN l.balance - COALESCE((
-                                   SELECT SUM(p.amount)
-                                     FROM account_partial_reconcile p
-                                    WHERE p.debit_move_id = l.id
-                                      AND p.max_date <= %(day)s), 0)
-                              END), 0)
+                """SELECT %(keys)s, %(balances)s
                      FROM account_move_line l
                      JOIN account_account a ON a.id = l.account_id
                      JOIN (%(customers)s) c ON c.partner_id = l.partner_id
@@ -271,7 +268,7 @@ class DebtFigures(models.AbstractModel):
                     GROUP BY GROUPING SETS (%(sets)s)""",
                 keys=keys,
                 customers=customers,
-                start=start_day,
+                balances=self._balance_columns(date_from, date_to),
                 day=date_to,
                 company=company.id,
                 sets=sets,
