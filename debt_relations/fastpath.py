@@ -14,10 +14,10 @@ shortened here, each with the ORM path beside it:
   reminder: the view's id, the cache key, two cached lookups. Within one
   batch the shortcut keeps what Odoo's cache returned, under the same key
   (the template and the context values Odoo's cache key is made of).
-* **Writing the reminders' chatter bodies once** (:func:`create_mails`).
-  Odoo sanitises a message body three times on ``create``; the shortcut
-  creates the mails with an empty body, then writes the bodies, sanitised
-  once with the field's own rules, in one ``UPDATE mail_message``.
+* **Writing the contact log's full texts at once** (:func:`write_sanitized`).
+  The chatter keeps a short note per contact; the message itself is kept
+  once, in its log entry, sanitised once, written in one ``UPDATE`` per
+  sending batch.
 * **Sanitising a plain body without rewriting it** (:func:`sanitized_html`).
   Odoo's ``html_sanitize`` walks a document about ten times in Python
   (quote detection, each of the cleaner's passes, the styles): 2 ms for a
@@ -110,7 +110,6 @@ from odoo.tools.mail import _Cleaner
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from odoo.addons.base.models.res_lang import intersperse
-from odoo.addons.mail.models.mail_message import _image_dataurl
 
 SWITCH_PARAM = "debt_relations.fastpath"
 """System parameter: the shortcuts' switch (absent: on)."""
@@ -247,50 +246,38 @@ def compiled_template(qweb, template, compile_template):
     return compiled
 
 
-def create_mails(env, values_list):
-    """Create the ``mail.mail`` of ``values_list``, each one's chatter body
-    being its ``body`` (default: its ``body_html``).
+def write_sanitized(records, fname, values):
+    """Store ``values`` (one per record of ``records``, ``None``: left empty)
+    in the Html field ``fname``, each sanitised once with the field's own
+    rules, in one ``UPDATE``: the contact log's full text of each message
+    sent (``debt.sender``).
 
-    The mails are created by the ORM (every override and default applies).
-    Shortcut: with an empty body, the bodies then written with one
-    ``UPDATE``; a body with an embedded image still goes through ``create``,
-    which turns the image into an attachment. ORM path: ``create`` with the
-    bodies.
+    Shortcut: a plain body sanitised by :func:`plain_sanitized` (see
+    :func:`sanitized_html`). ORM path: the field's own conversion
+    (``html_sanitize``), in the same ``UPDATE``.
     """
-    Mail = env["mail.mail"].sudo()
-    if not enabled(env):
-        for values in values_list:
-            values["body"] = values.get("body", values.get("body_html")) or ""
-        return Mail.create(values_list)
-    Message = env["mail.message"]
-    body_field = Message._fields["body"]
-    late_bodies = []
-    for values in values_list:
-        body = values.pop("body", values.get("body_html")) or ""
-        if _image_dataurl.search(body):
-            values["body"] = body
-            late_bodies.append(None)
-        else:
-            late_bodies.append(body)
-    mails = Mail.create(values_list)
-    late = [
-        (mail.mail_message_id.id, sanitized_html(Message, body_field, body))
-        for mail, body in zip(mails, late_bodies, strict=True)
-        if body
+    field = records._fields[fname]
+    rows = [
+        (record.id, sanitized_html(record, field, value))
+        for record, value in zip(records, values, strict=True)
+        if value
     ]
-    if late:
-        env.execute_query(
-            SQL(
-                "UPDATE mail_message SET body = d.body "
-                "FROM UNNEST(%s::int[], %s::text[]) AS d(id, body) "
-                "WHERE mail_message.id = d.id",
-                [row[0] for row in late],
-                [row[1] for row in late],
-            )
+    if not rows:
+        return
+    records.flush_recordset([fname])
+    records.env.execute_query(
+        SQL(
+            "UPDATE %s SET %s = d.body "
+            "FROM UNNEST(%s::int[], %s::text[]) AS d(id, body) "
+            "WHERE %s.id = d.id",
+            SQL.identifier(records._table),
+            SQL.identifier(fname),
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            SQL.identifier(records._table),
         )
-        mails.mail_message_id.invalidate_recordset(["body"])
-        mails.invalidate_recordset(["body"])
-    return mails
+    )
+    records.invalidate_recordset([fname])
 
 
 PLAIN_TAGS = frozenset(

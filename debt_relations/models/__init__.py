@@ -4,6 +4,7 @@ from . import debt_stage
 from . import debt_collection_facts
 from . import debt_collection_run
 from . import debt_collection_run_line
+from . import debt_sender
 from . import debt_action
 from . import debt_contact_log
 from . import debt_contact_governor

@@ -2,27 +2,23 @@ import json
 import logging
 from datetime import timedelta
 from operator import itemgetter
-from types import SimpleNamespace
 
 import psycopg2
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL, plaintext2html, split_every, sql
+from odoo.tools import SQL, plaintext2html, sql
 
 from .. import fastpath
 from ..services import channels as channel_service
 from ..services import eligibility, escalation
 from .debt_contact_log import DELIVERY_STATES
+from .debt_sender import REMINDER, Contact
 from .mail_thread import company_sender
 
 _logger = logging.getLogger(__name__)
 
-# Reminders rendered and created together: the body is compiled once per
-# chunk (a sending batch is 500 by default, ``debt_relations.batch_size``).
-RENDER_CHUNK = 500
 REMINDER_MOVE_FIELDS = [
     "name",
     "payment_reference",
@@ -56,12 +52,6 @@ REMINDER_EXPRESSIONS = (
 """Field paths the shipped reminder templates put in their subject, recipient
 and language, and the greeting's name (see
 :meth:`DebtAction.mail_allowed_qweb_expressions`)."""
-
-MAIL_LAYOUT = "debt_relations.mail_layout_debt"
-"""The company's look around every mail a customer receives."""
-
-BODY_MARK = "debt-relations-mail-body-7c1f0e"
-"""Where the body goes in the layout rendered once per batch."""
 
 USER_FIELDS = frozenset({"review_note"})
 """The only field of an action a user writes; the run owns every other one."""
@@ -834,33 +824,49 @@ class DebtAction(models.Model):
         )
         self.browse(ids).invalidate_recordset(["amount_asked"])
 
+    def _debt_contact(self, **values):
+        """This reminder as a contact of the sending pipeline
+        (``debt.sender``): by its stage's channels, its stage's mail."""
+        self.ensure_one()
+        values.setdefault("channels", tuple(self.stage_id._debt_channels()))
+        return Contact(
+            self.partner_id,
+            REMINDER,
+            self,
+            template=self.stage_id.mail_template_id,
+            action=self,
+            stage=self.stage_id,
+            moves=self.move_ids,
+            **values,
+        )
+
     def _send_and_log(self):
-        """Send the actions by their channels (see :meth:`_choose_channels`),
-        log each contact, and move the rungs of those whose contact is made (a
-        letter printed, a call scheduled); an email (or another channel whose
-        entry is queued) moves them once delivered."""
-        self._choose_channels()
-        logs = []
-        emailed = self.filtered(lambda a: a._uses("email"))
-        for template, actions in emailed.grouped(
-            lambda a: a.stage_id.mail_template_id
-        ).items():
-            logs += actions._send_emails(template)
-        logs += self.filtered(lambda a: a._uses("letter"))._print_letters()
-        logs += self.filtered(lambda a: a._uses("call"))._schedule_calls()
-        other_logs = self._send_other_channels()
-        logs += other_logs
-        logs += self.filtered("stage_id.is_handoff")._hand_off()
-        # Each email's entry keeps its chatter body (sanitised once already).
-        self.env["debt.contact.log"].create(logs)
-        waiting = emailed | self.browse(
-            [v["action_id"] for v in other_logs if v.get("delivery_state") == "queued"]
-        )
-        reached = self.filtered(
-            lambda a: a._uses("letter") or a._uses("call") or a.stage_id.is_handoff
-        ) | self.browse(
-            [v["action_id"] for v in other_logs if v.get("delivery_state") != "queued"]
-        )
+        """Send the actions through the sending pipeline (``debt.sender``:
+        the channels chosen, one log entry each, a note on the chatter), and
+        move the rungs of those whose contact is made (a letter printed, a
+        call scheduled); an email (or another channel whose entry is queued)
+        moves them once delivered."""
+        # The reminders link each customer's statement: keys made at once.
+        self.partner_id._debt_portal_ensure_tokens()
+        # What the reminders and their log entries read of the invoices, read
+        # at once: the first field read would fetch all eighty columns.
+        self.move_ids.fetch(REMINDER_MOVE_FIELDS)
+        contacts = [action._debt_contact() for action in self]
+        logs = self.env["debt.sender"]._debt_send(contacts)
+        self._write_channels(contacts)
+        logs_hand_off = self.filtered("stage_id.is_handoff")._hand_off()
+        self.env["debt.contact.log"].create(logs_hand_off)
+        queued = logs.filtered(lambda log: log.delivery_state == "queued").action_id
+        # A letter printed (posted or not) or a call scheduled is a contact
+        # made; a queued entry waits for its delivery.
+        made = logs.filtered(
+            lambda log: (
+                log.channel in ("letter", "call")
+                or log.delivery_state not in ("queued", "failed")
+            )
+        ).action_id
+        waiting = queued - made
+        reached = made | self.filtered("stage_id.is_handoff")
         for note, actions in (self - waiting - reached).grouped("note").items():
             actions.write(
                 {
@@ -874,53 +880,19 @@ class DebtAction(models.Model):
         reached._move_stages()
         reached.write({"state": "done"})
         # Sent once delivered (see _on_delivered): until then in Odoo's mail
-        # queue, which is woken now rather than at its next hour.
-        (waiting - reached).write({"state": "outgoing", "delivery_state": "queued"})
-        if emailed:
-            self._wake_mail_queue()
-            # And again when the mails waiting for contact hours are due.
-            later = (
-                self.env["mail.mail"]
-                .sudo()
-                .search(
-                    [
-                        ("mail_message_id", "in", emailed.mail_message_id.ids),
-                        ("scheduled_date", "!=", False),
-                    ]
-                )
-                .mapped("scheduled_date")
-            )
-            self.env["debt.contact.governor"]._wake_mail_queue_at(later)
+        # (or SMS, or post) queue.
+        waiting.write({"state": "outgoing", "delivery_state": "queued"})
 
-    def _send_other_channels(self):
-        """Send by the channels a bridge adds (e.g. SMS), for the actions that
-        use them (:meth:`_uses`).
-
-        :returns: the contact log values of what was sent (see
-            :meth:`_log_vals`); an entry whose ``delivery_state`` is
-            ``queued`` waits for its delivery (``_on_delivered``), the others
-            count as reaching the customer now
-        """
-        return []
-
-    def _choose_channels(self):
-        """Decide the channels of each action (``services.channels``): the
-        stage's, only the customer's preferred one where the stage offers it,
-        less those that cannot reach the customer; keep them in
-        ``channels_used`` and the reasons in the note."""
+    def _write_channels(self, contacts):
+        """Keep each action's channels (``channels_used``) and, in its note,
+        why some were not used."""
         chosen = {}
-        for action in self:
-            offered = action.stage_id._debt_channels()
-            choice = channel_service.choose(
-                offered,
-                action.partner_id.commercial_partner_id.debt_portal_channel,
-                action._debt_reachable_channels(offered),
-            )
+        for contact in contacts:
             key = (
-                ",".join(sorted(choice.channels)) or False,
-                action._channel_reasons_text(choice.reasons) or False,
+                ",".join(sorted(contact.chosen)) or False,
+                contact.action._channel_reasons_text(contact.reasons) or False,
             )
-            chosen.setdefault(key, []).append(action.id)
+            chosen.setdefault(key, []).append(contact.action.id)
         for (used, note), ids in chosen.items():
             self.browse(ids).write({"channels_used": used, "note": note})
 
@@ -986,16 +958,6 @@ class DebtAction(models.Model):
             channel in self.stage_id._debt_channels()
         )
 
-    @api.model
-    def _wake_mail_queue(self):
-        """Have Odoo's mail queue send now (as ``message_post`` does)."""
-        cron = self.env.ref(
-            "mail.ir_cron_mail_scheduler_action", raise_if_not_found=False
-        )
-        if cron:
-            # sudo: scheduled actions are technical records.
-            cron.sudo()._trigger()
-
     def _email_ok(self):
         """The billing contact has an address Odoo can send to, and it has
         not failed for good."""
@@ -1042,11 +1004,15 @@ class DebtAction(models.Model):
             if action.stages_moved:
                 pass  # a letter or a call of the stage reached the customer
             elif action.stage_id.letter_fallback and not action._uses("letter"):
-                letters = action._print_letters()
-                for letter in letters:
-                    # Printed today, however long ago the email was queued.
-                    letter["date"] = fields.Date.context_today(self)
-                self.env["debt.contact.log"].create(letters)
+                # Printed today, however long ago the email was queued.
+                self.env["debt.sender"]._debt_send(
+                    [
+                        action._debt_contact(
+                            channels=("letter",),
+                            date=fields.Date.context_today(self),
+                        )
+                    ]
+                )
                 action._move_stages()
                 values["note"] = self.env._(
                     "The email could not be delivered (%(error)s): a letter was "
@@ -1095,139 +1061,6 @@ class DebtAction(models.Model):
         if user._is_superuser() or not user._is_internal():
             user = self.partner_id._debt_collector(self.stage_id.policy_id)
         return user
-
-    def _send_emails(self, template):
-        """Render ``template`` for every action and queue one mail per customer.
-
-        Rendering and mail creation are batched; each mail is posted on the
-        customer's chatter, addressed to its billing contact.
-        """
-        logs = []
-        subtype = self.env.ref("mail.mt_note")
-        frames = {}
-        # Each mail waits for the contact hours in its customer's time zone.
-        now = fields.Datetime.now()
-        moments = self.env["debt.contact.governor"]._next_allowed_moments(
-            self.env.company, self.partner_id, now=now
-        )
-        # The reminders link each customer's statement: keys made at once.
-        self.partner_id._debt_portal_ensure_tokens()
-        # What the reminders and their log entries read of the invoices, read
-        # at once: the first field read would fetch all eighty columns.
-        self.move_ids.fetch(REMINDER_MOVE_FIELDS)
-        for batch in split_every(RENDER_CHUNK, self.ids, self.browse):
-            rendered = fastpath.render_batch(template)._generate_template(
-                batch.ids,
-                (
-                    "attachment_ids",
-                    "body_html",
-                    "email_cc",
-                    "email_from",
-                    "email_to",
-                    "partner_to",
-                    "reply_to",
-                    "subject",
-                    "mail_server_id",
-                ),
-            )
-            values_list = []
-            for action in batch:
-                values = rendered[action.id]
-                partner_ids = values.pop("partner_ids", None) or []
-                if not partner_ids and not values.get("email_to"):
-                    partner_ids = action.recipient_id.ids
-                body = values.get("body_html")
-                values_list.append(
-                    {
-                        "subject": values.get("subject"),
-                        # The mail in the company's layout; the chatter keeps
-                        # the message itself, as Odoo's notifications do.
-                        "body_html": action._in_layout(body, frames),
-                        "body": body or "",
-                        "email_from": values.get("email_from")
-                        or action.company_id._debt_email_from(),
-                        "email_to": values.get("email_to"),
-                        "email_cc": values.get("email_cc"),
-                        "mail_server_id": values.get("mail_server_id"),
-                        "recipient_ids": [
-                            fields.Command.link(pid) for pid in partner_ids
-                        ],
-                        "attachment_ids": [
-                            fields.Command.link(aid)
-                            for aid in (values.get("attachment_ids") or [])
-                            + action.stage_id._invoice_attachments(action.move_ids).ids
-                        ],
-                        "model": "res.partner",
-                        "res_id": action.partner_id.id,
-                        "record_name": action.partner_id.display_name,
-                        "message_type": "email_outgoing",
-                        "subtype_id": subtype.id,
-                        "author_id": action.company_id.partner_id.id,
-                        "auto_delete": False,
-                        "reply_to": values.get("reply_to"),
-                        "scheduled_date": _later(moments[action.partner_id.id], now),
-                    }
-                )
-            self._fill_reply_to(batch, values_list)
-            mails = self._create_mails(values_list)
-            for action, mail in zip(batch, mails, strict=True):
-                action.mail_message_id = mail.mail_message_id
-                logs.append(
-                    action._log_vals(
-                        "email",
-                        mail.subject or action.stage_id.name,
-                        message_id=mail.mail_message_id.id,
-                        mail_id=mail.id,
-                    )
-                )
-        return logs
-
-    def _in_layout(self, body, frames):
-        """``body`` in the company's mail layout (:data:`MAIL_LAYOUT`), in the
-        customer's language.
-
-        The layout is rendered once per company and language of a sending
-        batch (``frames``: its cache) around a mark, then put around each
-        body: what rendering it around each body would give, without a QWeb
-        rendering per reminder.
-        """
-        self.ensure_one()
-        if not body:
-            return body
-        key = (self.company_id.id, self.customer_lang)
-        if key not in frames:
-            frames[key] = _layout_frame(self.company_id, self.customer_lang)
-        frame = frames[key]
-        if frame is None:
-            return body
-        before, after = frame
-        return before + Markup(body) + after
-
-    def _fill_reply_to(self, actions, values_list):
-        """Give the mails the template leaves without a Reply-To the one Odoo
-        gives a message posted on the customer (the catchall alias when there
-        is one), so that answers land on its chatter: one lookup per sender
-        address, instead of one per mail when the message computes it.
-        """
-        pending = {}
-        for action, values in zip(actions, values_list, strict=True):
-            if not values.get("reply_to"):
-                pending.setdefault(values["email_from"], []).append(
-                    (action.partner_id, values)
-                )
-        for email_from, items in pending.items():
-            partners = self.env["res.partner"].browse(
-                list({partner.id for partner, _values in items})
-            )
-            reply_to = partners._notify_get_reply_to(default=email_from)
-            for partner, values in items:
-                values["reply_to"] = reply_to[partner.id]
-
-    @api.model
-    def _create_mails(self, values_list):
-        """Create the ``mail.mail`` of ``values_list``, their chatter body
-        being each one's ``body_html`` (see :func:`..fastpath.create_mails`)."""
-        return fastpath.create_mails(self.env, values_list)
 
     def _print_letters(self):
         """Print one letter (PDF) per action, kept on the action and the log."""
@@ -1336,28 +1169,6 @@ class DebtAction(models.Model):
                 {"debt_stage_id": stage.id}
             )
         self.sudo().write({"stages_moved": True})
-
-
-def _later(moment, now):
-    """``moment`` when after ``now`` (a mail to queue for later), else False."""
-    return moment if moment and moment > now else False
-
-
-def _layout_frame(company, lang):
-    """What :data:`MAIL_LAYOUT` writes before and after a message's body for
-    ``company`` in ``lang``, or None when the layout is gone or edited to show
-    the body other than once (the bodies are then sent as they are)."""
-    qweb = company.env["ir.qweb"].with_context(lang=lang)
-    framed = qweb._render(
-        MAIL_LAYOUT,
-        {"message": SimpleNamespace(body=Markup(BODY_MARK)), "company": company},
-        minimal_qcontext=True,
-        raise_if_not_found=False,
-    )
-    if not framed or framed.count(BODY_MARK) != 1:
-        return None
-    before, after = framed.split(BODY_MARK)
-    return Markup(before), Markup(after)
 
 
 def _text_note(text):

@@ -37,10 +37,6 @@ class DebtAction(models.Model):
             fname="phone"
         )
 
-    def _send_other_channels(self):
-        logs = super()._send_other_channels()
-        return logs + self.filtered(lambda a: a._uses("sms"))._send_sms()
-
     def _send_sms(self):
         """One SMS per action, from its stage's SMS template, posted on the
         customer's chatter and put in Odoo's SMS queue; its entry waits for
