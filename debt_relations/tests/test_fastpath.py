@@ -42,23 +42,23 @@ class TestFastPath(DebtRelationsCase):
             )
         return customers
 
-    def test_message_body_written_once_equals_the_one_create_writes(self):
-        values = {
-            "subject": "Reminder",
-            "body_html": "<p>Dear <b>customer</b>, invoice INV/1 is due.</p>"
-            "<script>alert(1)</script>",
-            "email_to": "someone@example.com",
-            "model": "res.partner",
-            "res_id": self.customer.id,
-            "message_type": "email_outgoing",
-        }
-        fast = fastpath.create_mails(self.env, [dict(values)])
+    def test_log_body_written_once_equals_the_one_create_writes(self):
+        body = (
+            "<p>Dear <b>customer</b>, invoice INV/1 is due.</p>"
+            '<p style="margin: 0px;">x</p><script>alert(1)</script>'
+        )
+        Log = self.env["debt.contact.log"]
+        values = {"partner_id": self.customer.id, "summary": "Reminder"}
+        fast = Log.create(dict(values))
+        fastpath.write_sanitized(fast, "body", [body])
         with self._switched_off():
-            slow = fastpath.create_mails(self.env, [dict(values)])
+            slow = Log.create(dict(values))
+            fastpath.write_sanitized(slow, "body", [body])
+        orm = Log.create(dict(values, body=body))
         self.env.invalidate_all()
-        self.assertEqual(fast.mail_message_id.body, slow.mail_message_id.body)
-        self.assertNotIn("<script>", str(fast.mail_message_id.body))
-        self.assertEqual(fast.body_html, slow.body_html)
+        self.assertEqual(fast.body, orm.body)
+        self.assertEqual(slow.body, orm.body)
+        self.assertNotIn("<script>", str(fast.body))
 
     def _odoo_sanitized(self, src):
         Message = self.env["mail.message"]

@@ -97,39 +97,60 @@ class TestMailRender(DebtRelationsCase):
         self.assertEqual(read["partner_to"][second.id], str(other.id))
         self.assertEqual(read["lang"][second.id], "fr_FR")
 
-    def test_mail_body_sanitized_once_as_odoo_stores_it(self):
-        """The chatter body is sanitized once, yet is exactly what Odoo's own
-        create stores; the mail sent keeps the rendered HTML."""
-        body = (
-            '<div style="margin: 0px; color: red;" onclick="steal()">'
-            "<p>Dear <b>customer</b>,</p><script>alert(1)</script>"
-            '<table><tr><td style="padding: 4px 8px;">INV/1</td></tr></table></div>'
+    def test_reminder_full_text_kept_once_short_note_on_the_chatter(self):
+        """Through the sending pipeline: the mail carries the rendered text in
+        the company's layout, the contact log keeps it once (sanitised as
+        Odoo sanitises it), and the chatter holds a short note linking to the
+        log entry, not the text."""
+        self._create_invoice(self.customer, self.today - timedelta(days=9), 321.0)
+        self._run(self.today)
+        log = self._logs(self.customer)
+        mail = log.mail_id
+        self.assertEqual(len(log), 1)
+        self.assertEqual(log.channel, "email")
+        self.assertIn("friendly reminder", str(log.body).lower())
+        self.assertIn("321", str(log.body))
+        # Sanitised with the field's own rules: what Odoo's create stores.
+        Log = self.env["debt.contact.log"]
+        self.assertEqual(
+            str(log.body),
+            str(Log._fields["body"].convert_to_column(str(log.body), Log)),
         )
-        mail = self.env["debt.action"]._create_mails([self._mail_values(body)])
-        odoo = self.env["mail.mail"].create(dict(self._mail_values(body), body=body))
-        self.env.invalidate_all()
-        self.assertEqual(mail.mail_message_id.body, odoo.mail_message_id.body)
-        self.assertEqual(mail.body, odoo.body)
-        self.assertNotIn("<script", mail.mail_message_id.body)
-        self.assertNotIn("onclick", mail.mail_message_id.body)
-        self.assertIn("INV/1", mail.mail_message_id.body)
-        self.assertEqual(mail.body_html, body)
+        self.assertIn("o_debt_mail_layout", mail.body_html)
+        self.assertIn("321", mail.body_html)
+        note = str(mail.mail_message_id.body)
+        self.assertIn(f'href="/odoo/debt.contact.log/{log.id}"', note)
+        self.assertIn(self.stage_friendly.name, note)
+        self.assertIn("Email", note)
+        self.assertNotIn("friendly reminder about", note.lower())
+        self.assertLess(len(note), 600)
         self.assertEqual(mail.mail_message_id.model, "res.partner")
         self.assertEqual(mail.mail_message_id.res_id, self.customer.id)
-        self.assertEqual(mail.recipient_ids, self.customer)
-        self.assertEqual(mail.state, "outgoing")
+        self.assertEqual(log.message_id, mail.mail_message_id)
         self.assertIn(mail.mail_message_id, self.customer.message_ids)
 
-    def test_mail_body_with_embedded_image_keeps_odoo_handling(self):
-        image = (
-            '<p>Logo <img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'
-            'CAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==" '
-            'data-filename="logo.png"></p>'
+    def test_script_in_a_rendered_body_is_not_kept_by_the_log(self):
+        """A template edited to hold a script: the mail is what the template
+        says; the contact log's copy is sanitised."""
+        template = self.stage_friendly.mail_template_id
+        # As an admin may write it, past the editor (the field is raw QWeb).
+        self.env.cr.execute(
+            "UPDATE mail_template SET body_html = jsonb_build_object('en_US', %s) "
+            "WHERE id = %s",
+            [
+                '<div><p onclick="steal()">Dear customer</p>'
+                "<script>alert(1)</script><p>INV</p></div>",
+                template.id,
+            ],
         )
-        mail = self.env["debt.action"]._create_mails([self._mail_values(image)])
-        self.assertEqual(mail.mail_message_id.attachment_ids.name, "logo.png")
-        self.assertIn("/web/image/", mail.mail_message_id.body)
-        self.assertNotIn("base64", mail.mail_message_id.body)
+        template.invalidate_recordset(["body_html"])
+        self._create_invoice(self.customer, self.today - timedelta(days=9))
+        self._run(self.today)
+        log = self._logs(self.customer)
+        self.assertIn("Dear customer", str(log.body))
+        self.assertNotIn("<script", str(log.body))
+        self.assertNotIn("onclick", str(log.body))
+        self.assertNotIn("<script", str(log.mail_id.mail_message_id.body))
 
     def test_replies_to_a_reminder_reach_the_customer_chatter(self):
         """Without a Reply-To in the template, the reminder gets the one Odoo

@@ -9,7 +9,8 @@ from odoo.sql_db import Cursor
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from odoo.addons.debt_relations.models.debt_action import QUEUED_INDEX, DebtAction
+from odoo.addons.debt_relations.models.debt_action import QUEUED_INDEX
+from odoo.addons.debt_relations.models.debt_sender import DebtSender
 
 from .common import DebtRelationsCase
 
@@ -79,16 +80,16 @@ class TestCollectionRun(DebtRelationsCase):
         run = Run._prepare_run(self.company, self.today)
         self.assertEqual(run._send_next_batch(), 2)
 
-        original = DebtAction._send_emails
+        original = DebtSender._debt_send_email
 
-        def crash(actions, template):
-            original(actions, template)
+        def crash(sender, contacts, logs):
+            original(sender, contacts, logs)
             raise psycopg2.OperationalError("server closed the connection")
 
         # The second batch dies half-way (the database connection is lost, the
         # server killed): its transaction is rolled back.
         with (
-            patch.object(DebtAction, "_send_emails", crash),
+            patch.object(DebtSender, "_debt_send_email", crash),
             self.assertRaises(psycopg2.OperationalError),
             self.env.cr.savepoint(),
         ):
