@@ -166,6 +166,14 @@ def parse_args():
         "the refresh of that month's debt.figures.month rows",
     )
     parser.add_argument(
+        "--sanitize-only",
+        type=int,
+        metavar="N",
+        help="only time keeping N reminders' full text in the contact log "
+        "(debt.sender): their rendered bodies sanitised by Odoo's html_sanitize "
+        "and by the plain-body shortcut (fastpath.write_sanitized)",
+    )
+    parser.add_argument(
         "--figures-collectors",
         type=int,
         default=5,
@@ -760,6 +768,49 @@ def measure_worklist(env, company, args, results):
     ]
 
 
+def measure_sanitizing(env, count, results):
+    """What keeping the full text of ``count`` reminders in their contact log
+    entries costs (``debt.sender`` stores each rendered body once,
+    sanitised, in ``debt.contact.log.body``): the bodies are rendered from
+    the reminders the database holds (the last run's actions), then
+    sanitised three times each way, Odoo's ``html_sanitize`` (the field's own
+    conversion) and the plain-body shortcut (``fastpath.sanitized_html``);
+    the best of three is printed, per body."""
+    from odoo.addons.debt_relations import fastpath
+
+    actions = env["debt.action"].search(
+        [("stage_id.mail_template_id", "!=", False)], limit=count, order="id"
+    )
+    bodies = []
+    for template, batch in actions.grouped("stage_id.mail_template_id").items():
+        rendered = template._render_field("body_html", batch.ids, compute_lang=True)
+        bodies += [str(rendered[action.id]) for action in batch]
+    Log = env["debt.contact.log"]
+    field = Log._fields["body"]
+    plain = sum(1 for body in bodies if fastpath.plain_sanitized(body) is not None)
+    timings = {}
+    for name, convert in (
+        ("html_sanitize", lambda body: field.convert_to_column(body, Log)),
+        ("plain shortcut", lambda body: fastpath.sanitized_html(Log, field, body)),
+    ):
+        best = None
+        for _attempt in range(3):
+            start = time.perf_counter()
+            for body in bodies:
+                convert(body)
+            elapsed = time.perf_counter() - start
+            best = elapsed if best is None else min(best, elapsed)
+        timings[name] = best / max(len(bodies), 1) * 1000
+        print(
+            f"  {name}: {timings[name]:.3f} ms a body "
+            f"({len(bodies)} bodies of {sum(map(len, bodies)) // max(len(bodies), 1)} "
+            f"characters on average; {plain} plain)"
+        )
+    results["sanitize_ms_per_body"] = timings
+    results["sanitize_plain_share"] = plain / max(len(bodies), 1)
+    return results
+
+
 def measure_figures(env, company, as_of, args, results):
     """The relationship figures' queries, as the reporting runs them:
     ``res.company._debt_relationship_figures`` for the as-of month (its first
@@ -1265,6 +1316,9 @@ def measure(args):
             return results
         if args.figures_only:
             measure_figures(env, company, as_of, args, results)
+            return results
+        if args.sanitize_only:
+            measure_sanitizing(env, args.sanitize_only, results)
             return results
         reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()
