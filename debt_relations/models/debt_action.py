@@ -1124,7 +1124,7 @@ class DebtAction(models.Model):
             due = Governor._next_allowed_days(
                 action.company_id, action.partner_id, action.date
             )[action.partner_id.id]
-            partner.activity_schedule(
+            activity = partner.activity_schedule(
                 "debt_relations.mail_activity_type_debt_call",
                 date_deadline=due,
                 summary=self.env._(
@@ -1137,6 +1137,9 @@ class DebtAction(models.Model):
                 action._log_vals(
                     "call",
                     self.env._("Call scheduled: %(stage)s", stage=action.stage_id.name),
+                    # Made once the collector marks the to-do done.
+                    activity_id=activity.id,
+                    delivery_state="queued",
                 )
             )
         return logs

@@ -695,7 +695,10 @@ class DebtCollectionRun(models.Model):
                 )
             by_note.setdefault(note, []).append(call.id)
         for note, ids in by_note.items():
-            self.env["mail.activity"].sudo().browse(ids)._action_done(feedback=note)
+            calls = self.env["mail.activity"].sudo().browse(ids)
+            # Closed, not made: their log entries say so before the to-dos go.
+            calls._debt_call_logs()._call_cancelled(note)
+            calls._action_done(feedback=note)
 
     def _refresh_relationships(self):
         """Refresh profiles and tiers, then thank and reward, as of the run's date."""

@@ -138,6 +138,14 @@ class DebtContactLog(models.Model):
     mail_id = fields.Many2one(
         "mail.mail", string="Email", readonly=True, ondelete="set null", index=True
     )
+    # A call's delivery: queued while its to-do is open, sent once done.
+    activity_id = fields.Many2one(
+        "mail.activity",
+        string="Call To-Do",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+    )
     delivery_attempts = fields.Integer(readonly=True)
     delivery_error = fields.Char(readonly=True)
     first_failure_at = fields.Datetime(readonly=True)
@@ -253,6 +261,23 @@ class DebtContactLog(models.Model):
     # ------------------------------------------------------------------
     # Delivery (called by mail.mail once the queue tried to send)
     # ------------------------------------------------------------------
+
+    def _call_made(self):
+        """The collector marked the call's to-do done: the call reached the
+        customer, as an email does once the mail server takes it (the
+        reminder's rung moved when the call was scheduled)."""
+        self.sudo()._write_delivery({"delivery_state": "sent", "delivery_error": False})
+
+    def _call_cancelled(self, reason=None):
+        """The call's to-do was cancelled (or closed by the run, ``reason``)
+        before it was made."""
+        self.sudo()._write_delivery(
+            {
+                "delivery_state": "failed",
+                "delivery_error": reason
+                or self.env._("The call was cancelled before it was made."),
+            }
+        )
 
     def _delivered(self):
         self.sudo()._write_delivery({"delivery_state": "sent", "delivery_error": False})

@@ -21,6 +21,33 @@ class MailActivity(models.Model):
             ).action_notify()
         return super(MailActivity, self - ours).action_notify()
 
+    def _action_done(self, feedback=False, attachment_ids=None):
+        """A collection call's to-do done: its contact log entry is
+        delivered (before Odoo deletes the to-do)."""
+        self._debt_call_logs()._call_made()
+        return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+
+    def unlink(self):
+        """A collection call's to-do deleted before it was done: its entry
+        says the call was cancelled."""
+        logs = self._debt_call_logs()
+        result = super().unlink()
+        logs._call_cancelled()
+        return result
+
+    def _debt_call_logs(self):
+        """The call entries still waiting for these to-dos."""
+        if not self.ids:
+            return self.env["debt.contact.log"]
+        # sudo: delivery is bookkeeping of the log, whoever marks the to-do.
+        return (
+            self.env["debt.contact.log"]
+            .sudo()
+            .search(
+                [("activity_id", "in", self.ids), ("delivery_state", "=", "queued")]
+            )
+        )
+
     def _debt_is_collections(self):
         self.ensure_one()
         xmlid = self.activity_type_id.get_external_id().get(

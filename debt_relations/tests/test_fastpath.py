@@ -232,8 +232,8 @@ class TestFastPath(DebtRelationsCase):
         self.assertGreater(accepted, 150)
 
     def test_reminder_bodies_are_plain(self):
-        """The ladder's own mail templates give plain bodies: their chatter
-        copies take the shortcut, with html_sanitize's text."""
+        """The ladder's own mail templates give plain bodies: their contact
+        log copies take the shortcut, with html_sanitize's text."""
         self._customers_due(2)
         run = self.env["debt.collection.run"]._prepare_run(self.company, self.today)
         actions = run.action_ids
@@ -246,7 +246,7 @@ class TestFastPath(DebtRelationsCase):
                     fast = fastpath.plain_sanitized(body)
                     self.assertIsNotNone(fast)
                     self.assertEqual(fast, self._odoo_sanitized(body))
-        # The chatter copy written by the run is that text.
+        # The log's copy written by the run is that text.
         run._send_next_batch()
         action = actions[:1]
         self.assertEqual(action.state, "outgoing")
@@ -257,13 +257,15 @@ class TestFastPath(DebtRelationsCase):
         )
         self.assertEqual(len(mail), 1)
         self.assertIn("<table", mail.body_html)
-        # The mail is the body in the company's layout; the chatter keeps the
-        # body itself.
+        # The mail is the body in the company's layout; the contact log keeps
+        # the body itself, the chatter a short note.
         [body] = action.stage_id.mail_template_id._render_field(
             "body_html", action.ids
         ).values()
         self.assertIn(body, mail.body_html)
-        self.assertEqual(message.body, self._odoo_sanitized(body))
+        log = action.contact_log_ids
+        self.assertEqual(log.body, self._odoo_sanitized(body))
+        self.assertIn(f"/odoo/debt.contact.log/{log.id}", message.body)
 
     def test_bodies_without_local_links_left_as_odoo_leaves_them(self):
         template = self.stage_friendly.mail_template_id

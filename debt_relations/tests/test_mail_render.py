@@ -108,7 +108,7 @@ class TestMailRender(DebtRelationsCase):
         mail = log.mail_id
         self.assertEqual(len(log), 1)
         self.assertEqual(log.channel, "email")
-        self.assertIn("friendly reminder", str(log.body).lower())
+        self.assertIn("we hope all is well", str(log.body).lower())
         self.assertIn("321", str(log.body))
         # Sanitised with the field's own rules: what Odoo's create stores.
         Log = self.env["debt.contact.log"]
