@@ -782,7 +782,9 @@ def measure_sanitizing(env, count, results):
         [("stage_id.mail_template_id", "!=", False)], limit=count, order="id"
     )
     bodies = []
-    for template, batch in actions.grouped("stage_id.mail_template_id").items():
+    for template, batch in actions.grouped(
+        lambda action: action.stage_id.mail_template_id
+    ).items():
         rendered = template._render_field("body_html", batch.ids, compute_lang=True)
         bodies += [str(rendered[action.id]) for action in batch]
     Log = env["debt.contact.log"]
