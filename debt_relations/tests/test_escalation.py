@@ -204,7 +204,7 @@ class TestEscalation(DebtRelationsCase):
             self.stage_friendly,
             "The note does not lower the customer's rung",
         )
-        mail = self._logs(self.customer, channel="email")[-1].message_id
+        mail = self._logs(self.customer, channel="email")[-1]
         self.assertIn(soon.name, mail.body)
         self.assertNotIn(overdue.name, mail.body)
 

@@ -122,7 +122,7 @@ class TestMailRender(DebtRelationsCase):
         self.assertIn(f'href="/odoo/debt.contact.log/{log.id}"', note)
         self.assertIn(self.stage_friendly.name, note)
         self.assertIn("Email", note)
-        self.assertNotIn("friendly reminder about", note.lower())
+        self.assertNotIn("we hope all is well", note.lower())
         self.assertLess(len(note), 600)
         self.assertEqual(mail.mail_message_id.model, "res.partner")
         self.assertEqual(mail.mail_message_id.res_id, self.customer.id)
