@@ -865,8 +865,8 @@ class DebtAction(models.Model):
                 or log.delivery_state not in ("queued", "failed")
             )
         ).action_id
-        waiting = queued - made
         reached = made | self.filtered("stage_id.is_handoff")
+        waiting = queued - reached
         for note, actions in (self - waiting - reached).grouped("note").items():
             actions.write(
                 {

@@ -230,15 +230,11 @@ class TestMarkup(MarkupCase):
         self.assertInert(read["body"], "the contact log's body")
         self.assertShowsText(read["body"], f"Jane {TEXT}", "the log's body")
         self.assertShowsText(read["body"], f"RF {TEXT}", "the log's invoices")
-        # It is the chatter's body: sanitised once, with the chatter's rules.
-        self.assertEqual(log.body, mail.mail_message_id.body)
-
+        # The chatter holds a short note linking to the entry, not the text.
         bodies = dict(self._assert_chatter_inert(self.customer))
-        self.assertShowsText(
-            bodies[f"mail.message {mail.mail_message_id.id}"],
-            f"RF {TEXT}",
-            "the chatter's reminder",
-        )
+        note = bodies[f"mail.message {mail.mail_message_id.id}"]
+        self.assertIn(f"/odoo/debt.contact.log/{log.id}", note)
+        self.assertNotIn(f"RF {TEXT}", note)
 
     def test_portal_texts(self):
         """What the customer writes on its statement: the dispute's text,
@@ -495,12 +491,22 @@ class TestMarkup(MarkupCase):
                 (sent | old).ids,
             )
         )
+        # As an entry of then: its chatter message held the text, sanitised.
+        Log = self.env["debt.contact.log"]
+        self.env.execute_query(
+            SQL(
+                "UPDATE mail_message SET body = %s WHERE id = %s",
+                Log._fields["body"].convert_to_column(raw, Log),
+                sent.message_id.id,
+            )
+        )
         self.env.invalidate_all()
         self.assertTrue(active_markup(old.body))
         load_migration("18.0.1.3.0", "post-sanitized_log_bodies.py").migrate(
             self.env.cr, "18.0.1.2.0"
         )
         self.env.invalidate_all()
+        self.assertEqual(sent.body, sent.message_id.body)
         self.assertInert(sent.body, "a sent email's entry")
         self.assertIn("Dear Jane", text_of(sent.body))
         self.assertInert(old.body, "an old entry without message")
