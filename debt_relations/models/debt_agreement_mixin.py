@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .debt_sender import CONFIRMATION, COURTESY, Contact
+
 
 class DebtAgreementMixin(models.AbstractModel):
     """What payment plans, promises and disputes share.
@@ -121,39 +123,51 @@ class DebtAgreementMixin(models.AbstractModel):
         """The invoices concerned."""
         return self.move_ids
 
-    def _notify_customer(self, template, governed=False):
-        """Post ``template`` on the record; it is mailed to the billing contact.
+    def _debt_notify(
+        self, template, summary, kind=CONFIRMATION, date=None, amount=None, **log
+    ):
+        """Write ``template`` to the customer's billing contact about the
+        record, through the sending pipeline (``debt.sender``), and log it:
+        one log entry (the full text), the mail in the company's layout, a
+        short note on the record's chatter and the customer's. Answers to the
+        mail land on the record.
 
-        ``governed``: a collection notice the system sends by itself (an
-        instalment reminder, a missed instalment, a payment not found). It
-        is posted on the chatter at once, and its mail waits in Odoo's mail
-        queue (``scheduled_date``) for the next moment the company's contact
-        hours allow in the customer's time zone, on the first day the
-        contact limit has room. Its log entry is dated the day it was
-        decided, like a reminder queued by the run.
+        :param kind: ``NOTICE``, a collection notice the system sends by
+            itself (an instalment reminder, a missed instalment, a payment
+            not found): its mail waits for the next moment the company's
+            contact hours allow, on the first day the contact limit has room;
+            ``CONFIRMATION`` (of what was agreed or done) and ``COURTESY``
+            (thanks) go at once and count towards no limit
+        :param date: the day of its log entry (the day it was decided)
+        :param amount: the amount it is about (default: the record's)
+        :param log: more values of the log entry (``outcome``…)
+        :returns: the log entry (a note when the customer has no address to
+            write to: nothing was sent, the history still says what happened)
         """
         self.ensure_one()
-        moment = now = None
-        if governed:
-            now = fields.Datetime.now()
-            moment = self.env["debt.contact.governor"]._postponed_moment(
-                self.company_id, self.partner_id, now=now
-            )
-        record = self
-        if moment and moment > now:
-            # Queued, not sent at once: the mail queue sends it when due.
-            record = self.with_context(mail_notify_force_send=False)
-        message = record.message_post_with_source(
-            template,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            # The company's look, like the reminders: no "Powered by Odoo |
-            # Unfollow" frame.
-            email_layout_xmlid="debt_relations.mail_layout_debt",
+        contact = Contact(
+            self.partner_id,
+            kind,
+            self,
+            template=template,
+            thread=self,
+            moves=self._agreement_moves(),
+            amount=amount if amount is not None else self._debt_notify_amount(),
+            currency=self.currency_id,
+            summary=summary,
+            date=date,
+            log=log,
         )
-        if moment and moment > now:
-            self.env["debt.contact.governor"]._schedule_mails(message, moment)
-        return message
+        logs = self.env["debt.sender"]._debt_send([contact])
+        if logs:
+            return logs
+        values = {"courtesy": kind == COURTESY, "confirmation": kind == CONFIRMATION}
+        values.update(log)
+        return self._log_contact(summary, date=date, channel="note", **values)
+
+    def _debt_notify_amount(self):
+        """The amount the record's messages are about (their chatter note)."""
+        return None
 
     def _log_contact(
         self,
@@ -161,7 +175,6 @@ class DebtAgreementMixin(models.AbstractModel):
         date=None,
         channel="email",
         direction="outbound",
-        message=None,
         courtesy=False,
         outcome=False,
         confirmation=False,
@@ -180,7 +193,6 @@ class DebtAgreementMixin(models.AbstractModel):
                 "summary": summary,
                 "outcome": outcome,
                 "company_id": self.company_id.id,
-                "message_id": message.id if message else False,
                 "courtesy": courtesy,
                 "confirmation": confirmation,
             }

@@ -143,26 +143,6 @@ class DebtContactGovernor(models.AbstractModel):
         return dict.fromkeys(partners.ids, found)
 
     @api.model
-    def _schedule_mails(self, messages, moment):
-        """The mails of ``messages`` wait in the mail queue until ``moment``
-        (naive UTC); the mail queue is asked to run then."""
-        # sudo: the mail queue is technical; the messages are ours.
-        mails = (
-            self.env["mail.mail"]
-            .sudo()
-            .search(
-                [
-                    ("mail_message_id", "in", messages.ids),
-                    ("state", "=", "outgoing"),
-                ]
-            )
-        )
-        if mails:
-            mails.write({"scheduled_date": moment})
-            self._wake_mail_queue_at([moment])
-        return mails
-
-    @api.model
     def _wake_mail_queue_at(self, moments):
         """Have Odoo's mail queue run at each of ``moments`` (it otherwise
         runs once an hour)."""

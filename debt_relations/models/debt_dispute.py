@@ -314,8 +314,8 @@ class DebtDispute(models.Model):
         today = fields.Date.context_today(self)
         self._transition({"state": state, "date_done": today})
         for dispute in self:
-            message = dispute._notify_customer(template)
-            dispute._log_contact(
+            dispute._debt_notify(
+                template,
                 self.env._(
                     "Dispute on %(invoice)s %(outcome)s",
                     invoice=dispute.move_id.display_name,
@@ -323,13 +323,15 @@ class DebtDispute(models.Model):
                     if state == "resolved"
                     else self.env._("rejected"),
                 ),
-                message=message,
-                confirmation=True,
+                outcome=dispute.resolution or dispute.description or False,
             )
         self.activity_unlink(["debt_relations.mail_activity_type_debt_dispute"])
 
     def _agreement_moves(self):
         return self.move_id
+
+    def _debt_notify_amount(self):
+        return self.amount_disputed
 
     def _log_contact(self, summary, **values):
         """Log with the resolution (or the customer's description) as outcome."""

@@ -5,7 +5,7 @@ from odoo.tools import SQL, plaintext2html
 from ..services import eligibility
 from ..services import handoff as handoff_service
 from .debt_collection_facts import OPEN_PAYMENT_STATES
-from .mail_thread import company_sender
+from .debt_sender import HANDOFF, Contact
 
 KINDS = [
     (handoff_service.MEDIATION, "Mediation"),
@@ -513,28 +513,48 @@ class DebtHandoff(models.Model):
             handoff._transition({"date_sent": today, "amount": amount})
             attachment = handoff._print_dossier()
             template = self.env.ref("debt_relations.mail_template_debt_handoff_dossier")
-            # On behalf of the company: from its sender when the collector
-            # has no address.
-            message = company_sender(handoff).message_post_with_source(
-                template,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-                attachment_ids=attachment.ids,
-                email_layout_xmlid="debt_relations.mail_layout_debt_plain",
-            )
             handoff._transition(
                 {"state": "sent", "dossier_attachment_id": attachment.id}
             )
-            handoff._log(
-                self.env._(
-                    "File handed over to %(provider)s (%(kind)s): %(amount)s",
-                    provider=handoff.provider_id.display_name,
-                    kind=handoff._kind_label(),
-                    amount=handoff.currency_id.format(amount),
-                ),
-                channel="email",
-                message=message,
+            # To the provider, about the customer: not a contact with the
+            # customer, it delays no reminder of its other invoices.
+            logs = self.env["debt.sender"]._debt_send(
+                [
+                    Contact(
+                        handoff.partner_id,
+                        HANDOFF,
+                        handoff,
+                        template=template,
+                        thread=handoff,
+                        stage=handoff.stage_id,
+                        moves=handoff.move_ids,
+                        amount=amount,
+                        currency=handoff.currency_id,
+                        summary=self.env._(
+                            "File handed over to %(provider)s (%(kind)s): %(amount)s",
+                            provider=handoff.provider_id.display_name,
+                            kind=handoff._kind_label(),
+                            amount=handoff.currency_id.format(amount),
+                        ),
+                        recipients=handoff.provider_id,
+                        attachments=attachment,
+                        layout="debt_relations.mail_layout_debt_plain",
+                        log={
+                            "handoff_id": handoff.id,
+                            "user_id": handoff._log_user().id,
+                            "courtesy": True,
+                        },
+                    )
+                ]
             )
+            if not logs:
+                raise UserError(
+                    self.env._(
+                        "%(provider)s has no valid email address: the dossier "
+                        "cannot be sent.",
+                        provider=handoff.provider_id.display_name,
+                    )
+                )
         return True
 
     def _check_sendable(self):
@@ -772,7 +792,7 @@ class DebtHandoff(models.Model):
             return sum(moves.mapped("amount_residual_signed"))
         return sum(moves.mapped("amount_residual"))
 
-    def _log(self, summary, channel="note", direction="outbound", message=None):
+    def _log(self, summary, channel="note", direction="outbound"):
         """A state change or exchange with the provider, in the contact log
         and the chatter. Not a contact with the customer: it delays no
         reminder of the customer's other invoices."""
@@ -789,12 +809,10 @@ class DebtHandoff(models.Model):
                 "company_id": self.company_id.id,
                 "user_id": self._log_user().id,
                 "handoff_id": self.id,
-                "message_id": message.id if message else False,
                 "courtesy": True,
             }
         )
-        if not message:
-            self.message_post(body=plaintext2html(summary))
+        self.message_post(body=plaintext2html(summary))
         return log
 
     def _log_user(self):

@@ -4,6 +4,7 @@ from odoo.tools import SQL, split_every
 
 from ..services import incentives
 from .debt_relationship_tier import PROFILE_BATCH
+from .debt_sender import COURTESY, Contact
 
 KINDS = [
     (incentives.THANKS, "Thank-you message"),
@@ -329,37 +330,18 @@ class DebtIncentiveRule(models.Model):
 
     @api.model
     def _send_courtesy(self, template, partners, as_of):
-        """Mail ``template`` to ``partners`` and log it as a courtesy contact.
+        """Mail ``template`` to ``partners`` through the sending pipeline
+        (``debt.sender``), logged as a courtesy contact.
 
         A courtesy contact (thank-you, reward notice) is not a collection
         contact: it does not delay the next reminder.
         """
-        # Thanks and reward notices respect "do not contact", and go only to
-        # customers with an address to write to.
-        partners = partners.filtered(
-            lambda p: not p.debt_do_not_contact and p._debt_billing_contact().email
-        )
-        if not partners:
-            return
-        # sudo: the run mails customers on behalf of the company, in the
-        # company's layout like the reminders (no notification frame).
-        mails = template.sudo().send_mail_batch(
-            partners.ids, email_layout_xmlid="debt_relations.mail_layout_debt"
-        )
-        by_partner = {mail.res_id: mail for mail in mails}
-        self.env["debt.contact.log"].create(
+        # Thanks and reward notices respect "do not contact"; the pipeline
+        # writes only to customers with an address to write to.
+        partners = partners.filtered(lambda p: not p.debt_do_not_contact)
+        self.env["debt.sender"]._debt_send(
             [
-                {
-                    "partner_id": partner.id,
-                    "date": as_of,
-                    "channel": "email",
-                    "direction": "outbound",
-                    "courtesy": True,
-                    "summary": by_partner[partner.id].subject or template.name,
-                    "message_id": by_partner[partner.id].mail_message_id.id,
-                    "company_id": self.env.company.id,
-                }
+                Contact(partner, COURTESY, partner, template=template, date=as_of)
                 for partner in partners
-                if partner.id in by_partner
             ]
         )

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, html2plaintext
 
 from ..services import eligibility, schedule
+from .debt_sender import COURTESY, NOTICE
 
 PLAN_STATES = [
     ("draft", "Draft"),
@@ -356,10 +357,11 @@ class DebtPaymentPlan(models.Model):
         self._transition({"state": "proposed"})
         template = self.env.ref("debt_relations.mail_template_debt_plan_proposal")
         for plan in self:
-            message = plan._notify_customer(template)
-            plan._log_contact(
+            # Sent at once; a proposal counts towards the contact limit.
+            plan._debt_notify(
+                template,
                 self.env._("Payment plan %(plan)s proposed", plan=plan.name),
-                message=message,
+                confirmation=False,
             )
         return True
 
@@ -622,9 +624,12 @@ class DebtPaymentPlan(models.Model):
         )
         self.invalidate_recordset(["terms"])
 
-    def _notify_customer(self, template, governed=False):
+    def _debt_notify(self, template, summary, **values):
         self._debt_fill_standard_terms()
-        return super()._notify_customer(template, governed=governed)
+        return super()._debt_notify(template, summary, **values)
+
+    def _debt_notify_amount(self):
+        return self.amount_total
 
     def _debt_next_installment(self):
         """The oldest instalment not fully paid (what the next reminder is about)."""
@@ -682,23 +687,23 @@ class DebtPaymentPlan(models.Model):
             }
         )
         template = self.env.ref("debt_relations.mail_template_debt_plan_completed")
-        message = self._notify_customer(template)
-        self._log_contact(
+        self._debt_notify(
+            template,
             self.env._("Payment plan %(plan)s completed: thanked", plan=self.name),
+            kind=COURTESY,
             date=self.date_checked,
-            message=message,
-            courtesy=True,
         )
 
     def _flag_at_risk(self, as_of, grace):
         self.ensure_one()
         self._transition({"at_risk": True})
         template = self.env.ref("debt_relations.mail_template_debt_plan_at_risk")
-        message = self._notify_customer(template, governed=True)
-        self._log_contact(
+        self._debt_notify(
+            template,
             self.env._("Payment plan %(plan)s: instalment missed", plan=self.name),
+            kind=NOTICE,
             date=as_of,
-            message=message,
+            amount=self.amount_due,
         )
         self.activity_schedule(
             "debt_relations.mail_activity_type_debt_plan_at_risk",
@@ -745,20 +750,15 @@ class DebtPaymentPlan(models.Model):
             },
         )
 
-    def _portal_send_agreement(self, note=None, log=True):
+    def _portal_send_agreement(self, note=None):
         """A plan agreed from the portal is confirmed with its written
-        agreement; ``log``: in the contact log too (not when the customer's
-        own signature on the portal is the entry)."""
+        agreement (``note``: the collector's answer, its outcome)."""
         template = self.env.ref("debt_relations.mail_template_debt_portal_plan_signed")
         for plan in self:
-            message = plan._notify_customer(template)
-            if not log:
-                continue
-            plan._log_contact(
+            plan._debt_notify(
+                template,
                 self.env._(
                     "Payment plan %(plan)s confirmed in writing", plan=plan.name
                 ),
-                message=message,
                 outcome=note or False,
-                confirmation=True,
             )

@@ -3,6 +3,7 @@ from datetime import date
 from odoo import api, fields, models
 
 from ..services import schedule
+from .debt_sender import NOTICE
 
 SCHEDULE_FIELDS = ("plan_id", "date_due", "amount")
 """What the customer agreed to: fixed once the plan leaves the draft."""
@@ -123,14 +124,15 @@ class DebtPaymentPlanInstallment(models.Model):
             ):
                 continue
             plan = installment.plan_id
-            message = plan._notify_customer(template, governed=True)
             installment._debt_as_owner().reminder_sent = True
-            plan._log_contact(
+            plan._debt_notify(
+                template,
                 self.env._(
                     "Instalment reminder: %(amount)s due on %(date)s",
                     amount=installment.currency_id.format(installment.amount_due),
                     date=fields.Date.to_string(installment.date_due),
                 ),
+                kind=NOTICE,
                 date=as_of,
-                message=message,
+                amount=installment.amount_due,
             )

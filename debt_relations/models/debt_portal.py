@@ -8,6 +8,7 @@ from odoo.tools import consteq, plaintext2html
 
 from ..services import eligibility
 from ..services import portal as portal_service
+from .debt_sender import CONFIRMATION, Contact
 
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
 ACTIONABLE = (portal_service.DUE, portal_service.OVERDUE)
@@ -595,20 +596,30 @@ class DebtPortal(models.AbstractModel):
         if partner._debt_portal_link_state(company) != portal_service.VALID:
             partner._debt_portal_new_key("expired")
         template = self.env.ref("debt_relations.mail_template_debt_portal_fresh_link")
-        # sudo: the customer's own link, mailed to its own billing address.
-        template.sudo().send_mail(
-            partner.id, email_layout_xmlid="mail.mail_notification_light"
+        # sudo: the customer's own link, mailed to its own billing address
+        # (its note on the customer's chatter says so).
+        logs = (
+            self.env["debt.sender"]
+            .sudo()
+            ._debt_send(
+                [
+                    Contact(
+                        partner,
+                        CONFIRMATION,
+                        partner,
+                        template=template,
+                        summary=self.env._(
+                            "Asked from an out-of-date statement link: the "
+                            "customer's link was sent to %(email)s",
+                            email=billing.email,
+                        ),
+                    )
+                ]
+            )
         )
+        if not logs:
+            return False
         events.create({"partner_id": partner.id, "kind": "fresh_sent"})
-        partner.message_post(
-            body=self.env._(
-                "Asked from an out-of-date statement link: the customer's link "
-                "was sent to %(email)s.",
-                email=billing.email,
-            ),
-            author_id=self.env.ref("base.partner_root").id,
-            subtype_xmlid="mail.mt_note",
-        )
         return True
 
     @api.model

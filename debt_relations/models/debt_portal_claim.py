@@ -2,6 +2,7 @@ from odoo import api, fields, models
 
 from ..services import eligibility
 from ..services import portal as portal_service
+from .debt_sender import NOTICE
 
 
 class DebtPortalClaim(models.Model):
@@ -112,15 +113,18 @@ class DebtPortalClaim(models.Model):
             elif as_of > claim.date_until:
                 claim._end_claim(as_of)
 
+    def _debt_notify_amount(self):
+        return self.amount
+
     def _end_claim(self, as_of):
         template = self.env.ref("debt_relations.mail_template_debt_portal_claim_ended")
         for claim in self:
             claim._transition({"state": "not_found", "date_done": as_of})
-            message = claim._notify_customer(template, governed=True)
-            claim._log_contact(
+            claim._debt_notify(
+                template,
                 self.env._("Payment said to be made not found: the reminders resume"),
+                kind=NOTICE,
                 date=as_of,
-                message=message,
             )
             claim._close_portal_activity()
 

@@ -2,7 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import consteq, email_normalize
 
+from .. import fastpath
 from ..services import portal as portal_service
+from .debt_sender import CONFIRMATION, Contact
 
 
 class DebtPortalContact(models.Model):
@@ -163,9 +165,15 @@ class DebtPortalContact(models.Model):
                 ),
             }
         )
-        request._mail("debt_relations.mail_template_debt_portal_contact_confirm")
+        request._mail(
+            "debt_relations.mail_template_debt_portal_contact_confirm",
+            request.email_new,
+        )
         if billing.email:
-            request._mail("debt_relations.mail_template_debt_portal_contact_notice")
+            request._mail(
+                "debt_relations.mail_template_debt_portal_contact_notice",
+                request.email_old,
+            )
         portal._inbound(
             statement,
             self.env._(
@@ -190,11 +198,37 @@ class DebtPortalContact(models.Model):
         )
         return request
 
-    def _mail(self, xmlid):
-        # sudo: the request's own mails, to the addresses it names.
-        self.env.ref(xmlid).sudo().send_mail(
-            self.id, email_layout_xmlid="mail.mail_notification_light"
+    def _mail(self, xmlid, email_to):
+        """The request's mail ``xmlid`` to the address it names (``email_to``:
+        the new one, to confirm; the current one, told of the change asked),
+        through the sending pipeline (``debt.sender``); its log entry keeps
+        the text without the confirmation key (a collector must not be able
+        to confirm in the customer's place)."""
+        self.ensure_one()
+        # sudo: the request's own mails, to the addresses it names; the
+        # portal (not logged in) asks for them.
+        logs = (
+            self.env["debt.sender"]
+            .sudo()
+            ._debt_send(
+                [
+                    Contact(
+                        self.partner_id,
+                        CONFIRMATION,
+                        self,
+                        template=self.env.ref(xmlid),
+                        thread=self,
+                        email_to=email_to,
+                    )
+                ]
+            )
         )
+        key = self.sudo().key
+        for log in logs.sudo():
+            if log.body and key in log.body:
+                fastpath.write_sanitized(log, "body", [log.body.replace(key, "…")])
+                log.invalidate_recordset(["body"])
+        return logs
 
     # ------------------------------------------------------------------
     # From the confirmation link

@@ -70,17 +70,14 @@ class DebtPortalPause(models.Model):
         self.ensure_one()
         self.sudo().state = state
         reply = self.reply or default_reply
-        message = self._reply_customer(reply)
-        self._log_reply(
+        self._reply_customer(
+            reply,
             self.env._(
                 "Answer to the pause asked for: %(state)s",
                 state=dict(self._fields["state"]._description_selection(self.env))[
                     state
                 ],
             ),
-            reply,
-            message,
-            direction="outbound",
             courtesy=True,
         )
         self._close_portal_activity()

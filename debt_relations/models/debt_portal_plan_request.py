@@ -92,7 +92,9 @@ class DebtPortalPlanRequest(models.Model):
             request.sudo().state = "accepted"
             plan._portal_send_agreement(request.reply)
             if request.reply:
-                request._reply_customer(request.reply)
+                request._reply_customer(
+                    request.reply, self.env._("Payment plan asked for: accepted")
+                )
             request._close_portal_activity()
         return True
 
@@ -106,9 +108,8 @@ class DebtPortalPlanRequest(models.Model):
                 "We cannot agree to this plan as asked. A member of our team will "
                 "contact you to find another way."
             )
-            message = request._reply_customer(reply)
-            request._log_reply(
-                self.env._("Payment plan asked for: declined"), reply, message
+            request._reply_customer(
+                reply, self.env._("Payment plan asked for: declined")
             )
             request._close_portal_activity()
         return True
@@ -321,10 +322,11 @@ class DebtPortalPlanRequest(models.Model):
                 }
             )
             plan.agreed_partner_id = portal._author(partner)
-            # One customer action, one contact log entry: the portal's below
-            # (the plan's start and its written agreement go to its chatter).
+            # The customer's signature is the portal's entry below (the
+            # plan's start goes to its chatter); the written agreement mailed
+            # back has its own, as every message sent.
             plan._activate(log=False)
-            plan._portal_send_agreement(log=False)
+            plan._portal_send_agreement()
             portal._inbound(
                 statement,
                 self.env._(

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .mail_thread import company_sender
+from .debt_sender import CONFIRMATION, Contact
 
 
 class DebtPortalRequest(models.AbstractModel):
@@ -28,34 +28,31 @@ class DebtPortalRequest(models.AbstractModel):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
 
-    def _reply_customer(self, body):
-        """Write to the customer's billing contact about the request."""
+    def _reply_customer(self, reply, summary, **log):
+        """Answer the customer's billing contact about the request with the
+        collector's text ``reply``, through the sending pipeline
+        (``debt.sender``): the mail, one log entry (``summary``, the answer
+        as its outcome, ``log``: more values), a short note on the request's
+        chatter and the customer's. An answer to what the customer asked: not
+        counted by the contact limit."""
         self.ensure_one()
-        recipient = self.partner_id._debt_billing_contact()
-        # From the company's sender when the collector has no address.
-        return company_sender(self).message_post(
-            body=body,
-            partner_ids=recipient.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-
-    def _log_reply(self, summary, reply, message, **values):
-        """The answer, in the customer's contact log."""
-        self.ensure_one()
-        return self.env["debt.contact.log"].create(
-            {
-                "partner_id": self.partner_id.id,
-                "company_id": self.company_id.id,
-                "channel": "email",
-                "summary": summary,
-                "outcome": reply,
-                "message_id": message.id,
-                # An answer to what the customer asked: not counted by the
-                # contact limit.
-                "confirmation": True,
-                **values,
-            }
+        # Those who may answer the request (its writers, the collectors),
+        # not those who only read it.
+        self.check_access("write")
+        sender = self.env["debt.sender"]
+        return sender._debt_send(
+            [
+                Contact(
+                    self.partner_id,
+                    CONFIRMATION,
+                    self,
+                    thread=self,
+                    summary=summary,
+                    subject=summary,
+                    body=sender._debt_text_body(reply),
+                    log={"outcome": reply, **log},
+                )
+            ]
         )
 
     def _close_portal_activity(self):

@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 
 from ..services import eligibility
 from ..services import portal as portal_service
+from .debt_sender import COURTESY
 
 
 class DebtPromise(models.Model):
@@ -274,16 +275,18 @@ class DebtPromise(models.Model):
             elif as_of > promise.date_promised + timedelta(days=grace):
                 promise._mark_broken(as_of)
 
+    def _debt_notify_amount(self):
+        return self.amount
+
     def _mark_kept(self, as_of):
         self.ensure_one()
         self._transition({"state": "kept", "date_done": as_of})
         template = self.env.ref("debt_relations.mail_template_debt_promise_kept")
-        message = self._notify_customer(template)
-        self._log_contact(
+        self._debt_notify(
+            template,
             self.env._("Promise to pay kept: thanked"),
+            kind=COURTESY,
             date=as_of,
-            message=message,
-            courtesy=True,
         )
 
     def _mark_broken(self, as_of):

@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.tools import SQL, plaintext2html, split_every
+from odoo.tools import SQL, email_split, plaintext2html, split_every
 
 from .. import fastpath
 from ..services import channels as channel_service
@@ -81,6 +81,8 @@ class Contact(SimpleNamespace):
     :param subject, body: a message written rather than rendered (a
         collector's answer): its subject and its body (HTML)
     :param recipients: to whom (default: the customer's billing contact)
+    :param email_to: addresses written to that are no contact in Odoo (a new
+        billing address to confirm): the mail goes to them alone
     :param attachments: attachments besides the template's
     :param layout: the mail layout (default: the company's)
     :param log: more values of its log entries (``outcome``, ``handoff_id``…)
@@ -100,6 +102,7 @@ class Contact(SimpleNamespace):
             "subject": None,
             "body": None,
             "recipients": None,
+            "email_to": None,
             "attachments": None,
             "layout": MAIL_LAYOUT,
             "log": None,
@@ -116,6 +119,7 @@ class Contact(SimpleNamespace):
             chosen=(),
             reasons=(),
             rendered=None,
+            moment=None,
         )
 
 
@@ -189,6 +193,13 @@ class DebtSender(models.AbstractModel):
         if contact.action:
             return contact.action._debt_reachable_channels(offered)
         reachable = set(offered) - {"email", "sms"}
+        if contact.email_to:
+            if "email" in offered and all(
+                fastpath.email_valid(self.env, address)
+                for address in email_split(contact.email_to)
+            ):
+                reachable.add("email")
+            return reachable
         if "email" in offered and all(
             fastpath.email_valid(self.env, recipient.email)
             for recipient in self._recipients(contact)
@@ -199,7 +210,9 @@ class DebtSender(models.AbstractModel):
     @api.model
     def _recipients(self, contact):
         """To whom ``contact`` writes: those given, else the customer's
-        billing contact."""
+        billing contact (none: ``email_to`` is no contact)."""
+        if contact.email_to:
+            return self.env["res.partner"]
         if contact.recipients is not None:
             return contact.recipients
         if contact.action:
@@ -229,11 +242,7 @@ class DebtSender(models.AbstractModel):
             "delivery_state": "not_applicable",
             "stage_id": contact.stage.id if contact.stage else False,
             "summary": summary,
-            "company_id": (
-                contact.record.company_id.id
-                if "company_id" in contact.record
-                else self.env.company.id
-            ),
+            "company_id": _company_of(self, contact).id,
             "courtesy": contact.kind == COURTESY,
             "confirmation": contact.kind == CONFIRMATION,
             **(contact.log or {}),
@@ -349,8 +358,12 @@ class DebtSender(models.AbstractModel):
         """Render each contact's mail (batched per template) and return its
         log entry's values, with the message as the customer reads it."""
         values_list = []
+        # When each may go out, decided before its own entry is written (a
+        # notice is no earlier contact of its own cap).
+        moments = self._debt_moments(contacts, fields.Datetime.now())
         by_template = {}
         for contact in contacts:
+            contact.moment = moments.get(id(contact))
             if contact.template:
                 by_template.setdefault(contact.template, []).append(contact)
             else:
@@ -378,12 +391,18 @@ class DebtSender(models.AbstractModel):
     @api.model
     def _render_mails(self, template, contacts):
         """Render ``template`` for ``contacts`` (their ``record``), in chunks
-        (the body compiled once per chunk)."""
+        (the body compiled once per chunk); its reports (a plan's written
+        agreement) are printed for each contact that is no reminder (a
+        reminder attaches its invoices)."""
+        # sudo: a template is technical; the portal's visitor sends its own.
+        template = template.sudo()
         records = self.env[template.model]
+        reports = ("report_template_ids",) if template.report_template_ids else ()
         for chunk in split_every(RENDER_CHUNK, contacts):
-            rendered = fastpath.render_batch(template.sudo())._generate_template(
+            rendered = fastpath.render_batch(template)._generate_template(
                 [contact.record.id for contact in chunk],
                 (
+                    *(() if any(contact.action for contact in chunk) else reports),
                     "attachment_ids",
                     "body_html",
                     "email_cc",
@@ -404,19 +423,22 @@ class DebtSender(models.AbstractModel):
         """One mail per contact in its layout, queued in Odoo's mail queue at
         the moment the governor allows; its chatter message is the short
         note, the mail carries the full text."""
-        now = fields.Datetime.now()
-        moments = self._debt_moments(contacts, now)
         subtype = self.env.ref("mail.mt_note")
         frames = {}
         values_list = []
         for contact, log in zip(contacts, logs, strict=True):
             rendered = dict(contact.rendered)
-            record = contact.action or contact.record
-            company = record.company_id if "company_id" in record else self.env.company
+            company = _company_of(self, contact)
             partner_ids = rendered.pop("partner_ids", None) or []
+            if contact.email_to:
+                partner_ids = []
+                rendered["email_to"] = contact.email_to
             if not partner_ids and not rendered.get("email_to"):
                 partner_ids = self._recipients(contact).ids
             attachments = list(rendered.get("attachment_ids") or [])
+            attachments += self._debt_report_attachments(
+                self._thread(contact), rendered.pop("attachments", None)
+            ).ids
             if contact.attachments:
                 attachments += contact.attachments.ids
             if contact.action:
@@ -447,7 +469,7 @@ class DebtSender(models.AbstractModel):
                     "author_id": company.partner_id.id,
                     "auto_delete": False,
                     "reply_to": rendered.get("reply_to"),
-                    "scheduled_date": moments.get(id(contact)) or False,
+                    "scheduled_date": contact.moment or False,
                 }
             )
         self._fill_reply_to(contacts, values_list)
@@ -476,6 +498,27 @@ class DebtSender(models.AbstractModel):
             )
         self._debt_wake_mail_queue(mails)
         return mails
+
+    @api.model
+    def _debt_report_attachments(self, thread, reports):
+        """The reports a template printed (``[(name, base64 data)]``) as
+        attachments of ``thread``, as Odoo keeps those of a message posted
+        there."""
+        Attachment = self.env["ir.attachment"].sudo()
+        if not reports:
+            return Attachment
+        return Attachment.create(
+            [
+                {
+                    "name": name,
+                    "datas": data,
+                    "type": "binary",
+                    "res_model": thread._name,
+                    "res_id": thread.id,
+                }
+                for name, data in reports
+            ]
+        )
 
     @api.model
     def _debt_moments(self, contacts, now):
@@ -507,7 +550,11 @@ class DebtSender(models.AbstractModel):
         if contact.action:
             return contact.action.customer_lang
         recipients = self._recipients(contact)
-        return recipients[:1].lang or self.env.lang
+        return (
+            recipients[:1].lang
+            or contact.partner._debt_billing_contact().lang
+            or self.env.lang
+        )
 
     @api.model
     def _fill_reply_to(self, contacts, values_list):
@@ -623,8 +670,11 @@ def _by_company(contacts):
 
 
 def _company_of(sender, contact):
-    record = contact.record
-    return record.company_id if "company_id" in record else sender.env.company
+    """The company ``contact`` is sent for: its record's (a customer without
+    one: the current company)."""
+    record = contact.action or contact.record
+    company = record.company_id if "company_id" in record else None
+    return company or sender.env.company
 
 
 def _in_layout(body, frames, company, lang, layout):

@@ -49,3 +49,4 @@ from . import test_governor
 from . import test_credit
 from . import test_preferred_channel
 from . import test_sender
+from . import test_sending_paths

@@ -54,6 +54,12 @@ class TestDispute(DebtRelationsCase):
             dispute.reason, self.env.ref("debt_relations.debt_dispute_reason_quality")
         )
 
+    def _told(self, dispute):
+        """The mails telling the customer about ``dispute``."""
+        return self.env["mail.mail"].search(
+            [("model", "=", dispute._name), ("res_id", "=", dispute.id)]
+        )
+
     def test_rejected_dispute_goes_back_to_the_ladder(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=10))
         dispute = self._dispute(invoice, resolution="The quote matches the invoice.")
@@ -62,12 +68,14 @@ class TestDispute(DebtRelationsCase):
         with freeze_time(self.today):
             dispute.action_reject()
         self.assertEqual(dispute.state, "rejected")
-        told = dispute.message_ids.filtered(lambda m: m.message_type == "comment")
+        told = self._told(dispute)
         self.assertEqual(len(told), 1, "The customer is told")
-        self.assertEqual(told.partner_ids, self.customer)
-        self.assertIn("invoice is correct", told.body)
+        self.assertEqual(told.recipient_ids, self.customer)
+        self.assertIn("invoice is correct", told.body_html)
         self.assertFalse(dispute.activity_ids)
-        self.assertTrue(self._logs(self.customer, message_id=told.id))
+        log = self._logs(self.customer, message_id=told.mail_message_id.id)
+        self.assertIn("invoice is correct", log.body)
+        self.assertEqual(log.outcome, "The quote matches the invoice.")
         # Telling the customer was a contact: the friendly rung waits 5 days.
         self._run(self.today + timedelta(days=5))
         self.assertIn(invoice.name, self._mails(self.customer).body_html)
@@ -81,9 +89,7 @@ class TestDispute(DebtRelationsCase):
         self.assertEqual(action["res_model"], "account.move.reversal")
         # Closing the wizard without a credit note settles nothing.
         self.assertEqual(dispute.state, "open")
-        self.assertFalse(
-            dispute.message_ids.filtered(lambda m: m.message_type == "comment")
-        )
+        self.assertFalse(self._told(dispute))
         reversal = (
             self.env["account.move.reversal"]
             .with_context(**action["context"])
@@ -92,8 +98,8 @@ class TestDispute(DebtRelationsCase):
         with freeze_time(self.today):
             reversal.refund_moves()
         self.assertEqual(dispute.state, "resolved")
-        told = dispute.message_ids.filtered(lambda m: m.message_type == "comment")
-        self.assertIn("You were right", told.body)
+        told = self._told(dispute)
+        self.assertIn("You were right", told.body_html)
         self.assertTrue(
             self._logs(self.customer).filtered(lambda log: "resolved" in log.summary)
         )

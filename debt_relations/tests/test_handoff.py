@@ -155,6 +155,44 @@ class TestHandoff(DebtHttpCase):
         )
         self.assertEqual((figure.count, figure.amount), (1, 300.0))
 
+    def test_dossier_mail_goes_the_one_way_out(self):
+        """The dossier's mail: one log entry with its full text, the mail to
+        the provider with the dossier, a short note on the hand-off's chatter
+        and the customer's linking to the entry; sent at once."""
+        _invoice, handoff = self._draft_from_the_run()
+        before = self._logs(self.customer)
+        self._send(handoff)
+        logs = self._logs(self.customer) - before
+        self.assertEqual(len(logs), 1, logs.mapped("summary"))
+        self.assertRecordValues(
+            logs,
+            [
+                {
+                    "channel": "email",
+                    "handoff_id": handoff.id,
+                    "stage_id": self.stage_handoff.id,
+                    "user_id": self.collector.id,
+                    "courtesy": True,
+                }
+            ],
+        )
+        text = "We hand over to you the file of our customer"
+        self.assertIn(text, str(logs.body))
+        mail = logs.mail_id
+        self.assertIn(text, str(mail.body_html))
+        self.assertEqual(mail.mail_message_id, logs.message_id)
+        self.assertEqual((mail.model, mail.res_id), ("debt.handoff", handoff.id))
+        self.assertEqual(mail.recipient_ids, self.mediator)
+        self.assertEqual(mail.attachment_ids, handoff.dossier_attachment_id)
+        self.assertFalse(mail.scheduled_date)
+        link = f"/odoo/debt.contact.log/{logs.id}"
+        self.assertIn(link, str(logs.message_id.body))
+        self.assertNotIn(text, str(logs.message_id.body))
+        self.assertTrue(
+            self.customer.message_ids.filtered(lambda m: link in str(m.body)),
+            "the customer's chatter has the note too",
+        )
+
     def test_mediation_comes_before_an_agency(self):
         invoice = self._create_invoice(self.customer, self.today - timedelta(days=90))
         Handoff = self.env["debt.handoff"]

@@ -50,12 +50,9 @@ class TestPaymentPlan(DebtRelationsCase):
         return plan
 
     def _comments(self, record):
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", record._name),
-                ("res_id", "=", record.id),
-                ("message_type", "=", "comment"),
-            ],
+        """The mails sent to the customer about ``record``, oldest first."""
+        return self.env["mail.mail"].search(
+            [("model", "=", record._name), ("res_id", "=", record.id)],
             order="id",
         )
 
@@ -191,9 +188,9 @@ class TestPaymentPlan(DebtRelationsCase):
         self.assertEqual(plan.state, "proposed")
         message = self._comments(plan)
         self.assertEqual(len(message), 1)
-        self.assertEqual(message.partner_ids, self.billing, "To the billing contact")
+        self.assertEqual(message.recipient_ids, self.billing, "To the billing contact")
         self.assertIn(plan.name, message.subject)
-        self.assertIn("50.00", message.body)
+        self.assertIn("50.00", message.body_html)
         self.assertEqual(len(message.attachment_ids), 1, "The agreement is attached")
         log = self._logs(self.customer)
         self.assertRecordValues(
@@ -203,11 +200,12 @@ class TestPaymentPlan(DebtRelationsCase):
                     "channel": "email",
                     "direction": "outbound",
                     "date": self.today,
-                    "message_id": message.id,
+                    "message_id": message.mail_message_id.id,
                 }
             ],
         )
         self.assertEqual(log.move_ids, invoice)
+        self.assertIn("50.00", log.body, "the full text, in the contact log")
 
         with freeze_time(self.today + timedelta(days=2)):
             plan.action_activate()
@@ -276,7 +274,9 @@ class TestPaymentPlan(DebtRelationsCase):
         self.assertEqual(plan.state, "completed")
         self.assertFalse(plan.at_risk)
         self.assertIn("thank you", self._comments(plan)[-1].subject.lower())
-        thanks = self._logs(self.customer, message_id=self._comments(plan)[-1].id)
+        thanks = self._logs(
+            self.customer, message_id=self._comments(plan)[-1].mail_message_id.id
+        )
         self.assertTrue(thanks.courtesy)
 
     def test_instalment_reminder_a_few_days_before(self):
@@ -290,7 +290,7 @@ class TestPaymentPlan(DebtRelationsCase):
         self._run(first.date_due - timedelta(days=2))
         reminders = self._comments(plan)[before:]
         self.assertEqual(len(reminders), 1)
-        self.assertIn("50.00", reminders.body)
+        self.assertIn("50.00", reminders.body_html)
         self.assertTrue(first.reminder_sent)
         self._run(first.date_due - timedelta(days=1))
         self.assertEqual(len(self._comments(plan)), before + 1, "Only once")
@@ -314,7 +314,7 @@ class TestPaymentPlan(DebtRelationsCase):
             plan.activity_ids.activity_type_id,
             self.env.ref("debt_relations.mail_activity_type_debt_plan_at_risk"),
         )
-        self.assertIn("not yet received", self._comments(plan)[-1].body)
+        self.assertIn("not yet received", self._comments(plan)[-1].body_html)
         self.assertEqual(invoice.debt_skip_reason, "payment_plan", "Still held")
         self.assertFalse(self._mails(self.customer))
 

@@ -293,11 +293,10 @@ class TestPortalActions(DebtPortalCase):
         ended = self.env["mail.mail"].search(
             [("model", "=", "debt.portal.claim"), ("res_id", "=", claim.id)]
         )
-        # To the customer (and the collector, who follows the claim it was
-        # given to check); none to the visitor of the link, who follows
-        # nothing it created.
+        # To the customer (the collector sees its note on the claim); none to
+        # the visitor of the link.
         ended = ended.filtered(lambda mail: "could not find it" in mail.body_html)
-        self.assertEqual(ended.recipient_ids, self.customer | self.collector.partner_id)
+        self.assertEqual(ended.recipient_ids, self.customer)
         public = self.env.ref("base.public_partner")
         self.assertFalse(
             self.env["mail.mail"].search([("recipient_ids", "in", public.ids)])

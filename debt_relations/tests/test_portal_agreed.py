@@ -105,17 +105,20 @@ class TestPortalAgreed(DebtPortalCase):
         self.assertEqual(response.status_code, 200, response.text[:400])
         plan = self._active_plans()
         self.assertTrue(plan)
-        # One customer action, one contact log entry (the portal's).
+        # One customer action, one contact log entry (the portal's); the
+        # written agreement mailed back has its own, as every message sent.
         logs = self._all_logs()
-        self.assertEqual(len(logs), 1, logs.mapped("summary"))
-        self.assertEqual(logs.channel, "portal")
-        self.assertIn("signed from the portal", logs.summary)
-        # The agreement is still mailed.
-        self.assertTrue(
-            self.env["mail.mail"].search(
-                [("model", "=", "debt.payment.plan"), ("res_id", "=", plan.id)]
-            )
+        self.assertEqual(len(logs), 2, logs.mapped("summary"))
+        signed = logs.filtered(lambda log: log.channel == "portal")
+        self.assertIn("signed from the portal", signed.summary)
+        sent = logs - signed
+        self.assertRecordValues(
+            sent, [{"channel": "email", "direction": "outbound", "confirmation": True}]
         )
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "debt.payment.plan"), ("res_id", "=", plan.id)]
+        )
+        self.assertEqual(sent.mail_id, mail)
         page = self._page().text
         self.assertIn("o_debt_plan_schedule", page)
         self.assertIn(f"Payment plan {plan.name}", page)

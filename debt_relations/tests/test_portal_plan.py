@@ -137,9 +137,18 @@ class TestPortalPlan(DebtPortalCase):
         self.assertIsNone(error)
         self.assertEqual(request.state, "declined")
         self.assertEqual(request.plan_id.state, "cancelled")
-        self.assertTrue(
-            any("three months" in message.body for message in request.message_ids)
+        [log] = self._logs(self.customer).filtered(
+            lambda log: log.summary == "Payment plan asked for: declined"
         )
+        self.assertEqual(
+            log.outcome, "We can offer three months instead: we will call you."
+        )
+        self.assertIn("three months", log.body)
+        self.assertIn("three months", log.mail_id.body_html)
+        self.assertEqual(
+            (log.mail_id.model, log.mail_id.res_id), (request._name, request.id)
+        )
+        self.assertIn(f"/odoo/debt.contact.log/{log.id}", log.message_id.body)
         page = self._page().text
         self.assertIn("o_debt_status_overdue", page)
 

@@ -76,10 +76,12 @@ class TestPromise(DebtRelationsCase):
         self._pay(invoice, amount=20.0, pay_date=self.today)
         self._run(self.today + timedelta(days=2))
         self.assertEqual(promise.state, "kept")
-        thanks = promise.message_ids.filtered(lambda m: m.message_type == "comment")
+        thanks = self.env["mail.mail"].search(
+            [("model", "=", promise._name), ("res_id", "=", promise.id)]
+        )
         self.assertEqual(len(thanks), 1)
         self.assertIn("thank you", thanks.subject.lower())
-        log = self._logs(self.customer, message_id=thanks.id)
+        log = self._logs(self.customer, message_id=thanks.mail_message_id.id)
         self.assertTrue(log.courtesy, "A thank-you delays no reminder")
         self.assertEqual(self.customer.debt_promise_kept_count, 1)
         self.assertEqual(self.customer.debt_promise_broken_count, 0)
