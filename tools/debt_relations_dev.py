@@ -2,6 +2,7 @@
 
     python3 tools/debt_relations_dev.py test [--no-odoo] [--odoo-only] [--keep-db]
                                              [--verbose] [-k EXPR]
+                                             [--no-alone] [--alone-only]
     python3 tools/debt_relations_dev.py odoo-info      # shell assignments
     python3 tools/debt_relations_dev.py free-port
     python3 tools/debt_relations_dev.py port-busy PORT
@@ -20,7 +21,13 @@
    through pytest-odoo against the copy, with ``--odoo-http``), with the
    plugin tools/pytest_debt_relations.py that makes it as strict as Odoo's
    runner (ERROR log lines fail, skipped browser tests fail, only what Odoo
-   would run is run, ODOO_TEST_TAGS selects).
+   would run is run, ODOO_TEST_TAGS selects);
+5. each bridge alone (not with ``-k`` or ``--no-alone``): a template
+   ``debt_relations_alone_<x>_tmpl_<key>`` with the addon and that bridge
+   only, without demo data, made from ``debt_relations_nodemo_tmpl_<key>``
+   (the addon alone) with the other bridges out of Odoo's sight; the bridge's
+   own tests (tag ``/debt_relations_<x>``) run on a copy, one summary line
+   each.
 
 PostgreSQL itself is started by bin/lib.sh (ensure_postgres) before this runs.
 """
@@ -43,7 +50,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = "debt_relations"
-TEMPLATE_PREFIX = f"{ADDON}_tmpl_"
 
 
 def addons():
@@ -306,12 +312,17 @@ def step_lint():
 # --- the Odoo test database -----------------------------------------------------------
 
 
-def template_key(odoo):
-    """Hash of what an install depends on: the addon's files (its tests aside:
-    they are not installed) and the Odoo version and tree."""
-    modules = ",".join(TEST_MODULES)
-    digest = hashlib.sha256(f"{odoo.version}\0{odoo.tree}\0demo\0{modules}\0".encode())
-    for name in addons():
+def template_key(odoo, names=None, modules=TEST_MODULES, demo=True):
+    """Hash of what an install depends on: the files of the addons ``names``
+    (default: the addon and every bridge; their tests aside: they are not
+    installed), the modules installed, with or without demo data, and the Odoo
+    version and tree."""
+    modules = ",".join(modules)
+    data = "demo" if demo else "nodemo"
+    digest = hashlib.sha256(
+        f"{odoo.version}\0{odoo.tree}\0{data}\0{modules}\0".encode()
+    )
+    for name in names or addons():
         addon = REPO / name
         for path in sorted(addon.rglob("*")):
             rel = path.relative_to(addon)
@@ -358,20 +369,75 @@ def _milestone(match):
     )
 
 
+def _like_prefix(prefix):
+    """A LIKE pattern for the names that start with ``prefix`` (whose ``_``,
+    LIKE's any-character, is escaped: one kind of template never matches
+    another's)."""
+    return prefix.replace("_", r"\_") + "%"
+
+
 class TestDatabase:
-    def __init__(self, odoo, settings, verbose=False):
+    """A template database, built once per key and reused, and the run's copy
+    of it: by default the addon with every bridge, with demo data (the main
+    run); :meth:`alone` gives one bridge installed alone."""
+
+    def __init__(
+        self,
+        odoo,
+        settings,
+        verbose=False,
+        *,
+        names=None,
+        modules=TEST_MODULES,
+        demo=True,
+        kind="",
+        base=None,
+    ):
         self.odoo = odoo
         self.settings = settings
         self.verbose = verbose
-        self.key = template_key(odoo)
-        self.template = f"{TEMPLATE_PREFIX}{self.key}"
-        self.name = f"{ADDON}_test_{os.getpid()}"
+        # The addons of this repository installed (no other one may be).
+        self.names = tuple(names or addons())
+        self.modules = tuple(modules)
+        self.demo = demo
+        # Built from another template (``base``): only what it lacks is
+        # installed, with only this database's addons in sight.
+        self.base = base
+        self.key = template_key(odoo, self.names, self.modules, demo)
+        self.prefix = f"{ADDON}_{kind}tmpl_"
+        self.template = f"{self.prefix}{self.key}"
+        self.name = f"{ADDON}_{kind}test_{os.getpid()}"
 
-    def _odoo(self, *args, log=None, quiet=False):
-        """Run Odoo with our addons path, data dir and database options
-        (``odoo db`` takes them before its verb)."""
+    @classmethod
+    def alone(cls, odoo, settings, bridge, verbose=False):
+        """The addon with only ``bridge`` (and payment_demo), without demo
+        data, built from a shared template of the addon alone: a bridge that
+        needs another one fails to install, or its tests fail, there."""
+        base = cls(
+            odoo,
+            settings,
+            verbose,
+            names=(ADDON,),
+            modules=(ADDON, "payment_demo"),
+            demo=False,
+            kind="nodemo_",
+        )
+        return cls(
+            odoo,
+            settings,
+            verbose,
+            names=(ADDON, bridge),
+            modules=(ADDON, bridge, "payment_demo"),
+            demo=False,
+            kind=f"alone_{bridge.removeprefix(ADDON + '_')}_",
+            base=base,
+        )
+
+    def _odoo(self, *args, log=None, quiet=False, addons_path=None):
+        """Run Odoo with our addons path (or ``addons_path``), data dir and
+        database options (``odoo db`` takes them before its verb)."""
         options = [
-            f"--addons-path={self.odoo.addons_path}",
+            f"--addons-path={addons_path or self.odoo.addons_path}",
             f"--data-dir={self.settings.data_dir}",
             *self.settings.odoo_db_args(),
         ]
@@ -409,14 +475,16 @@ class TestDatabase:
             return sorted(row[0] for row in cr.fetchall())
 
     def module_state(self, dbname):
-        """``installed`` when the addon and each bridge are, else the state of
-        the first one that is not (None: not there, or not an Odoo database)."""
-        names = addons()
+        """``installed`` when the addon and each bridge of this database are
+        (and no other bridge is), else the state of the first one that is not
+        (None: not there, or not an Odoo database)."""
+        names = self.names
         try:
             with self.settings.connect(dbname) as cnx, cnx.cursor() as cr:
                 cr.execute(
-                    "SELECT name, state FROM ir_module_module WHERE name IN %s",
-                    [names],
+                    "SELECT name, state FROM ir_module_module "
+                    "WHERE name = %s OR name LIKE %s",
+                    [ADDON, _like_prefix(f"{ADDON}_")],
                 )
                 states = dict(cr.fetchall())
         except Exception:  # no such database, or not an Odoo one
@@ -424,6 +492,13 @@ class TestDatabase:
         for name in names:
             if states.get(name) != "installed":
                 return states.get(name)
+        others = sorted(
+            name
+            for name, state in states.items()
+            if name not in names and state not in ("uninstalled", "uninstallable")
+        )
+        if others:
+            return f"{', '.join(others)} installed too"
         return "installed"
 
     def drop(self, cnx, dbname):
@@ -442,25 +517,51 @@ class TestDatabase:
         what went wrong. A PostgreSQL advisory lock per template: another
         bin/test may be building or copying the same one right now."""
         with self.settings.connect() as cnx:
+            return self._locked(
+                cnx, lambda: self._ensure_template(cnx) or self._create(cnx)
+            )
+
+    def _locked(self, cnx, work):
+        """``work()``'s result, holding this template's advisory lock; old
+        templates of the same kind dropped when it went well."""
+        with cnx.cursor() as cr:
+            cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [self.template])
+        try:
+            problem = work()
+        finally:
             with cnx.cursor() as cr:
-                cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [self.template])
-            try:
-                problem = self._ensure_template(cnx) or self._create(cnx)
-            finally:
-                with cnx.cursor() as cr:
-                    cr.execute(
-                        "SELECT pg_advisory_unlock(hashtext(%s))", [self.template]
-                    )
-            if not problem:
-                self._drop_old_templates(cnx)
-            return problem
+                cr.execute("SELECT pg_advisory_unlock(hashtext(%s))", [self.template])
+        if not problem:
+            self._drop_old_templates(cnx)
+        return problem
+
+    @contextmanager
+    def _addons_in_sight(self):
+        """An addons path where, of this repository's addons, only this
+        database's are: another bridge can neither install itself
+        (``auto_install``) nor be depended upon."""
+        if set(self.names) == set(addons()):
+            yield self.odoo.addons_path
+            return
+        odoo_paths = [
+            path for path in self.odoo.addons_path.split(",") if path != str(REPO)
+        ]
+        with tempfile.TemporaryDirectory(prefix=f"{ADDON}_addons_") as seen:
+            for name in self.names:
+                os.symlink(REPO / name, Path(seen) / name)
+            yield ",".join([*odoo_paths, seen])
+
+    def _what(self):
+        """The install in words, for the log."""
+        what = ", ".join(name for name in self.modules if name != "payment_demo")
+        return f"{what} {'with' if self.demo else 'without'} demo data"
 
     def _ensure_template(self, cnx):
         if self.template in self.databases(cnx, self.template):
             if self.module_state(self.template) == "installed":
                 info(
                     f"Reusing template database {self.template} "
-                    f"({ADDON} unchanged since it was built)"
+                    f"({self._what()}; unchanged since it was built)"
                 )
                 self._mark_used()
                 return None
@@ -468,22 +569,42 @@ class TestDatabase:
         build = f"{self.template}_build"
         self.drop(cnx, build)
         log = Path(tempfile.gettempdir()) / f"{build}.log"
-        info(
-            f"Building template database {self.template}: installing {ADDON} with "
-            "demo data (Odoo installs 'account' first: a few minutes)"
-        )
         start = time.monotonic()
-        rc = self._odoo(
-            "-d",
-            build,
-            "-i",
-            ",".join(TEST_MODULES),
+        options = [
             "--stop-after-init",
             "--no-http",
             "--max-cron-threads=0",
             "--log-level=info",
-            log=log,
-        )
+        ]
+        if not self.demo:
+            options.append("--without-demo=all")
+        if self.base:
+            problem = self.base._locked(cnx, lambda: self.base._ensure_template(cnx))
+            if problem:
+                return f"template {self.base.template}: {problem}"
+            info(f"Building template database {self.template}: {self._what()}")
+            rc = self._odoo(
+                "db", "duplicate", self.base.template, build, log=log, quiet=True
+            )
+            install = [m for m in self.modules if m not in self.base.modules]
+        else:
+            info(
+                f"Building template database {self.template}: installing "
+                f"{self._what()} (Odoo installs 'account' first: a few minutes)"
+            )
+            rc = 0
+            install = self.modules
+        if not rc:
+            with self._addons_in_sight() as addons_path:
+                rc = self._odoo(
+                    "-d",
+                    build,
+                    "-i",
+                    ",".join(install),
+                    *options,
+                    log=log,
+                    addons_path=addons_path,
+                )
         info(f"Odoo exited with code {rc} after {time.monotonic() - start:.0f}s")
         errors, warnings = log_problems(log)
         problems = []
@@ -492,7 +613,7 @@ class TestDatabase:
         state = self.module_state(build)
         if state != "installed":
             problems.append(
-                f"modules {', '.join(addons())} not all installed "
+                f"modules {', '.join(self.names)} not all installed alone "
                 f"(state: {state or 'none'})"
             )
         if errors:
@@ -537,7 +658,7 @@ class TestDatabase:
     def _drop_old_templates(self, cnx):
         """Drop the templates of other versions of the addon, once unused for
         half an hour (another checkout on this server may still use its own)."""
-        for dbname in self.databases(cnx, f"{TEMPLATE_PREFIX}%"):
+        for dbname in self.databases(cnx, _like_prefix(self.prefix)):
             if dbname == self.template or dbname.endswith("_build"):
                 continue
             folder = self.settings.data_dir / "filestore" / dbname
@@ -613,8 +734,9 @@ def has_test_files(folder):
     )
 
 
-def run_pytest(paths, database, options):
-    """One pytest session over ``paths``; its Result."""
+def run_pytest(paths, database, options, tags=None):
+    """One pytest session over ``paths``; its Result. ``tags``: Odoo's test
+    tags (default ``ODOO_TEST_TAGS``, else the addon's and each bridge's)."""
     results_file = Path(tempfile.mkstemp(prefix=f"{ADDON}_pytest_", suffix=".json")[1])
     cmd = [sys.executable, "-m", "pytest", "-p", "pytest_debt_relations"]
     cmd += [f"--debt-results={results_file}", "-rfEs"]
@@ -623,11 +745,13 @@ def run_pytest(paths, database, options):
         cmd += database.pytest_args(options.verbose)
     else:
         cmd += ["-p", "no:odoo"]  # pytest-odoo: nothing to load without Odoo
-    if options.k:
+    if options.k and not tags:
         cmd += ["-k", options.k]
     cmd += [str(path.relative_to(REPO)) for path in paths]
     env = dict(os.environ, TZ="UTC")
     # Odoo's tags: the addon's tests and its bridges'.
+    if tags:
+        env["ODOO_TEST_TAGS"] = tags
     env.setdefault("ODOO_TEST_TAGS", ",".join(f"/{addon}" for addon in addons()))
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(REPO / "tools"), env.get("PYTHONPATH")])
@@ -648,13 +772,14 @@ def run_pytest(paths, database, options):
     else:
         counts = report["counts"]
         problems += report["problems"]
-        if (
-            database
-            and report["odoo_items"] == 0
-            and any(has_test_files(REPO / addon / "tests") for addon in addons())
-        ):
+        tested = [
+            name
+            for name in (database.names if database else ())
+            if has_test_files(REPO / name / "tests")
+        ]
+        if database and report["odoo_items"] == 0 and tested:
             problems.append(
-                f"0 Odoo tests ran but {ADDON}/tests has test files "
+                f"0 Odoo tests ran but {tested[0]}/tests has test files "
                 "(imported in tests/__init__.py? tagged? ODOO_TEST_TAGS?)"
             )
     if rc == 5:
@@ -699,51 +824,58 @@ def summary(results, notes):
 # --- commands -----------------------------------------------------------------------
 
 
+def step_odoo_db(options, results):
+    """``(odoo, database)``: Odoo when it and PostgreSQL are there (the
+    databases can be made), and the main run's test database (None with
+    ``--alone-only`` or when it could not be made); what failed in
+    ``results``."""
+    header("3. Odoo test database")
+    odoo, why_not = Odoo.find()
+    if not (REPO / ADDON / "__manifest__.py").is_file():
+        info(f"no {ADDON}/__manifest__.py yet: Odoo tests SKIPPED")
+        results.append(Result("SKIPPED", "odoo tests", note="addon not there yet"))
+    elif odoo is None:
+        if os.environ.get("ODOO_PATH"):  # a wrong ODOO_PATH is a mistake
+            info(why_not)
+            results.append(Result.failed("odoo tests", "bad ODOO_PATH"))
+        else:
+            info(f"{why_not}: Odoo tests SKIPPED")
+            results.append(Result("SKIPPED", "odoo tests", note=why_not))
+    elif os.environ.get("DEBT_PG_OK") == "0":
+        results.append(Result.failed("odoo db", "PostgreSQL unavailable (see above)"))
+    elif has_browser_tests() and (browser_problem := ensure_browser()):
+        info(browser_problem)
+        results.append(Result.failed("browser", browser_problem))
+    else:
+        info(f"Odoo {odoo.series} at {odoo.tree} ({odoo.how})")
+        if options.alone_only:
+            return odoo, None
+        database = TestDatabase(odoo, Settings(), verbose=options.verbose)
+        problem = database.prepare()
+        if problem:
+            results.append(Result.failed("odoo db", problem))
+            return odoo, None
+        results.append(Result("OK", "odoo db", note=f"copy of {database.template}"))
+        return odoo, database
+    return None, None
+
+
 def cmd_test(options):
     results, notes = [], []
+    alone_only = options.alone_only
     # The Odoo tests need the dev tools too (pytest, pytest-odoo).
     results.append(step_tools())
-    if not options.odoo_only:
+    if not (options.odoo_only or alone_only):
         results.append(step_lint())
 
-    database = None
-    odoo_wanted = not options.no_odoo
-    if odoo_wanted:
-        header("3. Odoo test database")
-        odoo, why_not = Odoo.find()
-        if not (REPO / ADDON / "__manifest__.py").is_file():
-            info(f"no {ADDON}/__manifest__.py yet: Odoo tests SKIPPED")
-            results.append(Result("SKIPPED", "odoo tests", note="addon not there yet"))
-        elif odoo is None:
-            if os.environ.get("ODOO_PATH"):  # a wrong ODOO_PATH is a mistake
-                info(why_not)
-                results.append(Result.failed("odoo tests", "bad ODOO_PATH"))
-            else:
-                info(f"{why_not}: Odoo tests SKIPPED")
-                results.append(Result("SKIPPED", "odoo tests", note=why_not))
-        elif os.environ.get("DEBT_PG_OK") == "0":
-            results.append(
-                Result.failed("odoo db", "PostgreSQL unavailable (see above)")
-            )
-        elif has_browser_tests() and (browser_problem := ensure_browser()):
-            info(browser_problem)
-            results.append(Result.failed("browser", browser_problem))
-        else:
-            info(f"Odoo {odoo.series} at {odoo.tree} ({odoo.how})")
-            database = TestDatabase(odoo, Settings(), verbose=options.verbose)
-            problem = database.prepare()
-            if problem:
-                results.append(Result.failed("odoo db", problem))
-                database = None
-            else:
-                results.append(
-                    Result("OK", "odoo db", note=f"copy of {database.template}")
-                )
+    odoo, database = None, None
+    if not options.no_odoo:
+        odoo, database = step_odoo_db(options, results)
     if os.environ.get("DEBT_PG_NOTE"):
         notes.append(os.environ["DEBT_PG_NOTE"])
 
     paths = []
-    if not options.odoo_only and has_test_files(REPO / "tests"):
+    if not (options.odoo_only or alone_only) and has_test_files(REPO / "tests"):
         paths.append(REPO / "tests")
     if database:
         paths += [
@@ -768,9 +900,44 @@ def cmd_test(options):
                 )
             elif database:
                 database.remove()
-    elif not options.odoo_only:
+    elif not (options.odoo_only or alone_only):
         results.append(Result("SKIPPED", "pytest", note="no tests/test_*.py"))
+
+    if odoo and (alone_only or not (options.k or options.no_alone)):
+        results += step_alone(odoo, options, notes)
     return summary(results, notes)
+
+
+def step_alone(odoo, options, notes):
+    """Each bridge installed alone with the addon (no other bridge in sight,
+    no demo data), its own tests run there: one Result per bridge."""
+    results = []
+    for bridge in addons()[1:]:
+        header(f"5. {bridge} alone: installed with {ADDON} only, its tests")
+        database = TestDatabase.alone(odoo, Settings(), bridge, options.verbose)
+        label = f"{bridge} (alone)"
+        problem = database.prepare()
+        if problem:
+            results.append(Result.failed("alone", problem))
+            results[-1].counts = f"{label}: not installed"
+            continue
+        tests = REPO / bridge / "tests"
+        try:
+            if has_test_files(tests):
+                result = run_pytest([tests], database, options, tags=f"/{bridge}")
+            else:
+                result = Result("OK", "pytest", note="installs; no tests")
+        finally:
+            if options.keep_db:
+                notes.append(f"--keep-db: kept database {database.name}")
+            else:
+                database.remove()
+        result.name = "alone"
+        result.counts = f"{label}: {result.passed} passed, {result.failed} failed" + (
+            f", {result.skipped} skipped" if result.skipped else ""
+        )
+        results.append(result)
+    return results
 
 
 def cmd_odoo_info(_options):
@@ -809,6 +976,16 @@ def main(argv=None):
     test.add_argument("--keep-db", action="store_true")
     test.add_argument("--verbose", "-v", action="store_true")
     test.add_argument("-k", metavar="EXPR", help="pytest -k: select tests by name")
+    test.add_argument(
+        "--no-alone",
+        action="store_true",
+        help="skip each bridge's check alone (also skipped with -k)",
+    )
+    test.add_argument(
+        "--alone-only",
+        action="store_true",
+        help="only each bridge's check alone (installed with the addon only)",
+    )
     test.set_defaults(func=cmd_test)
     sub.add_parser("odoo-info").set_defaults(func=cmd_odoo_info)
     sub.add_parser("free-port").set_defaults(func=cmd_free_port)

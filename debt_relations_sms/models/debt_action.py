@@ -46,6 +46,7 @@ class DebtAction(models.Model):
             return logs
         # The messages link each customer's statement: keys made at once.
         self.partner_id._debt_portal_ensure_tokens()
+        moments = self._sms_send_moments()
         SmsSudo = self.env["sms.sms"].sudo()
         for template, actions in self.grouped(
             lambda a: a.stage_id.sms_template_id
@@ -64,6 +65,8 @@ class DebtAction(models.Model):
                     put_in_queue=True,
                 )
                 sms = SmsSudo.search([("mail_message_id", "=", message.id)], limit=1)
+                if moments[action.id]:  # waits for the customer's hours
+                    sms.debt_scheduled_date = moments[action.id]
                 logs.append(
                     action._log_vals(
                         "sms",
@@ -77,19 +80,35 @@ class DebtAction(models.Model):
                         delivery_state="queued",
                     )
                 )
-        self._wake_sms_queue(self._sms_send_moment())
+        if not all(moments.values()):
+            self._wake_sms_queue()  # some leave now
+        later = sorted({moment for moment in moments.values() if moment})
+        if later:
+            self._wake_sms_queue(later)
         return logs
 
-    def _sms_send_moment(self):
-        """When the SMS queue sends these actions' messages: now (``None``).
+    def _sms_send_moments(self):
+        """Action id -> when the SMS queue may send its SMS: the customer's
+        next allowed moment by its company's contact calendar (naive UTC), or
+        ``False`` when that is now.
 
-        The one place where the moment of an SMS is chosen: a send window
-        (the customer's hours) returns its next allowed moment here.
+        The one place where the moment of an SMS is chosen.
         """
-        return None
+        now = fields.Datetime.now()
+        Governor = self.env["debt.contact.governor"]
+        moments = {}
+        for company, actions in self.grouped("company_id").items():
+            allowed = Governor._next_allowed_moments(
+                company, actions.partner_id, now=now
+            )
+            for action in actions:
+                moment = allowed[action.partner_id.id]
+                moments[action.id] = moment if moment and moment > now else False
+        return moments
 
     def _wake_sms_queue(self, at=None):
-        """Have Odoo's SMS queue send at ``at`` (``None``: now)."""
+        """Have Odoo's SMS queue send at ``at`` (``None``: now; a moment or a
+        list of moments, naive UTC)."""
         cron = self.env.ref(
             "sms.ir_cron_sms_scheduler_action", raise_if_not_found=False
         )
