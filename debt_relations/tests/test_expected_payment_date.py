@@ -223,12 +223,13 @@ class TestExpectedPaymentDate(DebtHttpCase):
             },
         )
         # A week later, nothing paid: what was expected before that day counts
-        # in the new current week.
+        # in the new current week, as expected today: the invoice 10 days
+        # late is now 18 days late, more than 15: at risk.
         next_week = date(2026, 3, 9)
         self.assertEqual(
             self._forecast(self._day(8)),
             {
-                (next_week, "Always Punctual"): (500.0, 0.0),
+                (next_week, "Always Punctual"): (500.0, 200.0),
                 (week_of_april, "Always Punctual"): (100.0, 100.0),
                 (week_of_april, "Always Late"): (500.0, 500.0),
                 (False, "Always Late"): (80.0, 80.0),
