@@ -174,6 +174,43 @@ def parse_args():
         "and by the plain-body shortcut (fastpath.write_sanitized)",
     )
     parser.add_argument(
+        "--payment-dates-only",
+        action="store_true",
+        help="only time the expected payment dates' recompute for the company "
+        "(debt.payment.date._refresh, as the daily run calls it: the dates of "
+        "the day before written first), with where its time goes; rolled back",
+    )
+    parser.add_argument(
+        "--payment-dates-before",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="first set the expected payment dates as of DATE and commit "
+        "(untimed): with DATE the day before --as-of, the run's recompute "
+        "moves what a daily run moves",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=3,
+        help="times each call of --payment-dates-only, --forecast-only and "
+        "--dashboard-only is timed (best and first printed)",
+    )
+    parser.add_argument(
+        "--forecast-only",
+        action="store_true",
+        help="only time the cash-in forecast's reads (debt.cashin.forecast): "
+        "the pivot's and the graph's read_group by week, as the web client "
+        "makes them, and one customer's Collections tab",
+    )
+    parser.add_argument(
+        "--dashboard-only",
+        action="store_true",
+        help="only time the read_group calls of the relationship figures "
+        "dashboard's spreadsheet (debt_relations_dashboard): its pivots and "
+        "charts over debt.figures.month (13 months of rows: the as-of month's "
+        "refreshed, copied to the 12 before it; rolled back) and the forecast",
+    )
+    parser.add_argument(
         "--figures-collectors",
         type=int,
         default=5,
@@ -813,20 +850,9 @@ def measure_sanitizing(env, count, results):
     return results
 
 
-def measure_figures(env, company, as_of, args, results):
-    """The relationship figures' queries, as the reporting runs them:
-    ``res.company._debt_relationship_figures`` for the as-of month (its first
-    day to the as-of date) and for the year to the as-of date, and the
-    refresh of the as-of month's ``debt.figures.month`` rows (the company's,
-    each collector's, each tier's). Each is timed three times (the best and
-    the first are printed); everything is rolled back after.
-
-    The customers are shared among ``--figures-collectors`` new users (their
-    salesperson, set at SQL level) so that the refresh computes collectors'
-    rows as it would in a real company.
-    """
-    cr = env.cr
-    cr.execute("SAVEPOINT figures_benchmark")
+def share_among_collectors(env, company, count):
+    """Share the customers among ``count`` new users (their salesperson, set
+    at SQL level), so that the figures have collectors' rows."""
     users = env["res.users"].create(
         [
             {
@@ -835,7 +861,7 @@ def measure_figures(env, company, as_of, args, results):
                 "company_id": company.id,
                 "company_ids": [Command.set(company.ids)],
             }
-            for index in range(max(args.figures_collectors, 0))
+            for index in range(max(count, 0))
         ]
     )
     if users:
@@ -854,7 +880,25 @@ def measure_figures(env, company, as_of, args, results):
             )
         )
         env.invalidate_all()
-    cr.execute("ANALYZE res_partner")
+    env.cr.execute("ANALYZE res_partner")
+    return users
+
+
+def measure_figures(env, company, as_of, args, results):
+    """The relationship figures' queries, as the reporting runs them:
+    ``res.company._debt_relationship_figures`` for the as-of month (its first
+    day to the as-of date) and for the year to the as-of date, and the
+    refresh of the as-of month's ``debt.figures.month`` rows (the company's,
+    each collector's, each tier's). Each is timed three times (the best and
+    the first are printed); everything is rolled back after.
+
+    The customers are shared among ``--figures-collectors`` new users (their
+    salesperson, set at SQL level) so that the refresh computes collectors'
+    rows as it would in a real company.
+    """
+    cr = env.cr
+    cr.execute("SAVEPOINT figures_benchmark")
+    users = share_among_collectors(env, company, args.figures_collectors)
     month = as_of.replace(day=1)
     year_from = as_of - timedelta(days=364)
     Month = env["debt.figures.month"]
@@ -895,6 +939,416 @@ def measure_figures(env, company, as_of, args, results):
         )
 
 
+def load_average():
+    """The machine's load average (1, 5, 15 minutes): it is shared."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def timed_calls(env, call, attempts=None, before=None, savepoint="timed_call"):
+    """Time ``call()`` ``attempts`` times, each in a savepoint rolled back
+    after (``before()`` first, untimed, inside it). Returns (best, first,
+    the first call's result)."""
+    cr = env.cr
+    meters = []
+    result = None
+    for attempt in range(attempts or ATTEMPTS[0]):
+        cr.execute(SQL("SAVEPOINT %s", SQL.identifier(savepoint)))
+        if before:
+            before()
+        env.invalidate_all()
+        with Meter(cr) as meter:
+            found = call()
+        if not attempt:
+            result = found
+        meters.append(meter)
+        cr.execute(SQL("ROLLBACK TO SAVEPOINT %s", SQL.identifier(savepoint)))
+        env.invalidate_all()
+    return min(meters, key=lambda meter: meter.seconds), meters[0], result
+
+
+ATTEMPTS = [3]
+"""How many times :func:`timed_calls` times a call (``--attempts``)."""
+
+
+def print_timed(label, best, first, extra=""):
+    print(
+        f"{label}: best of {ATTEMPTS[0]} {best.seconds:.3f} s, "
+        f"first {first.seconds:.3f} s, "
+        f"{best.queries} queries{extra} (load average {load_average()})"
+    )
+
+
+PAYMENT_DATE_STEPS = (
+    "_flush",
+    "_open_invoices",
+    "_tiers",
+    "_histories",
+    "_known",
+    "_closed",
+    "_write",
+)
+"""The steps of ``debt.payment.date._refresh`` timed apart (the rest of its
+time is the guess itself, in Python, one call of the service an invoice)."""
+
+
+def measure_payment_dates(env, company, as_of, results, committed_before=False):
+    """The expected payment dates' recompute of the company, as the daily
+    run makes it: the dates as of the day before are written first (untimed),
+    then ``_refresh(company, as_of)`` is timed (it writes the invoices whose
+    date moved with the day); three times, each rolled back. Then once more
+    with nothing to write (the same day again), and where the time of one
+    call goes, step by step."""
+    PaymentDate = env["debt.payment.date"]
+    open_count = count_open_invoices(env, company)[0]
+
+    def day_before():
+        # With --payment-dates-before, the dates stored are the day before's.
+        if not committed_before:
+            PaymentDate._refresh(company, as_of - timedelta(days=1))
+
+    best, first, written = timed_calls(
+        env,
+        lambda: PaymentDate._refresh(company, as_of),
+        before=day_before,
+        savepoint="payment_dates_benchmark",
+    )
+    after = "the stored dates" if committed_before else as_of - timedelta(days=1)
+    print_timed(
+        f"debt.payment.date._refresh, {open_count} open invoices, as of {as_of} "
+        f"after {after}",
+        best,
+        first,
+        f", {written} invoices written",
+    )
+    again_best, again_first, again_written = timed_calls(
+        env,
+        lambda: PaymentDate._refresh(company, as_of),
+        before=lambda: PaymentDate._refresh(company, as_of),
+        savepoint="payment_dates_benchmark",
+    )
+    print_timed(
+        "debt.payment.date._refresh again the same day",
+        again_best,
+        again_first,
+        f", {again_written} invoices written",
+    )
+    # Where one call's time goes: each step timed apart.
+    model_class = type(PaymentDate)
+    originals = {name: getattr(model_class, name) for name in PAYMENT_DATE_STEPS}
+    steps = {name: Meter(env.cr) for name in PAYMENT_DATE_STEPS}
+
+    def timed_step(name):
+        original = originals[name]
+
+        def step(self, *args, **kwargs):
+            with steps[name]:
+                return original(self, *args, **kwargs)
+
+        return step
+
+    env.cr.execute("SAVEPOINT payment_dates_steps")
+    day_before()
+    env.invalidate_all()
+    for name in PAYMENT_DATE_STEPS:
+        setattr(model_class, name, timed_step(name))
+    try:
+        with Meter(env.cr) as whole:
+            PaymentDate._refresh(company, as_of)
+    finally:
+        for name, original in originals.items():
+            setattr(model_class, name, original)
+        env.cr.execute("ROLLBACK TO SAVEPOINT payment_dates_steps")
+        env.invalidate_all()
+    guess = whole.seconds - sum(meter.seconds for meter in steps.values())
+    print(f"Where one call's {whole.seconds:.2f} s go:")
+    for name, meter in steps.items():
+        print(f"  {name:<16} {meter.seconds:7.2f} s  {meter.queries:3d} queries")
+    print(f"  {'the guesses':<16} {guess:7.2f} s  (Python, services.payment_date)")
+    results["payment_dates"] = {
+        "open_invoices": open_count,
+        "best_s": round(best.seconds, 3),
+        "first_s": round(first.seconds, 3),
+        "queries": best.queries,
+        "written": written,
+        "same_day_best_s": round(again_best.seconds, 3),
+        "steps_s": {name: round(m.seconds, 3) for name, m in steps.items()},
+        "guesses_s": round(guess, 3),
+    }
+
+
+FORECAST_MEASURES = ["amount_expected:sum", "amount_at_risk:sum"]
+"""The forecast pivot's measures (its view), as the web client names them."""
+
+
+def forecast_reader(env, company):
+    admin = env.ref("base.user_admin")
+    return admin, env["debt.cashin.forecast"].with_user(admin).with_context(
+        allowed_company_ids=company.ids, tz="UTC", lang="en_US"
+    )
+
+
+def measure_forecast(env, company, results):
+    """The cash-in forecast's reads at the ledger's size, as the web client
+    makes them, as the administrator: the pivot (rows by collector, columns
+    by week: one ``read_group`` per combination of the two, four in all,
+    ``lazy=False``), the graph (one ``web_read_group`` by week), and one
+    customer's Collections tab (``web_read`` of the customer with its
+    expected receipts, the form's list of 8)."""
+    admin, Forecast = forecast_reader(env, company)
+    figures = {}
+
+    def pivot():
+        for groupby in ([], ["user_id"], ["week_start:week"]):
+            Forecast.read_group([], FORECAST_MEASURES, groupby, lazy=False)
+        return Forecast.read_group(
+            [], FORECAST_MEASURES, ["user_id", "week_start:week"], lazy=False
+        )
+
+    def graph():
+        return Forecast.with_context(fill_temporal=True).web_read_group(
+            [], ["__count", "amount_expected:sum"], ["week_start:week"], lazy=False
+        )
+
+    best, first, cells = timed_calls(env, pivot, savepoint="forecast_benchmark")
+    print_timed(
+        "forecast pivot (4 read_group: total, by collector, by week, both)",
+        best,
+        first,
+        f", {len(cells)} cells",
+    )
+    figures["pivot"] = {"best_s": best.seconds, "first_s": first.seconds}
+    best, first, found = timed_calls(env, graph, savepoint="forecast_benchmark")
+    print_timed(
+        "forecast graph (web_read_group by week)",
+        best,
+        first,
+        f", {found['length']} weeks",
+    )
+    figures["graph"] = {"best_s": best.seconds, "first_s": first.seconds}
+    # A customer with open invoices (the largest number of them).
+    [[partner_id, invoices]] = env.execute_query(
+        SQL(
+            """SELECT commercial_partner_id, COUNT(*) FROM account_move
+                WHERE company_id = %s AND move_type = 'out_invoice'
+                  AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
+             GROUP BY commercial_partner_id ORDER BY 2 DESC, 1 LIMIT 1""",
+            company.id,
+        )
+    )
+    Partner = (
+        env["res.partner"]
+        .with_user(admin)
+        .with_context(allowed_company_ids=company.ids, tz="UTC", lang="en_US")
+    )
+    specification = {
+        "display_name": {},
+        "debt_cashin_ids": {
+            "fields": {
+                "week_start": {},
+                "currency_id": {"fields": {}},
+                "amount_expected": {},
+                "amount_at_risk": {},
+            },
+            "limit": 8,
+        },
+    }
+    best, first, read = timed_calls(
+        env,
+        lambda: Partner.browse(partner_id).web_read(specification),
+        savepoint="forecast_benchmark",
+    )
+    print_timed(
+        f"one customer's expected receipts (web_read, {invoices} open invoices)",
+        best,
+        first,
+        f", {len(read[0]['debt_cashin_ids'])} weeks",
+    )
+    figures["customer"] = {"best_s": best.seconds, "first_s": first.seconds}
+    best, first, rows = timed_calls(
+        env,
+        lambda: Forecast.search_read(
+            [("partner_id", "=", partner_id), ("company_id", "=", company.id)],
+            ["week_start", "amount_expected", "amount_at_risk"],
+        ),
+        savepoint="forecast_benchmark",
+    )
+    print_timed("  of which the forecast rows (search_read)", best, first)
+    results["forecast"] = {
+        key: {name: round(value, 3) for name, value in value.items()}
+        for key, value in figures.items()
+    }
+
+
+DASHBOARD_FILE = (
+    "debt_relations_dashboard/data/files/relationship_figures_dashboard.json"
+)
+
+
+def dashboard_calls(as_of):
+    """The read_group calls of the dashboard's spreadsheet, from its file:
+    each pivot's (one ``read_group`` per prefix of its row groupbys,
+    ``lazy=False``, ordered as the pivot is) and each chart's (one
+    ``web_read_group``), with the period filter (``last_year``: the 12 months
+    to the as-of date) on the fields it matches."""
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), DASHBOARD_FILE)
+    with open(path) as handle:
+        data = json.load(handle)
+    since = (as_of - timedelta(days=365)).replace(day=1)
+
+    def period(matching):
+        return [
+            leaf
+            for value in (matching or {}).values()
+            for leaf in (
+                (value["chain"], ">=", str(since)),
+                (value["chain"], "<=", str(as_of)),
+            )
+        ]
+
+    calls = []
+    for pivot in data["pivots"].values():
+        domain = list(map(tuple, pivot["domain"])) + period(pivot["fieldMatching"])
+        measures = [measure["fieldName"] for measure in pivot["measures"]]
+        rows = [
+            dimension["fieldName"]
+            + (f":{dimension['granularity']}" if dimension.get("granularity") else "")
+            for dimension in pivot["rows"] + pivot["columns"]
+        ]
+        orders = [
+            f"{dimension['fieldName']}:{dimension['granularity']} {dimension['order']}"
+            for dimension in pivot["rows"] + pivot["columns"]
+            if dimension.get("order") and dimension.get("granularity")
+        ]
+        for size in range(len(rows) + 1):
+            groupby = rows[:size]
+            orderby = ",".join(order for order in orders if order.split()[0] in groupby)
+            calls.append(
+                (
+                    f"pivot {pivot['name']!r} by {groupby or 'total'}",
+                    pivot["model"],
+                    "read_group",
+                    domain,
+                    measures,
+                    groupby,
+                    orderby,
+                )
+            )
+    for sheet in data["sheets"]:
+        for figure in sheet.get("figures", []):
+            chart = figure["data"]
+            meta, params = chart["metaData"], chart["searchParams"]
+            domain = list(map(tuple, params["domain"])) + period(
+                chart.get("fieldMatching")
+            )
+            calls.append(
+                (
+                    f"chart {chart['title']['text']!r}",
+                    meta["resModel"],
+                    "web_read_group",
+                    domain,
+                    ["__count", meta["measure"]],
+                    meta["groupBy"],
+                    None,
+                )
+            )
+    return calls
+
+
+def measure_dashboard(env, company, as_of, args, results):
+    """The dashboard's reads: its spreadsheet's ``read_group`` calls
+    (:func:`dashboard_calls`) over 13 months of ``debt.figures.month`` rows
+    (the as-of month refreshed, with ``--figures-collectors`` collectors as
+    in :func:`measure_figures`, then copied to the 12 months before it at SQL
+    level) and over the forecast; everything rolled back."""
+    cr = env.cr
+    cr.execute("SAVEPOINT dashboard_benchmark")
+    share_among_collectors(env, company, args.figures_collectors)
+    month = as_of.replace(day=1)
+    Month = env["debt.figures.month"]
+    with Meter(cr) as refresh:
+        Month._refresh([(company, month)])
+        env.flush_all()
+    table = SQL.identifier(Month._table)
+    names = [name for name in columns(env, Month._table) if name not in ("id", "month")]
+    for back in range(1, 13):
+        months = month.year * 12 + month.month - 1 - back
+        earlier = date(months // 12, months % 12 + 1, 1)
+        env.execute_query(
+            SQL(
+                "INSERT INTO %s (month, %s) SELECT %s, %s FROM %s WHERE month = %s",
+                table,
+                SQL(", ").join(SQL.identifier(name) for name in names),
+                earlier,
+                SQL(", ").join(SQL.identifier(name) for name in names),
+                table,
+                month,
+            )
+        )
+    cr.execute(SQL("ANALYZE %s", table))
+    env.invalidate_all()
+    rows = Month.search_count([])
+    print(
+        f"debt.figures.month: {month:%Y-%m} refreshed in {refresh.seconds:.1f} s, "
+        f"copied to the 12 months before it: {rows} rows"
+    )
+    admin = env.ref("base.user_admin")
+    total = Meter(cr)
+    figures = []
+    for label, model, method, domain, measures, groupby, orderby in dashboard_calls(
+        as_of
+    ):
+        Model = (
+            env[model]
+            .with_user(admin)
+            .with_context(
+                allowed_company_ids=company.ids,
+                tz="UTC",
+                lang="en_US",
+                fill_temporal=True,
+            )
+        )
+        if method == "read_group":
+
+            def call(
+                Model=Model,
+                domain=domain,
+                measures=measures,
+                groupby=groupby,
+                orderby=orderby,
+            ):
+                return Model.read_group(
+                    domain, measures, groupby, lazy=False, orderby=orderby or None
+                )
+        else:
+
+            def call(Model=Model, domain=domain, measures=measures, groupby=groupby):
+                return Model.web_read_group(domain, measures, groupby, lazy=False)
+
+        best, first, _found = timed_calls(env, call, savepoint="dashboard_call")
+        total.seconds += best.seconds
+        total.queries += best.queries
+        print_timed(f"  {model} {label}", best, first)
+        figures.append(
+            {
+                "call": label,
+                "model": model,
+                "best_s": round(best.seconds, 3),
+                "first_s": round(first.seconds, 3),
+            }
+        )
+    print(
+        f"dashboard: {len(figures)} read_group calls, {total.seconds:.3f} s in all "
+        f"(best of each), {total.queries} queries"
+    )
+    cr.execute("ROLLBACK TO SAVEPOINT dashboard_benchmark")
+    env.invalidate_all()
+    results["dashboard"] = {
+        "calls": figures,
+        "total_s": round(total.seconds, 3),
+        "rows": rows,
+    }
+
+
 def measure_debt_relations(env, company, as_of, args, results):
     cr = env.cr
     Run = env["debt.collection.run"]
@@ -913,7 +1367,20 @@ def measure_debt_relations(env, company, as_of, args, results):
         return result
 
     run_class._settle_agreements = timed_settle
+    # Inside the decision: the expected payment dates of every open invoice.
+    dates = Meter(cr)
+    dates_class = type(env["debt.payment.date"])
+    refresh_dates = dates_class._refresh
+
+    def timed_dates(model, *call_args, **kwargs):
+        with dates:
+            result = refresh_dates(model, *call_args, **kwargs)
+            env.flush_all()
+        return result
+
+    dates_class._refresh = timed_dates
     results["rss_before_decide_mb"] = round(current_rss_mb(), 1)
+    results["load_average_before"] = load_average()
     try:
         timed = args.profile or args.slow_queries
         with Meter(cr) as decide, decide_sql if timed else nullcontext():
@@ -925,6 +1392,12 @@ def measure_debt_relations(env, company, as_of, args, results):
                 decide_profiler.disable()
     finally:
         run_class._settle_agreements = settle_agreements
+        dates_class._refresh = refresh_dates
+    results["load_average_after"] = load_average()
+    print(
+        f"Load average before the decision: {results['load_average_before']}, "
+        f"after: {results['load_average_after']}."
+    )
     results["peak_rss_decide_mb"] = round(peak_rss_mb(), 1)
     if args.slow_queries and not args.profile:
         decide_sql.report("decision")
@@ -951,6 +1424,8 @@ def measure_debt_relations(env, company, as_of, args, results):
         to_review=counts.get("to_review", 0),
         skipped=run.skip_count,
     )
+    results["payment_dates_s"] = round(dates.seconds, 3)
+    results["payment_dates_queries"] = dates.queries
     results["phases"] = {
         "settle": phase(
             settle,
@@ -972,7 +1447,12 @@ def measure_debt_relations(env, company, as_of, args, results):
         row(
             "debt_relations: decision (ladder)",
             ladder,
-            "facts, decisions, actions queued",
+            "facts, decisions, actions queued (expected dates included)",
+        ),
+        row(
+            "  of which: expected payment dates",
+            dates,
+            "debt.payment.date._refresh of every open invoice",
         ),
         row(
             "debt_relations: both (_prepare_run)",
@@ -1283,9 +1763,39 @@ def refresh_templates(env):
     print(f"Mail templates reloaded from {', '.join(files)}.")
 
 
+def measure_reads(env, company, as_of, args, results):
+    """``--payment-dates-before``, then the ``--*-only`` measurements of the
+    expected dates, the forecast and the dashboard; True when one was made."""
+    cr = env.cr
+    if args.payment_dates_before:
+        with Meter(cr) as before:
+            written = env["debt.payment.date"]._refresh(
+                company, args.payment_dates_before
+            )
+            cr.commit()
+        print(
+            f"Expected payment dates set as of {args.payment_dates_before}: "
+            f"{written} invoices written in {before.seconds:.1f} s."
+        )
+    if args.payment_dates_only or args.forecast_only or args.dashboard_only:
+        print(f"Load average before: {load_average()}.")
+        if args.payment_dates_only:
+            measure_payment_dates(
+                env, company, as_of, results, bool(args.payment_dates_before)
+            )
+        if args.forecast_only:
+            measure_forecast(env, company, results)
+        if args.dashboard_only:
+            measure_dashboard(env, company, as_of, args, results)
+        print(f"Load average after: {load_average()}.")
+        return True
+    return False
+
+
 def measure(args):
     """One invocation: (seed,) decide, queue, OCA; returns the figures."""
     results = {"db": args.db, "workers": max(args.workers, 1), "argv": sys.argv[1:]}
+    ATTEMPTS[0] = max(args.attempts, 1)
     registry = open_registry(args)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -1321,6 +1831,8 @@ def measure(args):
             return results
         if args.sanitize_only:
             measure_sanitizing(env, args.sanitize_only, results)
+            return results
+        if measure_reads(env, company, as_of, args, results):
             return results
         reset_previous_runs(env, fresh_profiles=args.fresh_profiles or args.seed)
         cr.commit()

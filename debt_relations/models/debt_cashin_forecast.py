@@ -22,8 +22,9 @@ class DebtCashinForecast(models.Model):
     ``amount_at_risk`` is the part of it on invoices that are at risk: an open
     dispute, a hand-off sent or accepted, no expected date, a payment plan or
     promise covering it that broke (and no open promise or active plan since),
-    or an expected date more than the company's "At Risk When Expected Later
-    Than" days after the invoice's due date.
+    or an expected date (today, for one expected on a day gone by) more than
+    the company's "At Risk When Expected Later Than" days after the invoice's
+    due date.
 
     "Today" is the reader's day: each read sets :data:`TODAY_SETTING`.
     """
@@ -88,7 +89,8 @@ class DebtCashinForecast(models.Model):
                        (m.debt_expected_payment_date IS NULL
                         OR m.debt_expected_payment_basis IN %(held)s
                         OR (c.debt_forecast_risk_days > 0
-                            AND m.debt_expected_payment_date
+                            AND GREATEST(m.debt_expected_payment_date,
+                                         (SELECT day FROM forecast_today))
                                 > m.invoice_date_due + c.debt_forecast_risk_days)
                         OR (m.debt_expected_payment_basis NOT IN %(agreed)s
                             AND (EXISTS (

@@ -37,6 +37,16 @@ once its agreements are settled) turns the prompt refresh off. It can only
 turn something off."""
 
 
+def _expected_since(found, day, basis, as_of):
+    """Whether the stored ``(day, basis)`` already says ``found``: a payment
+    expected on a day gone by, still unpaid, is expected today (the readers,
+    the cash-in forecast, take the later of the stored day and today), so an
+    invoice expected "now" keeps the day it was first expected now rather
+    than being written again every day (at a million open invoices, most of
+    them overdue, that rewrite was most of the daily run's time)."""
+    return basis == found[1] and found[0] == as_of and day is not None and day < as_of
+
+
 class DebtPaymentDate(models.AbstractModel):
     _name = "debt.payment.date"
     _description = "Expected Payment Dates"
@@ -59,12 +69,20 @@ class DebtPaymentDate(models.AbstractModel):
         own, by_tier = self._histories(company, as_of, partner_ids, set(tiers.values()))
         known = self._known(company, partner_ids)
         rounding = company.currency_id.rounding
+        known_moves = set().union(*known.values())
         values = {}
         for move_id, partner_id, due, residual, _ccy_residual, day, basis in invoices:
+            tier_id = tiers.get(partner_id)
             if due is None or residual <= rounding / 2:
                 found = (None, None)
+            elif not (
+                move_id in known_moves or partner_id in own or tier_id in by_tier
+            ):
+                # Nothing known and no history, the customer's or its tier's:
+                # what service.expect answers, without building its facts
+                # (most open invoices of a large ledger).
+                found = (max(due, as_of), service.NO_HISTORY)
             else:
-                tier_id = tiers.get(partner_id)
                 expectation = service.expect(
                     service.OpenInvoice(
                         due,
@@ -80,7 +98,7 @@ class DebtPaymentDate(models.AbstractModel):
                     as_of=as_of,
                 )
                 found = (expectation.date, expectation.basis)
-            if found != (day, basis):
+            if found != (day, basis) and not _expected_since(found, day, basis, as_of):
                 values[move_id] = found
         values.update(dict.fromkeys(self._closed(company, scope), (None, None)))
         self._write(values)

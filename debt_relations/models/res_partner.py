@@ -300,11 +300,25 @@ class ResPartner(models.Model):
         partners = self.filtered(lambda p: p._origin.id)
         if not partners:
             return
-        rows = Forecast.search(
+        # Fetched with the search: the view's rows are found by customer
+        # (which the database narrows before summing); read later by their
+        # ids, each read would sum the whole ledger again (the id is an
+        # aggregate).
+        rows = Forecast.search_fetch(
             [
                 ("partner_id", "in", partners._origin.commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
-            ]
+            ],
+            [
+                "week_start",
+                "company_id",
+                "partner_id",
+                "user_id",
+                "tier_id",
+                "currency_id",
+                "amount_expected",
+                "amount_at_risk",
+            ],
         )
         for partner in partners:
             partner.debt_cashin_ids = rows.filtered(

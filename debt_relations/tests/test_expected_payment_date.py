@@ -223,17 +223,48 @@ class TestExpectedPaymentDate(DebtHttpCase):
             },
         )
         # A week later, nothing paid: what was expected before that day counts
-        # in the new current week.
+        # in the new current week, as expected today: the invoice 10 days
+        # late is now 18 days late, more than 15: at risk.
         next_week = date(2026, 3, 9)
         self.assertEqual(
             self._forecast(self._day(8)),
             {
-                (next_week, "Always Punctual"): (500.0, 0.0),
+                (next_week, "Always Punctual"): (500.0, 200.0),
                 (week_of_april, "Always Punctual"): (100.0, 100.0),
                 (week_of_april, "Always Late"): (500.0, 500.0),
                 (False, "Always Late"): (80.0, 80.0),
             },
         )
+
+    def test_an_invoice_expected_now_keeps_its_day_and_counts_today(self):
+        self.company.debt_forecast_risk_days = 15
+        # 10 days late: the punctual customer is expected to pay it now.
+        overdue = self._create_invoice(self.punctual, self._day(-10), 200.0)
+        # No history at all: due in 3 days, expected then; once due, now.
+        newcomer = self._create_customer("Newcomer")
+        fresh = self._create_invoice(newcomer, self._day(3), 60.0)
+        self.assertEqual(self._expected(overdue), (self.today, "own_history"))
+        self.assertEqual(self._expected(fresh), (self._day(3), "no_history"))
+        # Eight days later, still unpaid: the daily recompute writes neither
+        # again (each was expected on a day gone by: it is expected now).
+        PaymentDate = self.env["debt.payment.date"]
+        with freeze_time(self._day(8)):
+            written = PaymentDate._refresh(
+                self.company, self._day(8), partner_ids=(self.punctual | newcomer).ids
+            )
+        self.assertEqual(written, 0)
+        self.assertEqual(self._expected(overdue), (self.today, "own_history"))
+        self.assertEqual(self._expected(fresh), (self._day(3), "no_history"))
+        # The forecast reads it as today's: this week, and at risk now that
+        # today is more than 15 days after its due date.
+        next_week = date(2026, 3, 9)
+        forecast = self._forecast(self._day(8))
+        self.assertEqual(forecast[(next_week, "Always Punctual")], (200.0, 200.0))
+        # What changed is written: a dispute holds the overdue invoice.
+        self.env["debt.dispute"].create(
+            {"move_id": overdue.id, "reason": "quality", "description": "Dented"}
+        )
+        self.assertEqual(self._expected(overdue)[1], "dispute")
 
     def test_customer_collections_tab_lists_the_expected_receipts(self):
         self._create_invoice(self.late, self._day(10), 500.0)
