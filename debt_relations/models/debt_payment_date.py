@@ -70,6 +70,11 @@ class DebtPaymentDate(models.AbstractModel):
         known = self._known(company, partner_ids)
         rounding = company.currency_id.rounding
         known_moves = set().union(*known.values())
+        no_history = service.History((), as_of)
+        # Invoices of customers without a history of their own, with nothing
+        # known about them, get the same answer for the same tier, amount band
+        # and due date: asked once (most open invoices of a large ledger).
+        shared = {}
         values = {}
         for move_id, partner_id, due, residual, _ccy_residual, day, basis in invoices:
             tier_id = tiers.get(partner_id)
@@ -82,6 +87,22 @@ class DebtPaymentDate(models.AbstractModel):
                 # what service.expect answers, without building its facts
                 # (most open invoices of a large ledger).
                 found = (max(due, as_of), service.NO_HISTORY)
+            elif move_id not in known_moves and partner_id not in own:
+                tier = by_tier.get(tier_id) if tier_id else None
+                key = (
+                    tier_id,
+                    service.amount_band(float(residual), tier.bands) if tier else None,
+                    due,
+                )
+                found = shared.get(key)
+                if found is None:
+                    expectation = service.expect(
+                        service.OpenInvoice(due, float(residual)),
+                        no_history,
+                        tier,
+                        as_of=as_of,
+                    )
+                    found = shared[key] = (expectation.date, expectation.basis)
             else:
                 expectation = service.expect(
                     service.OpenInvoice(
