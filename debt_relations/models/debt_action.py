@@ -918,12 +918,7 @@ class DebtAction(models.Model):
         )
 
     def _channel_label(self, channel):
-        labels = dict(
-            self.env["debt.contact.log"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        )
-        return labels.get(channel, channel)
+        return self.env["debt.sender"]._channel_label(channel)
 
     def _channel_reasons_text(self, reasons):
         """``services.channels`` reasons in words, one sentence each."""
