@@ -48,6 +48,9 @@ CHANNEL_ORDER = ("email", "sms", "letter", "call")
 """The order the channels of one batch are sent in; a bridge's channel not
 named here comes after them."""
 
+LINK_LABEL = object()
+"""Key of the notes' link text among :meth:`DebtSender._channel_labels`."""
+
 REMINDER = "reminder"
 NOTICE = "notice"
 CONFIRMATION = "confirmation"
@@ -297,20 +300,21 @@ class DebtSender(models.AbstractModel):
         logs.invalidate_recordset(names)
 
     @api.model
-    def _debt_note(self, contact, log):
+    def _debt_note(self, contact, log, labels=None):
         """The chatter's short note of a contact by one channel: what, rung,
         amount, channel, and a link to its log entry (where the full text
-        is)."""
+        is). ``labels``: :meth:`_channel_labels`, read once by a batch."""
+        labels = labels if labels is not None else self._channel_labels()
         parts = [escape(log.summary)]
         if contact.stage:
             parts.append(escape(contact.stage.name))
         amount = self._debt_amount_text(contact)
         if amount:
             parts.append(escape(amount))
-        parts.append(escape(self._channel_label(log.channel)))
+        parts.append(escape(labels.get(log.channel, log.channel)))
         link = Markup('<a href="/odoo/debt.contact.log/%s">%s</a>') % (
             log.id,
-            self.env._("Contact log entry"),
+            labels[LINK_LABEL],
         )
         return Markup("<p>%s</p><p>%s</p>") % (Markup(" · ").join(parts), link)
 
@@ -325,13 +329,20 @@ class DebtSender(models.AbstractModel):
         return fastpath.Formats.of(self.env).amount(amount, currency)
 
     @api.model
-    def _channel_label(self, channel):
+    def _channel_labels(self):
+        """Channel -> its label in the reader's language, and the notes' link
+        text (under :data:`LINK_LABEL`)."""
         labels = dict(
             self.env["debt.contact.log"]
             ._fields["channel"]
             ._description_selection(self.env)
         )
-        return labels.get(channel, channel)
+        labels[LINK_LABEL] = self.env._("Contact log entry")
+        return labels
+
+    @api.model
+    def _channel_label(self, channel):
+        return self._channel_labels().get(channel, channel)
 
     @api.model
     def _thread(self, contact):
@@ -396,7 +407,6 @@ class DebtSender(models.AbstractModel):
         reminder attaches its invoices)."""
         # sudo: a template is technical; the portal's visitor sends its own.
         template = template.sudo()
-        records = self.env[template.model]
         reports = ("report_template_ids",) if template.report_template_ids else ()
         for chunk in split_every(RENDER_CHUNK, contacts):
             rendered = fastpath.render_batch(template)._generate_template(
@@ -416,7 +426,6 @@ class DebtSender(models.AbstractModel):
             )
             for contact in chunk:
                 contact.rendered = rendered[contact.record.id]
-        return records
 
     @api.model
     def _debt_send_email(self, contacts, logs):
@@ -425,6 +434,7 @@ class DebtSender(models.AbstractModel):
         note, the mail carries the full text."""
         subtype = self.env.ref("mail.mt_note")
         frames = {}
+        labels = self._channel_labels()
         values_list = []
         for contact, log in zip(contacts, logs, strict=True):
             rendered = dict(contact.rendered)
@@ -453,7 +463,7 @@ class DebtSender(models.AbstractModel):
                     "body_html": _in_layout(
                         rendered.get("body_html"), frames, company, lang, contact.layout
                     ),
-                    "body": self._debt_note(contact, log),
+                    "body": self._debt_note(contact, log, labels),
                     "email_from": rendered.get("email_from")
                     or company._debt_email_from(),
                     "email_to": rendered.get("email_to"),
@@ -646,8 +656,9 @@ def _grouped_notes(sender, contacts, logs, customer_only=False):
     """[(model, {record id: note})] for ``_message_log_batch``: one note a
     record per call (a record with two notes gets them in two calls)."""
     groups = []
+    labels = sender._channel_labels()
     for contact, log in zip(contacts, logs, strict=True):
-        note = sender._debt_note(contact, log)
+        note = sender._debt_note(contact, log, labels)
         thread = sender._thread(contact)
         targets = [contact.partner]
         if not customer_only and thread != contact.partner:
