@@ -2,7 +2,7 @@
     "name": "Debt Relations",
     "summary": "Collect overdue invoices without losing the customer: kind "
     "reminders, a one-step-at-a-time escalation ladder, every contact logged",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-relations/debt_relations",
     "author": "Debt Relations contributors",

@@ -1,22 +1,33 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, sql
 
 from ..services import payment_date as payment_date_service
 from .debt_collection_facts import OPEN_PAYMENT_STATES
 
-TODAY_SETTING = "debt_relations.cashin_today"
-"""The PostgreSQL setting that tells the view which day is today: the
-reader's own day, set before each read; the database's date when unset."""
+KEY_INDEX = "debt_cashin_forecast_key_uniq"
+"""One row per company, customer and week (the rows with no week count as one
+week): a refresh upserts on it, so two refreshes of the same customer at once
+cannot both add its rows (the later one is retried)."""
+
+KEY_PARTS = ["company_id", "partner_id", "COALESCE(week_start, '-infinity'::date)"]
 
 
 class DebtCashinForecast(models.Model):
     """Cash expected in, by week: the open customer invoices by the ISO week
     of their expected payment date (``account.move.debt_expected_payment_date``).
 
-    A read-only SQL view, one row per week, company and customer. An invoice
-    expected before today (it was expected and is not paid yet) counts in the
-    current week; an invoice with no expected date (handed off, or disputed
-    without a target date) has no week (``week_start`` empty).
+    One row per week, company and customer, kept in a table so that summing
+    a million invoices is not done again at each read of the pivot, the graph
+    or the dashboard. The rows are written with the expected dates, by
+    ``debt.payment.date._refresh`` (see :meth:`_refresh`): for a whole company
+    by the daily run, and at once for a customer whose invoices, payments or
+    agreements change. Only the refresh writes them.
+
+    "Today" is the day of the refresh (the run's day): an invoice expected
+    before it (it was expected and is not paid yet) counts in that day's
+    week; an invoice with no expected date (handed off, or disputed without
+    a target date) has no week (``week_start`` empty).
 
     ``amount_expected`` is the open amount in the company's currency.
     ``amount_at_risk`` is the part of it on invoices that are at risk: an open
@@ -26,14 +37,15 @@ class DebtCashinForecast(models.Model):
     the company's "At Risk When Expected Later Than" days after the invoice's
     due date.
 
-    "Today" is the reader's day: each read sets :data:`TODAY_SETTING`.
+    ``user_id`` (the customer's collector, else its salesperson) follows the
+    customer's form at once; ``tier_id`` is the tier the run gave it.
     """
 
     _name = "debt.cashin.forecast"
     _description = "Cash-in Forecast"
-    _auto = False
     _order = "week_start, company_id, partner_id"
     _rec_name = "partner_id"
+    _log_access = False
 
     week_start = fields.Date(
         string="Week",
@@ -41,8 +53,10 @@ class DebtCashinForecast(models.Model):
         help="Monday of the week the payment is expected in (overdue "
         "expectations count in the current week). Empty: no date is expected.",
     )
-    company_id = fields.Many2one("res.company", readonly=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", readonly=True, index=True
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Collector",
@@ -70,27 +84,58 @@ class DebtCashinForecast(models.Model):
         "after their due date.",
     )
 
+    def init(self):
+        sql.create_unique_index(self.env.cr, KEY_INDEX, self._table, KEY_PARTS)
+
+    # ------------------------------------------------------------------
+    # Only the refresh writes the rows
+    # ------------------------------------------------------------------
+
+    def _refuse(self):
+        raise UserError(
+            self.env._(
+                "The cash-in forecast is computed from the open invoices and "
+                "their expected payment dates: it cannot be edited."
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._refuse()
+
+    def write(self, vals):
+        self._refuse()
+
+    def unlink(self):
+        self._refuse()
+
+    # ------------------------------------------------------------------
+    # Refresh
+    # ------------------------------------------------------------------
+
     @api.model
-    def _forecast_query(self):
+    def _rows_query(self, company, as_of, partner_ids):
+        """SQL: the forecast's rows of ``company`` (of ``partner_ids``,
+        commercial partners, only when given) as of ``as_of``."""
+        today = SQL("%s::date", as_of)
+        scope = (
+            SQL("AND m.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
         return SQL(
             """
-            WITH forecast_today AS (
-                SELECT COALESCE(
-                    NULLIF(current_setting(%(setting)s, TRUE), '')::date,
-                    CURRENT_DATE) AS day
-            ), invoice AS (
-                SELECT m.id, m.company_id, m.commercial_partner_id AS partner_id,
+            WITH invoice AS (
+                SELECT m.company_id, m.commercial_partner_id AS partner_id,
                        CASE WHEN m.debt_expected_payment_date IS NOT NULL
                             THEN date_trunc('week', GREATEST(
-                                m.debt_expected_payment_date,
-                                (SELECT day FROM forecast_today)))::date
+                                m.debt_expected_payment_date, %(today)s))::date
                        END AS week_start,
                        m.amount_residual_signed AS amount,
                        (m.debt_expected_payment_date IS NULL
                         OR m.debt_expected_payment_basis IN %(held)s
                         OR (c.debt_forecast_risk_days > 0
-                            AND GREATEST(m.debt_expected_payment_date,
-                                         (SELECT day FROM forecast_today))
+                            AND GREATEST(m.debt_expected_payment_date, %(today)s)
                                 > m.invoice_date_due + c.debt_forecast_risk_days)
                         OR (m.debt_expected_payment_basis NOT IN %(agreed)s
                             AND (EXISTS (
@@ -104,14 +149,15 @@ class DebtCashinForecast(models.Model):
                        ) AS at_risk
                   FROM account_move m
                   JOIN res_company c ON c.id = m.company_id
-                 WHERE m.move_type = 'out_invoice'
+                 WHERE m.company_id = %(company)s
+                   AND m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.payment_state IN %(open)s
                    AND m.debt_expected_payment_basis IS NOT NULL
                    AND m.amount_residual_signed > 0
+                   %(scope)s
             )
-            SELECT MIN(i.id) AS id,
-                   i.week_start,
+            SELECT i.week_start,
                    i.company_id,
                    i.partner_id,
                    %(collector)s AS user_id,
@@ -128,7 +174,9 @@ class DebtCashinForecast(models.Model):
           GROUP BY i.week_start, i.company_id, i.partner_id, p.debt_collector_id,
                    p.user_id, pr.tier_id, c.currency_id
             """,
-            setting=TODAY_SETTING,
+            today=today,
+            company=company.id,
+            scope=scope,
             held=(payment_date_service.DISPUTE, payment_date_service.HANDOFF),
             agreed=(payment_date_service.PROMISE, payment_date_service.PLAN),
             open=OPEN_PAYMENT_STATES,
@@ -137,34 +185,90 @@ class DebtCashinForecast(models.Model):
             ),
         )
 
-    def init(self):
-        sql.drop_view_if_exists(self.env.cr, self._table)
+    @api.model
+    def _refresh(self, company, as_of, partner_ids=None):
+        """Write the forecast's rows of ``company`` (of ``partner_ids``,
+        commercial partners, only when given) as of ``as_of``, with one
+        statement: the rows that changed are updated, the new ones added,
+        those no longer found removed; the others are left as they are (most
+        of them, day to day)."""
+        if partner_ids is not None and not partner_ids:
+            return
+        self._flush_sources()
+        scope = (
+            SQL("AND f.partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL()
+        )
+        key = SQL(", ".join(KEY_PARTS))
         self.env.execute_query(
             SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._forecast_query(),
+                """
+            WITH fresh AS (%(rows)s),
+            gone AS (
+                DELETE FROM debt_cashin_forecast f
+                 WHERE f.company_id = %(company)s %(scope)s
+                   AND NOT EXISTS (
+                       SELECT 1 FROM fresh n
+                        WHERE n.company_id = f.company_id
+                          AND n.partner_id = f.partner_id
+                          AND COALESCE(n.week_start, '-infinity'::date)
+                              = COALESCE(f.week_start, '-infinity'::date))
+            )
+            INSERT INTO debt_cashin_forecast AS f
+                   (week_start, company_id, partner_id, user_id, tier_id,
+                    currency_id, amount_expected, amount_at_risk)
+            SELECT n.week_start, n.company_id, n.partner_id, n.user_id,
+                   n.tier_id, n.currency_id, n.amount_expected, n.amount_at_risk
+              FROM fresh n
+            ON CONFLICT (%(key)s) DO UPDATE
+               SET user_id = EXCLUDED.user_id,
+                   tier_id = EXCLUDED.tier_id,
+                   currency_id = EXCLUDED.currency_id,
+                   amount_expected = EXCLUDED.amount_expected,
+                   amount_at_risk = EXCLUDED.amount_at_risk
+             WHERE (f.user_id, f.tier_id, f.currency_id, f.amount_expected,
+                    f.amount_at_risk)
+                   IS DISTINCT FROM
+                   (EXCLUDED.user_id, EXCLUDED.tier_id, EXCLUDED.currency_id,
+                    EXCLUDED.amount_expected, EXCLUDED.amount_at_risk)
+                """,
+                rows=self._rows_query(company, as_of, partner_ids),
+                company=company.id,
+                scope=scope,
+                key=key,
             )
         )
-
-    def _forecast_set_today(self):
-        # The view reads the invoices' tables: what the ORM still holds goes
-        # to the database first.
-        self.env.flush_all()
-        self.env.execute_query(
-            SQL(
-                "SELECT set_config(%s, %s, TRUE)",
-                TODAY_SETTING,
-                fields.Date.to_string(fields.Date.context_today(self)),
-            )
-        )
+        self.invalidate_model()
 
     @api.model
-    def _search(self, domain, offset=0, limit=None, order=None):
-        self._forecast_set_today()
-        self.invalidate_model()
-        return super()._search(domain, offset=offset, limit=limit, order=order)
+    def _flush_sources(self):
+        """What the rows are read from goes to the database first."""
+        self.env["debt.payment.date"]._flush()
+        self.env["res.company"].flush_model(["debt_forecast_risk_days", "currency_id"])
+        self.env["res.partner"].flush_model(["user_id", "debt_collector_id"])
+        self.flush_model()
 
-    def _fetch_query(self, query, fields):
-        self._forecast_set_today()
-        return super()._fetch_query(query, fields)
+    @api.model
+    def _refresh_collectors(self, partner_ids):
+        """The rows of ``partner_ids`` (commercial partners) take their
+        customer's collector (or salesperson) as it is now."""
+        if not partner_ids:
+            return
+        self._flush_sources()
+        collector = self.env["res.partner"]._debt_collector_sql("p", SQL("f.company_id"))
+        self.env.execute_query(
+            SQL(
+                """
+            UPDATE debt_cashin_forecast f
+               SET user_id = %(collector)s
+              FROM res_partner p
+             WHERE p.id = f.partner_id
+               AND f.partner_id = ANY(%(partners)s)
+               AND f.user_id IS DISTINCT FROM %(collector)s
+                """,
+                collector=collector,
+                partners=list(partner_ids),
+            )
+        )
+        self.invalidate_model(["user_id"])

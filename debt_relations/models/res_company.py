@@ -333,6 +333,15 @@ class ResCompany(models.Model):
         companies._debt_ensure_defaults()
         return companies
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "debt_forecast_risk_days" in vals:
+            # What counts as at risk in the cash-in forecast changed.
+            Forecast = self.env["debt.cashin.forecast"]
+            for company in self:
+                Forecast._refresh(company, fields.Date.context_today(self))
+        return result
+
     def _debt_ensure_defaults(self):
         """Everything a company needs to collect: a default policy, the
         relationship tiers (with their policies) and the incentive rules."""

@@ -300,10 +300,8 @@ class ResPartner(models.Model):
         partners = self.filtered(lambda p: p._origin.id)
         if not partners:
             return
-        # Fetched with the search: the view's rows are found by customer
-        # (which the database narrows before summing); read later by their
-        # ids, each read would sum the whole ledger again (the id is an
-        # aggregate).
+        # One search for all the customers shown, with the fields the tab
+        # reads.
         rows = Forecast.search_fetch(
             [
                 ("partner_id", "in", partners._origin.commercial_partner_id.ids),
@@ -518,7 +516,13 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         owned.refuse(self, owned.refused_on_write(self, vals, self._debt_owned_fields))
-        return super().write(vals)
+        result = super().write(vals)
+        if {"user_id", "debt_collector_id"} & set(vals):
+            # The cash-in forecast groups customers by collector: at once.
+            self.env["debt.cashin.forecast"]._refresh_collectors(
+                self.commercial_partner_id.ids
+            )
+        return result
 
     @api.model
     def _commercial_fields(self):

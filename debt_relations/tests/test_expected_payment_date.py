@@ -222,15 +222,18 @@ class TestExpectedPaymentDate(DebtHttpCase):
                 (False, "Always Late"): (80.0, 80.0),
             },
         )
-        # A week later, nothing paid: what was expected before that day counts
-        # in the new current week, as expected today: the invoice 10 days
-        # late is now 18 days late, more than 15: at risk.
+        # A week later, nothing paid: that day's run moves what was expected
+        # before that day into the new current week, as expected today: the
+        # invoice 10 days late is now 18 days late, more than 15: at risk. The
+        # disputed one, already 7 days late, is expected 7 days after the
+        # dispute's answer (8 April).
+        self._run(self._day(8))
         next_week = date(2026, 3, 9)
         self.assertEqual(
             self._forecast(self._day(8)),
             {
                 (next_week, "Always Punctual"): (500.0, 200.0),
-                (week_of_april, "Always Punctual"): (100.0, 100.0),
+                (date(2026, 4, 6), "Always Punctual"): (100.0, 100.0),
                 (week_of_april, "Always Late"): (500.0, 500.0),
                 (False, "Always Late"): (80.0, 80.0),
             },
@@ -265,6 +268,85 @@ class TestExpectedPaymentDate(DebtHttpCase):
             {"move_id": overdue.id, "reason": "quality", "description": "Dented"}
         )
         self.assertEqual(self._expected(overdue)[1], "dispute")
+
+    def test_cashin_forecast_follows_payments_collectors_and_settings_at_once(self):
+        self.company.debt_forecast_risk_days = 0
+        first = self._create_invoice(self.late, self._day(10), 500.0)
+        self._create_invoice(self.late, self._day(12), 200.0)
+        week_of_april = date(2026, 3, 30)
+        self.assertEqual(
+            self._forecast(self.today), {(week_of_april, "Always Late"): (700.0, 0.0)}
+        )
+        # A part paid through Odoo's payment wizard: the week shows what is
+        # left, before any run.
+        self._pay(first, amount=150.0, pay_date=self.today)
+        self.assertEqual(
+            self._forecast(self.today), {(week_of_april, "Always Late"): (550.0, 0.0)}
+        )
+        # The company counts an invoice expected 15 days after its due date
+        # as at risk: the forecast says so at once.
+        self.company.debt_forecast_risk_days = 15
+        self.assertEqual(
+            self._forecast(self.today),
+            {(week_of_april, "Always Late"): (550.0, 550.0)},
+        )
+        # Another collector takes the customer: its rows follow.
+        other = self._collections_user("expdate_other_collector")
+        self.late.with_company(self.company).debt_collector_id = other
+        row = self.env["debt.cashin.forecast"].search(
+            [("partner_id", "=", self.late.id)]
+        )
+        self.assertEqual(row.user_id, other)
+        # Paid in full: nothing is expected from it any more.
+        self._pay(first, pay_date=self.today)
+        self.assertEqual(
+            self._forecast(self.today),
+            {(week_of_april, "Always Late"): (200.0, 200.0)},
+        )
+
+    def test_cashin_forecast_rows_are_only_written_by_the_refresh(self):
+        self._create_invoice(self.late, self._day(10), 500.0)
+        Forecast = self.env["debt.cashin.forecast"]
+        row = Forecast.search([("partner_id", "=", self.late.id)])
+        self.assertEqual(row.amount_expected, 500.0)
+        manager = self._collections_user("expdate_manager", role="manager")
+        for user in (self.collector, manager):
+            for method, args in (
+                ("write", [row.ids, {"amount_expected": 1.0}]),
+                ("create", [{"partner_id": self.late.id, "amount_expected": 1.0}]),
+                ("unlink", [row.ids]),
+            ):
+                _result, error = self._call_kw(user, Forecast._name, method, args)
+                self.assertTrue(error, f"{user.login} could {method}")
+        # Refreshed again, nothing doubles: one row per customer and week.
+        PaymentDate = self.env["debt.payment.date"]
+        PaymentDate._refresh(self.company, self.today)
+        PaymentDate._refresh(self.company, self.today, partner_ids=self.late.ids)
+        row = Forecast.search([("partner_id", "=", self.late.id)])
+        self.assertEqual(len(row), 1)
+        self.assertEqual(row.amount_expected, 500.0)
+
+    def test_migration_turns_the_view_into_a_table(self):
+        self._create_invoice(self.late, self._day(10), 500.0)
+        cr = self.env.cr
+        cr.execute("DROP TABLE debt_cashin_forecast")
+        cr.execute(
+            "CREATE VIEW debt_cashin_forecast AS SELECT 1 AS id, NULL::date AS week_start"
+        )
+        load_migration("18.0.1.6.0", "pre-cashin_forecast_table.py").migrate(
+            cr, "18.0.1.5.0"
+        )
+        # What Odoo does between the two scripts: the model's table.
+        self.env.registry.init_models(
+            cr, ["debt.cashin.forecast"], {"module": "debt_relations"}
+        )
+        load_migration("18.0.1.6.0", "post-cashin_forecast_table.py").migrate(
+            cr, "18.0.1.5.0"
+        )
+        self.assertEqual(
+            self._forecast(self.today),
+            {(date(2026, 3, 30), "Always Late"): (500.0, 0.0)},
+        )
 
     def test_customer_collections_tab_lists_the_expected_receipts(self):
         self._create_invoice(self.late, self._day(10), 500.0)
