@@ -979,16 +979,18 @@ def print_timed(label, best, first, extra=""):
 
 
 PAYMENT_DATE_STEPS = (
-    "_flush",
-    "_open_invoices",
-    "_tiers",
-    "_histories",
-    "_known",
-    "_closed",
-    "_write",
+    ("debt.payment.date", "_flush"),
+    ("debt.payment.date", "_open_invoices"),
+    ("debt.payment.date", "_tiers"),
+    ("debt.payment.date", "_histories"),
+    ("debt.payment.date", "_known"),
+    ("debt.payment.date", "_closed"),
+    ("debt.payment.date", "_write"),
+    ("debt.cashin.forecast", "_refresh"),
 )
 """The steps of ``debt.payment.date._refresh`` timed apart (the rest of its
-time is the guess itself, in Python, one call of the service an invoice)."""
+time is the guess itself, in Python, one call of the service an invoice);
+the last, the cash-in forecast's rows written after the dates."""
 
 
 def measure_payment_dates(env, company, as_of, results, committed_before=False):
@@ -1033,15 +1035,17 @@ def measure_payment_dates(env, company, as_of, results, committed_before=False):
         f", {again_written} invoices written",
     )
     # Where one call's time goes: each step timed apart.
-    model_class = type(PaymentDate)
-    originals = {name: getattr(model_class, name) for name in PAYMENT_DATE_STEPS}
-    steps = {name: Meter(env.cr) for name in PAYMENT_DATE_STEPS}
+    classes = {model: type(env[model]) for model, _name in PAYMENT_DATE_STEPS}
+    originals = {
+        step: getattr(classes[step[0]], step[1]) for step in PAYMENT_DATE_STEPS
+    }
+    steps = {step: Meter(env.cr) for step in PAYMENT_DATE_STEPS}
 
-    def timed_step(name):
-        original = originals[name]
+    def timed_step(key):
+        original = originals[key]
 
         def step(self, *args, **kwargs):
-            with steps[name]:
+            with steps[key]:
                 return original(self, *args, **kwargs)
 
         return step
@@ -1049,20 +1053,21 @@ def measure_payment_dates(env, company, as_of, results, committed_before=False):
     env.cr.execute("SAVEPOINT payment_dates_steps")
     day_before()
     env.invalidate_all()
-    for name in PAYMENT_DATE_STEPS:
-        setattr(model_class, name, timed_step(name))
+    for key in PAYMENT_DATE_STEPS:
+        setattr(classes[key[0]], key[1], timed_step(key))
     try:
         with Meter(env.cr) as whole:
             PaymentDate._refresh(company, as_of)
     finally:
-        for name, original in originals.items():
-            setattr(model_class, name, original)
+        for key, original in originals.items():
+            setattr(classes[key[0]], key[1], original)
         env.cr.execute("ROLLBACK TO SAVEPOINT payment_dates_steps")
         env.invalidate_all()
     guess = whole.seconds - sum(meter.seconds for meter in steps.values())
     print(f"Where one call's {whole.seconds:.2f} s go:")
-    for name, meter in steps.items():
-        print(f"  {name:<16} {meter.seconds:7.2f} s  {meter.queries:3d} queries")
+    for (model, name), meter in steps.items():
+        label = name if model == "debt.payment.date" else "cash-in forecast"
+        print(f"  {label:<16} {meter.seconds:7.2f} s  {meter.queries:3d} queries")
     print(f"  {'the guesses':<16} {guess:7.2f} s  (Python, services.payment_date)")
     results["payment_dates"] = {
         "open_invoices": open_count,
@@ -1071,7 +1076,10 @@ def measure_payment_dates(env, company, as_of, results, committed_before=False):
         "queries": best.queries,
         "written": written,
         "same_day_best_s": round(again_best.seconds, 3),
-        "steps_s": {name: round(m.seconds, 3) for name, m in steps.items()},
+        "steps_s": {
+            f"{model}.{name}": round(m.seconds, 3)
+            for (model, name), m in steps.items()
+        },
         "guesses_s": round(guess, 3),
     }
 

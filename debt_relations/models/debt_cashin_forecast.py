@@ -38,7 +38,8 @@ class DebtCashinForecast(models.Model):
     due date.
 
     ``user_id`` (the customer's collector, else its salesperson) follows the
-    customer's form at once; ``tier_id`` is the tier the run gave it.
+    customer's form at once; ``tier_id`` is the tier the run (or a manager's
+    refresh of the profiles) gave it.
     """
 
     _name = "debt.cashin.forecast"
@@ -157,22 +158,27 @@ class DebtCashinForecast(models.Model):
                    AND m.amount_residual_signed > 0
                    %(scope)s
             )
-            SELECT i.week_start,
-                   i.company_id,
-                   i.partner_id,
+            , weekly AS (
+                SELECT week_start, company_id, partner_id,
+                       SUM(amount) AS amount_expected,
+                       COALESCE(SUM(amount) FILTER (WHERE at_risk), 0)
+                           AS amount_at_risk
+                  FROM invoice
+              GROUP BY week_start, company_id, partner_id
+            )
+            SELECT w.week_start,
+                   w.company_id,
+                   w.partner_id,
                    %(collector)s AS user_id,
                    pr.tier_id,
                    c.currency_id,
-                   SUM(i.amount) AS amount_expected,
-                   COALESCE(SUM(i.amount) FILTER (WHERE i.at_risk), 0)
-                       AS amount_at_risk
-              FROM invoice i
-              JOIN res_partner p ON p.id = i.partner_id
-              JOIN res_company c ON c.id = i.company_id
+                   w.amount_expected,
+                   w.amount_at_risk
+              FROM weekly w
+              JOIN res_partner p ON p.id = w.partner_id
+              JOIN res_company c ON c.id = w.company_id
          LEFT JOIN debt_partner_profile pr
-                ON pr.partner_id = i.partner_id AND pr.company_id = i.company_id
-          GROUP BY i.week_start, i.company_id, i.partner_id, p.debt_collector_id,
-                   p.user_id, pr.tier_id, c.currency_id
+                ON pr.partner_id = w.partner_id AND pr.company_id = w.company_id
             """,
             today=today,
             company=company.id,
@@ -181,7 +187,7 @@ class DebtCashinForecast(models.Model):
             agreed=(payment_date_service.PROMISE, payment_date_service.PLAN),
             open=OPEN_PAYMENT_STATES,
             collector=self.env["res.partner"]._debt_collector_sql(
-                "p", SQL("i.company_id")
+                "p", SQL("w.company_id")
             ),
         )
 
@@ -205,33 +211,53 @@ class DebtCashinForecast(models.Model):
             SQL(
                 """
             WITH fresh AS (%(rows)s),
+            diff AS MATERIALIZED (
+                -- Only what differs: rows gone (no fresh one), new (no old
+                -- one) and changed; a hash join of the two sides.
+                SELECT o.id AS old_id, n.*
+                  FROM fresh n
+             FULL JOIN (SELECT * FROM debt_cashin_forecast f
+                         WHERE f.company_id = %(company)s %(scope)s) o
+                    ON o.partner_id = n.partner_id
+                   AND COALESCE(o.week_start, '-infinity'::date)
+                       = COALESCE(n.week_start, '-infinity'::date)
+                 WHERE o.id IS NULL OR n.partner_id IS NULL
+                    OR (o.user_id, o.tier_id, o.currency_id, o.amount_expected,
+                        o.amount_at_risk)
+                       IS DISTINCT FROM
+                       (n.user_id, n.tier_id, n.currency_id, n.amount_expected,
+                        n.amount_at_risk)
+            ),
             gone AS (
                 DELETE FROM debt_cashin_forecast f
-                 WHERE f.company_id = %(company)s %(scope)s
-                   AND NOT EXISTS (
-                       SELECT 1 FROM fresh n
-                        WHERE n.company_id = f.company_id
-                          AND n.partner_id = f.partner_id
-                          AND COALESCE(n.week_start, '-infinity'::date)
-                              = COALESCE(f.week_start, '-infinity'::date))
+                 USING diff d
+                 WHERE f.id = d.old_id AND d.partner_id IS NULL
+            ),
+            changed AS (
+                UPDATE debt_cashin_forecast f
+                   SET user_id = d.user_id,
+                       tier_id = d.tier_id,
+                       currency_id = d.currency_id,
+                       amount_expected = d.amount_expected,
+                       amount_at_risk = d.amount_at_risk
+                  FROM diff d
+                 WHERE f.id = d.old_id AND d.partner_id IS NOT NULL
             )
             INSERT INTO debt_cashin_forecast AS f
                    (week_start, company_id, partner_id, user_id, tier_id,
                     currency_id, amount_expected, amount_at_risk)
-            SELECT n.week_start, n.company_id, n.partner_id, n.user_id,
-                   n.tier_id, n.currency_id, n.amount_expected, n.amount_at_risk
-              FROM fresh n
+            SELECT d.week_start, d.company_id, d.partner_id, d.user_id,
+                   d.tier_id, d.currency_id, d.amount_expected, d.amount_at_risk
+              FROM diff d
+             WHERE d.old_id IS NULL
+            -- Added at once by another refresh (invisible here): this one
+            -- fails to serialise and is retried.
             ON CONFLICT (%(key)s) DO UPDATE
                SET user_id = EXCLUDED.user_id,
                    tier_id = EXCLUDED.tier_id,
                    currency_id = EXCLUDED.currency_id,
                    amount_expected = EXCLUDED.amount_expected,
                    amount_at_risk = EXCLUDED.amount_at_risk
-             WHERE (f.user_id, f.tier_id, f.currency_id, f.amount_expected,
-                    f.amount_at_risk)
-                   IS DISTINCT FROM
-                   (EXCLUDED.user_id, EXCLUDED.tier_id, EXCLUDED.currency_id,
-                    EXCLUDED.amount_expected, EXCLUDED.amount_at_risk)
                 """,
                 rows=self._rows_query(company, as_of, partner_ids),
                 company=company.id,
@@ -272,3 +298,28 @@ class DebtCashinForecast(models.Model):
             )
         )
         self.invalidate_model(["user_id"])
+
+    @api.model
+    def _refresh_tiers(self, company):
+        """The rows of ``company`` take their customer's tier as it is now
+        (profiles refreshed outside the run: the daily run writes the rows
+        after its own)."""
+        self.env["debt.partner.profile"].flush_model(["tier_id"])
+        self.flush_model()
+        self.env.execute_query(
+            SQL(
+                """
+            UPDATE debt_cashin_forecast f
+               SET tier_id = pr.tier_id
+              FROM debt_cashin_forecast f2
+         LEFT JOIN debt_partner_profile pr
+                ON pr.partner_id = f2.partner_id AND pr.company_id = f2.company_id
+             WHERE f2.id = f.id
+               AND f.company_id = %s
+               AND f.tier_id IS DISTINCT FROM pr.tier_id
+                """,
+                company.id,
+            )
+        )
+        self.invalidate_model(["tier_id"])
+

@@ -273,6 +273,7 @@ class DebtRelationshipTier(models.Model):
         self.env["debt.incentive.rule"]._run_incentives(
             company, today, figures, previous
         )
+        self.env["debt.cashin.forecast"]._refresh_tiers(company)
         return True
 
     @api.model

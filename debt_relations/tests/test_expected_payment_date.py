@@ -1,9 +1,14 @@
+import threading
 from datetime import date, timedelta
+from unittest.mock import patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
 from odoo.tests import tagged
+from odoo.tools import SQL, mute_logger
 
 from .common import DebtHttpCase, load_migration
 
@@ -297,6 +302,26 @@ class TestExpectedPaymentDate(DebtHttpCase):
             [("partner_id", "=", self.late.id)]
         )
         self.assertEqual(row.user_id, other)
+        # A manager refreshes the profiles (outside the run): the rows take
+        # the customer's tier as the profile has it.
+        stale = self.env["debt.relationship.tier"].create({"name": "Stale"})
+        self.env.cr.execute(
+            "UPDATE debt_cashin_forecast SET tier_id = %s WHERE partner_id = %s",
+            [stale.id, self.late.id],
+        )
+        row.invalidate_recordset()
+        self.assertEqual(row.tier_id, stale)
+        manager = self._collections_user("expdate_tier_manager", role="manager")
+        _result, error = self._call_kw(
+            manager, "debt.relationship.tier", "action_refresh_profiles", []
+        )
+        self.assertIsNone(error)
+        row.invalidate_recordset()
+        profile = self.env["debt.partner.profile"].search(
+            [("partner_id", "=", self.late.id), ("company_id", "=", self.company.id)]
+        )
+        self.assertTrue(profile.tier_id)
+        self.assertEqual(row.tier_id, profile.tier_id)
         # Paid in full: nothing is expected from it any more.
         self._pay(first, pay_date=self.today)
         self.assertEqual(
@@ -325,6 +350,77 @@ class TestExpectedPaymentDate(DebtHttpCase):
         row = Forecast.search([("partner_id", "=", self.late.id)])
         self.assertEqual(len(row), 1)
         self.assertEqual(row.amount_expected, 500.0)
+
+    def test_two_refreshes_at_once_do_not_both_add_a_customers_rows(self):
+        """Two transactions (two real connections, as two workers) refresh
+        the same customer, which had no row: the later one fails to
+        serialise (Odoo retries it) instead of adding the rows a second
+        time. What the refresh finds is fixed here (the invoices it would
+        read belong to this test's transaction, which the two cannot see);
+        the statement that writes it is the model's."""
+        company = self.env.ref("base.main_company")
+        partner = self.env.ref("base.main_partner")
+        Forecast = type(self.env["debt.cashin.forecast"])
+
+        def rows_query(model, company_, as_of, partner_ids):
+            return SQL(
+                """SELECT %s::date AS week_start, %s AS company_id,
+                          %s AS partner_id, NULL::int AS user_id,
+                          NULL::int AS tier_id, %s AS currency_id,
+                          %s::numeric AS amount_expected,
+                          0::numeric AS amount_at_risk""",
+                self.today,
+                company.id,
+                partner.id,
+                company.currency_id.id,
+                100.0,
+            )
+
+        def connection():
+            cr = db_connect(self.env.cr.dbname).cursor()
+            cr.execute("SELECT 1")  # the transaction's snapshot
+            return cr, api.Environment(cr, SUPERUSER_ID, {})
+
+        (cr1, env1), (cr2, env2) = connection(), connection()
+        outcome = {}
+
+        def second_worker():
+            try:
+                # The failure is logged as a bad query, as Odoo logs it
+                # before retrying.
+                with mute_logger("odoo.sql_db"):
+                    env2["debt.cashin.forecast"]._refresh(
+                        company, self.today, partner.ids
+                    )
+                cr2.commit()
+                outcome["second"] = "committed"
+            except psycopg2.errors.SerializationFailure:
+                cr2.rollback()
+                outcome["second"] = "serialization failure"
+
+        try:
+            with patch.object(Forecast, "_rows_query", rows_query):
+                env1["debt.cashin.forecast"]._refresh(company, self.today, partner.ids)
+                worker = threading.Thread(target=second_worker)
+                worker.start()
+                worker.join(1.0)
+                # The second waits on the first's new row.
+                self.assertTrue(worker.is_alive())
+                cr1.commit()
+                worker.join(30)
+            self.assertEqual(outcome, {"second": "serialization failure"})
+            cr1.execute(
+                "SELECT amount_expected FROM debt_cashin_forecast WHERE partner_id = %s",
+                [partner.id],
+            )
+            self.assertEqual(cr1.fetchall(), [(100.0,)])
+        finally:
+            cr1.execute(
+                "DELETE FROM debt_cashin_forecast WHERE partner_id = %s", [partner.id]
+            )
+            cr1.commit()
+            cr1.close()
+            cr2.close()
 
     def test_migration_turns_the_view_into_a_table(self):
         self._create_invoice(self.late, self._day(10), 500.0)
