@@ -207,6 +207,12 @@ class DebtCashinForecast(models.Model):
             else SQL()
         )
         key = SQL(", ".join(KEY_PARTS))
+        # A whole company's refresh reads a million invoices once: compiling
+        # the statement (PostgreSQL's JIT) cost it a second more than it
+        # saved. Off for this statement only.
+        jit = self.env.execute_query(
+            SQL("SELECT current_setting('jit', TRUE), set_config('jit', 'off', TRUE)")
+        )[0][0]
         self.env.execute_query(
             SQL(
                 """
@@ -265,6 +271,8 @@ class DebtCashinForecast(models.Model):
                 key=key,
             )
         )
+        if jit:
+            self.env.execute_query(SQL("SELECT set_config('jit', %s, TRUE)", jit))
         self.invalidate_model()
 
     @api.model

@@ -334,12 +334,18 @@ class ResCompany(models.Model):
         return companies
 
     def write(self, vals):
-        result = super().write(vals)
+        risk_days_changed = self.browse()
         if "debt_forecast_risk_days" in vals:
-            # What counts as at risk in the cash-in forecast changed.
-            Forecast = self.env["debt.cashin.forecast"]
-            for company in self:
-                Forecast._refresh(company, fields.Date.context_today(self))
+            risk_days_changed = self.filtered(
+                lambda c: c.debt_forecast_risk_days
+                != (vals["debt_forecast_risk_days"] or 0)
+            )
+        result = super().write(vals)
+        # What counts as at risk in the cash-in forecast changed (saving the
+        # settings with the same value refreshes nothing).
+        Forecast = self.env["debt.cashin.forecast"]
+        for company in risk_days_changed:
+            Forecast._refresh(company, fields.Date.context_today(self))
         return result
 
     def _debt_ensure_defaults(self):

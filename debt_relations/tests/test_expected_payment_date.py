@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import DebtHttpCase, load_migration
@@ -288,9 +288,24 @@ class TestExpectedPaymentDate(DebtHttpCase):
         self.assertEqual(
             self._forecast(self.today), {(week_of_april, "Always Late"): (550.0, 0.0)}
         )
-        # The company counts an invoice expected 15 days after its due date
-        # as at risk: the forecast says so at once.
-        self.company.debt_forecast_risk_days = 15
+        # An administrator sets, in the settings, that an invoice expected 15
+        # days after its due date is at risk: the forecast says so at once.
+        admin = new_test_user(
+            self.env,
+            login="expdate_settings_admin",
+            groups="base.group_system,account.group_account_manager,"
+            "debt_relations.group_debt_manager",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        settings_id, error = self._call_kw(
+            admin, "res.config.settings", "create", [{"debt_forecast_risk_days": 15}]
+        )
+        self.assertIsNone(error)
+        _result, error = self._press(admin, "res.config.settings", "execute", [settings_id])
+        self.assertIsNone(error)
+        self.company.invalidate_recordset()
+        self.assertEqual(self.company.debt_forecast_risk_days, 15)
         self.assertEqual(
             self._forecast(self.today),
             {(week_of_april, "Always Late"): (550.0, 550.0)},
