@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, formatLang, split_every
 
 from .. import fastpath
 from ..services import credit, profile
@@ -201,14 +201,17 @@ class DebtRelationshipTier(models.Model):
         )
 
     def _credit_rule_text(self):
-        """The tier's rule in plain words: "Key account: 3.0 months of average
+        """The tier's rule in plain words: "Key account: 3 months of average
         monthly invoicing, rounded down to $1,000.00"."""
         self.ensure_one()
         if self.credit_limit_rule == credit.MONTHS:
+            months = self.credit_limit_months
+            # "3 months", "1.5 months": no decimals that say nothing.
+            digits = next(d for d in (0, 1, 2) if round(months, d) == round(months, 2))
             text = self.env._(
                 "%(tier)s: %(months)s months of average monthly invoicing",
                 tier=self.name,
-                months=self.credit_limit_months,
+                months=formatLang(self.env, months, digits=digits),
             )
         elif self.credit_limit_rule == credit.FIXED:
             text = self.env._(

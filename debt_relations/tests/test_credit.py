@@ -130,7 +130,7 @@ class TestCreditAssessment(DebtHttpCase):
         self.assertEqual(customer.debt_credit_suggested, 2500.0)
         self.assertEqual(
             customer.debt_credit_basis,
-            "Key: 3.0 months of average monthly invoicing, rounded down to "
+            "Key: 3 months of average monthly invoicing, rounded down to "
             f"{self.usd.format(500.0)}",
         )
         self.assertEqual(customer.debt_credit_limit, 0.0, "No limit yet")
@@ -215,7 +215,7 @@ class TestCreditAssessment(DebtHttpCase):
             html_to_inner_content(message.body),
             f"Credit limit changed from no limit to {self.usd.format(2500.0)} by "
             f"{self.collector.name}, as suggested by the relationship tier (Key: "
-            "3.0 months of average monthly invoicing, rounded down to "
+            "3 months of average monthly invoicing, rounded down to "
             f"{self.usd.format(500.0)}; average monthly invoicing "
             f"{self.usd.format(950.0)}, exposure {self.usd.format(owed)}).",
         )
