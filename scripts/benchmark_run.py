@@ -1077,8 +1077,7 @@ def measure_payment_dates(env, company, as_of, results, committed_before=False):
         "written": written,
         "same_day_best_s": round(again_best.seconds, 3),
         "steps_s": {
-            f"{model}.{name}": round(m.seconds, 3)
-            for (model, name), m in steps.items()
+            f"{model}.{name}": round(m.seconds, 3) for (model, name), m in steps.items()
         },
         "guesses_s": round(guess, 3),
     }

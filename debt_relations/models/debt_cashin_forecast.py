@@ -100,15 +100,20 @@ class DebtCashinForecast(models.Model):
             )
         )
 
+    # Each refuses before Odoo's own method (which the refresh never calls:
+    # it writes in SQL).
     @api.model_create_multi
     def create(self, vals_list):
         self._refuse()
+        return super().create(vals_list)
 
     def write(self, vals):
         self._refuse()
+        return super().write(vals)
 
     def unlink(self):
         self._refuse()
+        return super().unlink()
 
     # ------------------------------------------------------------------
     # Refresh
@@ -290,7 +295,9 @@ class DebtCashinForecast(models.Model):
         if not partner_ids:
             return
         self._flush_sources()
-        collector = self.env["res.partner"]._debt_collector_sql("p", SQL("f.company_id"))
+        collector = self.env["res.partner"]._debt_collector_sql(
+            "p", SQL("f.company_id")
+        )
         self.env.execute_query(
             SQL(
                 """
@@ -330,4 +337,3 @@ class DebtCashinForecast(models.Model):
             )
         )
         self.invalidate_model(["tier_id"])
-

@@ -337,8 +337,9 @@ class ResCompany(models.Model):
         risk_days_changed = self.browse()
         if "debt_forecast_risk_days" in vals:
             risk_days_changed = self.filtered(
-                lambda c: c.debt_forecast_risk_days
-                != (vals["debt_forecast_risk_days"] or 0)
+                lambda c: (
+                    c.debt_forecast_risk_days != (vals["debt_forecast_risk_days"] or 0)
+                )
             )
         result = super().write(vals)
         # What counts as at risk in the cash-in forecast changed (saving the

@@ -83,14 +83,16 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
         self.addCleanup(freezer.stop)
 
     @classmethod
-    def _collections_user(cls, login, role="user"):
+    def _collections_user(cls, login, role="user", extra_groups=""):
         """An internal billing user of the test company with the collections
-        group ``role`` ("user": collector, "manager"), password = login."""
+        group ``role`` ("user": collector, "manager") and ``extra_groups``
+        (comma-separated xmlids), password = login."""
         return new_test_user(
             cls.env,
             login=login,
             groups="base.group_user,account.group_account_invoice,"
-            f"debt_relations.group_debt_{role}",
+            f"debt_relations.group_debt_{role}"
+            + (f",{extra_groups}" if extra_groups else ""),
             company_id=cls.env.company.id,
             company_ids=[cls.env.company.id],
         )

@@ -6,8 +6,9 @@ import psycopg2.errors
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import DebtHttpCase, load_migration
@@ -290,19 +291,18 @@ class TestExpectedPaymentDate(DebtHttpCase):
         )
         # An administrator sets, in the settings, that an invoice expected 15
         # days after its due date is at risk: the forecast says so at once.
-        admin = new_test_user(
-            self.env,
-            login="expdate_settings_admin",
-            groups="base.group_system,account.group_account_manager,"
-            "debt_relations.group_debt_manager",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
+        admin = self._collections_user(
+            "expdate_settings_admin",
+            role="manager",
+            extra_groups="base.group_system,account.group_account_manager",
         )
         settings_id, error = self._call_kw(
             admin, "res.config.settings", "create", [{"debt_forecast_risk_days": 15}]
         )
         self.assertIsNone(error)
-        _result, error = self._press(admin, "res.config.settings", "execute", [settings_id])
+        _result, error = self._press(
+            admin, "res.config.settings", "execute", [settings_id]
+        )
         self.assertIsNone(error)
         self.company.invalidate_recordset()
         self.assertEqual(self.company.debt_forecast_risk_days, 15)
@@ -358,6 +358,15 @@ class TestExpectedPaymentDate(DebtHttpCase):
             ):
                 _result, error = self._call_kw(user, Forecast._name, method, args)
                 self.assertTrue(error, f"{user.login} could {method}")
+        # Not even the superuser: the model refuses, whoever asks.
+        for call in (
+            lambda: row.sudo().write({"amount_expected": 1.0}),
+            lambda: Forecast.sudo().create({"partner_id": self.late.id}),
+            lambda: row.sudo().unlink(),
+        ):
+            with self.assertRaises(UserError):
+                call()
+        self.assertEqual(row.amount_expected, 500.0)
         # Refreshed again, nothing doubles: one row per customer and week.
         PaymentDate = self.env["debt.payment.date"]
         PaymentDate._refresh(self.company, self.today)
@@ -425,7 +434,8 @@ class TestExpectedPaymentDate(DebtHttpCase):
                 worker.join(30)
             self.assertEqual(outcome, {"second": "serialization failure"})
             cr1.execute(
-                "SELECT amount_expected FROM debt_cashin_forecast WHERE partner_id = %s",
+                "SELECT amount_expected FROM debt_cashin_forecast"
+                " WHERE partner_id = %s",
                 [partner.id],
             )
             self.assertEqual(cr1.fetchall(), [(100.0,)])
@@ -442,7 +452,8 @@ class TestExpectedPaymentDate(DebtHttpCase):
         cr = self.env.cr
         cr.execute("DROP TABLE debt_cashin_forecast")
         cr.execute(
-            "CREATE VIEW debt_cashin_forecast AS SELECT 1 AS id, NULL::date AS week_start"
+            "CREATE VIEW debt_cashin_forecast"
+            " AS SELECT 1 AS id, NULL::date AS week_start"
         )
         load_migration("18.0.1.6.0", "pre-cashin_forecast_table.py").migrate(
             cr, "18.0.1.5.0"

@@ -327,14 +327,7 @@ class TestForgedContext(DebtHttpCase):
         """The company's sender fills in only for the addon's own messages:
         a user without an address who sends the key is refused as Odoo
         refuses it, and nothing goes out from the company."""
-        nobody = new_test_user(
-            self.env,
-            login="forge_no_email",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_relations.group_debt_user",
-            company_id=self.company.id,
-            company_ids=[self.company.id],
-        )
+        nobody = self._collections_user("forge_no_email")
         nobody.partner_id.email = False
         _invoice, dispute = self._disputed("Forge Sender")
         messages = dispute.message_ids

@@ -40,10 +40,11 @@ class DebtAction(models.Model):
     def _send_sms(self):
         """One SMS per action, from its stage's SMS template, posted on the
         customer's chatter and put in Odoo's SMS queue; its entry waits for
-        the SMS's delivery (see ``sms.tracker``)."""
-        logs = []
+        the SMS's delivery (see ``sms.tracker``). Returns the entries' values
+        in the order of ``self`` (rendered per template)."""
+        logs = {}
         if not self:
-            return logs
+            return []
         # The messages link each customer's statement: keys made at once.
         self.partner_id._debt_portal_ensure_tokens()
         moments = self._sms_send_moments()
@@ -67,25 +68,23 @@ class DebtAction(models.Model):
                 sms = SmsSudo.search([("mail_message_id", "=", message.id)], limit=1)
                 if moments[action.id]:  # waits for the customer's hours
                     sms.debt_scheduled_date = moments[action.id]
-                logs.append(
-                    action._log_vals(
-                        "sms",
-                        self.env._(
-                            "SMS to %(number)s: %(stage)s",
-                            number=number,
-                            stage=action.stage_id.name,
-                        ),
-                        message_id=message.id,
-                        sms_uuid=sms.uuid,
-                        delivery_state="queued",
-                    )
+                logs[action.id] = action._log_vals(
+                    "sms",
+                    self.env._(
+                        "SMS to %(number)s: %(stage)s",
+                        number=number,
+                        stage=action.stage_id.name,
+                    ),
+                    message_id=message.id,
+                    sms_uuid=sms.uuid,
+                    delivery_state="queued",
                 )
         if not all(moments.values()):
             self._wake_sms_queue()  # some leave now
         later = sorted({moment for moment in moments.values() if moment})
         if later:
             self._wake_sms_queue(later)
-        return logs
+        return [logs[action.id] for action in self]
 
     def _sms_send_moments(self):
         """Action id -> when the SMS queue may send its SMS: the customer's
