@@ -54,9 +54,12 @@ class DebtCashinForecast(models.Model):
         help="Monday of the week the payment is expected in (overdue "
         "expectations count in the current week). Empty: no date is expected.",
     )
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    # A customer or company deleted takes its rows with it.
+    company_id = fields.Many2one(
+        "res.company", readonly=True, index=True, ondelete="cascade"
+    )
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", readonly=True, index=True
+        "res.partner", string="Customer", readonly=True, index=True, ondelete="cascade"
     )
     user_id = fields.Many2one(
         "res.users",
