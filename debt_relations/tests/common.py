@@ -1,6 +1,6 @@
 import importlib.util
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from freezegun import freeze_time
@@ -81,6 +81,59 @@ class DebtRelationsCase(AccountTestInvoicingCommon):
         freezer = freeze_time(self.today, tick=True)
         freezer.start()
         self.addCleanup(freezer.stop)
+
+    @classmethod
+    def _office_hours(cls, periods=((9, 12, "morning"), (13, 17, "afternoon"))):
+        """A contact calendar: office hours in Brussels, Monday to Friday,
+        ``periods`` each day ((from, to, day period))."""
+        return cls.env["resource.calendar"].create(
+            {
+                "name": "Office hours (Brussels)",
+                "tz": "Europe/Brussels",
+                "company_id": cls.company.id,
+                "attendance_ids": [
+                    Command.create(
+                        {
+                            "name": f"Day {day} {period}",
+                            "dayofweek": str(day),
+                            "hour_from": start,
+                            "hour_to": stop,
+                            "day_period": period,
+                        }
+                    )
+                    for day in range(5)
+                    for start, stop, period in periods
+                ],
+            }
+        )
+
+    def _public_holiday(self, calendar, day):
+        """``day`` off in ``calendar``, midnight to midnight in Brussels in
+        winter (UTC+1)."""
+        start = datetime.combine(day, time()) - timedelta(hours=1)
+        return self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": calendar.id,
+                "company_id": self.company.id,
+                "date_from": start,
+                "date_to": start + timedelta(days=1),
+            }
+        )
+
+    def _thanks_rule(self, interval_days=30):
+        """The thank-you rule with the shipped mail: at most one thank-you in
+        ``interval_days``."""
+        return self.env["debt.incentive.rule"].create(
+            {
+                "name": "Thanks",
+                "kind": "thanks",
+                "interval_days": interval_days,
+                "mail_template_id": self.env.ref(
+                    "debt_relations.mail_template_debt_thanks"
+                ).id,
+            }
+        )
 
     @classmethod
     def _collections_user(cls, login, role="user", extra_groups=""):

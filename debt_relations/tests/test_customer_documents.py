@@ -311,15 +311,7 @@ class TestCustomerDocuments(DebtHttpCase):
         self.assertNotIn("Dear ,", text)
 
     def test_courtesy_mails_in_the_company_layout(self):
-        self.env["debt.incentive.rule"].create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule()
         paid = self._create_invoice(self.customer, self.today + timedelta(days=5))
         self._pay(paid, pay_date=self.today)
         self._run(self.today)

@@ -37,18 +37,7 @@ class TestCustomerMessages(DebtRelationsCase):
             }
         )
         cls.Rule = cls.env["debt.incentive.rule"]
-        cls.thanks_template = cls.env.ref("debt_relations.mail_template_debt_thanks")
         cls.reward_template = cls.env.ref("debt_relations.mail_template_debt_reward")
-
-    def _thanks_rule(self, interval_days=30):
-        return self.Rule.create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "interval_days": interval_days,
-                "mail_template_id": self.thanks_template.id,
-            }
-        )
 
     def _courtesy_mails(self, partner=None):
         logs = self._logs(partner or self.customer, courtesy=True)

@@ -416,16 +416,7 @@ class TestSenderOnAFreshDatabase(DebtHttpCase):
         # A reminder.
         self._create_invoice(self.customer, self.today - timedelta(days=10))
         # A thank-you.
-        self.env["debt.incentive.rule"].create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "interval_days": 10,
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule(10)
         thanked = self._create_customer("Sender Thanked")
         early = self._create_invoice(thanked, self.today + timedelta(days=5))
         self._pay(early, pay_date=self.today)

@@ -21,29 +21,7 @@ class TestContactGovernor(DebtRelationsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Office hours (Brussels)",
-                "tz": "Europe/Brussels",
-                "company_id": cls.company.id,
-                "attendance_ids": [
-                    Command.create(
-                        {
-                            "name": f"Day {day} {period}",
-                            "dayofweek": str(day),
-                            "hour_from": start,
-                            "hour_to": stop,
-                            "day_period": period,
-                        }
-                    )
-                    for day in range(5)
-                    for start, stop, period in (
-                        (9, 12, "morning"),
-                        (13, 17, "afternoon"),
-                    )
-                ],
-            }
-        )
+        cls.calendar = cls._office_hours()
         # Settings as an administrator saves them.
         cls.env["res.config.settings"].create(
             {
@@ -151,15 +129,7 @@ class TestContactGovernor(DebtRelationsCase):
 
     def test_public_holiday_is_skipped(self):
         # Tuesday 3 March is a public holiday in Brussels.
-        self.env["resource.calendar.leaves"].create(
-            {
-                "name": "Public holiday",
-                "calendar_id": self.calendar.id,
-                "company_id": self.company.id,
-                "date_from": datetime(2026, 3, 2, 23, 0),
-                "date_to": datetime(2026, 3, 3, 23, 0),
-            }
-        )
+        self._public_holiday(self.calendar, date(2026, 3, 3))
         self._create_invoice(self.local, MONDAY - timedelta(days=10))
         # Monday 18:00 in Brussels: closed; Tuesday is the holiday.
         self._run_at(datetime(2026, 3, 2, 17, 0))
@@ -169,15 +139,7 @@ class TestContactGovernor(DebtRelationsCase):
         self.assertEqual(mail.state, "outgoing", "not on the holiday")
 
     def test_call_falls_due_on_the_next_allowed_day(self):
-        self.env["resource.calendar.leaves"].create(
-            {
-                "name": "Public holiday",
-                "calendar_id": self.calendar.id,
-                "company_id": self.company.id,
-                "date_from": datetime(2026, 3, 2, 23, 0),
-                "date_to": datetime(2026, 3, 3, 23, 0),
-            }
-        )
+        self._public_holiday(self.calendar, date(2026, 3, 3))
         self.stage_friendly.schedule_call = True
         self._create_invoice(self.local, MONDAY - timedelta(days=9))
         # The run decides on the holiday itself; the call waits a day.

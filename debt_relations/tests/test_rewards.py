@@ -40,16 +40,7 @@ class TestRewards(DebtRelationsCase):
     # ------------------------------------------------------------------
 
     def test_thank_you_with_rate_limit(self):
-        self.Rule.create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "interval_days": 10,
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule(10)
         day = self.today
         first = self._create_invoice(self.customer, day + timedelta(days=5))
         second = self._create_invoice(self.customer, day + timedelta(days=30))
@@ -92,16 +83,7 @@ class TestRewards(DebtRelationsCase):
         self.assertEqual(len(self._thanks_mails()), 2, "Thanked again after 10 days")
 
     def test_thank_you_for_clearing_an_overdue_balance(self):
-        self.Rule.create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "interval_days": 30,
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule()
         overdue = self._create_invoice(self.customer, self.today - timedelta(days=8))
         self._run(self.today)
         self.assertEqual(len(self._mails(self.customer)), 1, "The reminder")
@@ -111,16 +93,7 @@ class TestRewards(DebtRelationsCase):
         self.assertEqual(len(self._thanks_mails()), 1)
 
     def test_no_thanks_while_something_is_overdue(self):
-        self.Rule.create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "interval_days": 30,
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule()
         paid = self._create_invoice(self.customer, self.today + timedelta(days=5))
         self._create_invoice(self.customer, self.today - timedelta(days=2))
         self._pay(paid, pay_date=self.today - timedelta(days=1))

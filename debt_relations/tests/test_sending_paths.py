@@ -76,25 +76,7 @@ class TestSendingPaths(DebtPortalCase):
 
     def _contact_hours(self):
         """Office hours in Brussels, Monday to Friday, 9 to 17."""
-        calendar = self.env["resource.calendar"].create(
-            {
-                "name": "Office hours (Brussels)",
-                "tz": "Europe/Brussels",
-                "company_id": self.company.id,
-                "attendance_ids": [
-                    Command.create(
-                        {
-                            "name": f"Day {day}",
-                            "dayofweek": str(day),
-                            "hour_from": 9,
-                            "hour_to": 17,
-                            "day_period": "morning",
-                        }
-                    )
-                    for day in range(5)
-                ],
-            }
-        )
+        calendar = self._office_hours(periods=((9, 17, "morning"),))
         self.company.debt_contact_calendar_id = calendar
         self.customer.tz = False  # the calendar's time zone
 
@@ -153,16 +135,7 @@ class TestSendingPaths(DebtPortalCase):
     # ------------------------------------------------------------------
 
     def test_thank_you(self):
-        self.env["debt.incentive.rule"].create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "interval_days": 10,
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule(10)
         thankful = self._create_customer("Thankful Traders")
         invoice = self._create_invoice(thankful, self.today + timedelta(days=5))
         self._pay(invoice, pay_date=self.today)

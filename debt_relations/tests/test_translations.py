@@ -65,15 +65,7 @@ class TestTranslations(DebtRelationsCase):
         self.assertIn("échéance dans 3 jours", mail.body_html)
 
     def test_french_thank_you(self):
-        self.env["debt.incentive.rule"].create(
-            {
-                "name": "Thanks",
-                "kind": "thanks",
-                "mail_template_id": self.env.ref(
-                    "debt_relations.mail_template_debt_thanks"
-                ).id,
-            }
-        )
+        self._thanks_rule()
         paid = self._create_invoice(self.french, self.today + timedelta(days=5))
         self._pay(paid, pay_date=self.today)
         self._run(self.today)

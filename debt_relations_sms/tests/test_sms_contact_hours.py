@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.debt_relations.tests.common import DebtRelationsCase
@@ -24,29 +23,7 @@ class TestSmsContactHours(DebtRelationsCase, SMSCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Office hours (Brussels)",
-                "tz": "Europe/Brussels",
-                "company_id": cls.company.id,
-                "attendance_ids": [
-                    Command.create(
-                        {
-                            "name": f"Day {day} {period}",
-                            "dayofweek": str(day),
-                            "hour_from": start,
-                            "hour_to": stop,
-                            "day_period": period,
-                        }
-                    )
-                    for day in range(5)
-                    for start, stop, period in (
-                        (9, 12, "morning"),
-                        (13, 17, "afternoon"),
-                    )
-                ],
-            }
-        )
+        cls.calendar = cls._office_hours()
         cls.env["res.config.settings"].create(
             {"debt_contact_calendar_id": cls.calendar.id}
         ).execute()
@@ -119,15 +96,7 @@ class TestSmsContactHours(DebtRelationsCase, SMSCase):
 
     def test_sms_waits_over_a_public_holiday(self):
         # Tuesday 3 March is a public holiday in Brussels.
-        self.env["resource.calendar.leaves"].create(
-            {
-                "name": "Public holiday",
-                "calendar_id": self.calendar.id,
-                "company_id": self.company.id,
-                "date_from": datetime(2026, 3, 2, 23, 0),
-                "date_to": datetime(2026, 3, 3, 23, 0),
-            }
-        )
+        self._public_holiday(self.calendar, date(2026, 3, 3))
         self._create_invoice(self.local, MONDAY - timedelta(days=10))
         with self.mockSMSGateway():
             # Monday 18:00 in Brussels: closed; Tuesday is the holiday.
