@@ -39,7 +39,7 @@ class DebtCashinForecast(models.Model):
 
     ``user_id`` (the customer's collector, else its salesperson) follows the
     customer's form at once; ``tier_id`` is the tier the run (or a manager's
-    refresh of the profiles) gave it.
+    refresh of the profiles, which refreshes the rows) gave it.
     """
 
     _name = "debt.cashin.forecast"
@@ -316,27 +316,3 @@ class DebtCashinForecast(models.Model):
             )
         )
         self.invalidate_model(["user_id"])
-
-    @api.model
-    def _refresh_tiers(self, company):
-        """The rows of ``company`` take their customer's tier as it is now
-        (profiles refreshed outside the run: the daily run writes the rows
-        after its own)."""
-        self.env["debt.partner.profile"].flush_model(["tier_id"])
-        self.flush_model()
-        self.env.execute_query(
-            SQL(
-                """
-            UPDATE debt_cashin_forecast f
-               SET tier_id = pr.tier_id
-              FROM debt_cashin_forecast f2
-         LEFT JOIN debt_partner_profile pr
-                ON pr.partner_id = f2.partner_id AND pr.company_id = f2.company_id
-             WHERE f2.id = f.id
-               AND f.company_id = %s
-               AND f.tier_id IS DISTINCT FROM pr.tier_id
-                """,
-                company.id,
-            )
-        )
-        self.invalidate_model(["tier_id"])

@@ -276,7 +276,8 @@ class DebtRelationshipTier(models.Model):
         self.env["debt.incentive.rule"]._run_incentives(
             company, today, figures, previous
         )
-        self.env["debt.cashin.forecast"]._refresh_tiers(company)
+        # The forecast's rows show the tiers.
+        self.env["debt.cashin.forecast"]._refresh(company, today)
         return True
 
     @api.model
