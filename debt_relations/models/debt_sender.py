@@ -197,15 +197,11 @@ class DebtSender(models.AbstractModel):
             return contact.action._debt_reachable_channels(offered)
         reachable = set(offered) - {"email", "sms"}
         if contact.email_to:
-            if "email" in offered and all(
-                fastpath.email_valid(self.env, address)
-                for address in email_split(contact.email_to)
-            ):
-                reachable.add("email")
-            return reachable
+            addresses = email_split(contact.email_to)
+        else:
+            addresses = self._recipients(contact).mapped("email")
         if "email" in offered and all(
-            fastpath.email_valid(self.env, recipient.email)
-            for recipient in self._recipients(contact)
+            fastpath.email_valid(self.env, address) for address in addresses
         ):
             reachable.add("email")
         return reachable
@@ -439,6 +435,7 @@ class DebtSender(models.AbstractModel):
         for contact, log in zip(contacts, logs, strict=True):
             rendered = dict(contact.rendered)
             company = _company_of(self, contact)
+            thread = self._thread(contact)
             partner_ids = rendered.pop("partner_ids", None) or []
             if contact.email_to:
                 partner_ids = []
@@ -447,7 +444,7 @@ class DebtSender(models.AbstractModel):
                 partner_ids = self._recipients(contact).ids
             attachments = list(rendered.get("attachment_ids") or [])
             attachments += self._debt_report_attachments(
-                self._thread(contact), rendered.pop("attachments", None)
+                thread, rendered.pop("attachments", None)
             ).ids
             if contact.attachments:
                 attachments += contact.attachments.ids
@@ -455,7 +452,6 @@ class DebtSender(models.AbstractModel):
                 attachments += contact.action.stage_id._invoice_attachments(
                     contact.action.move_ids
                 ).ids
-            thread = self._thread(contact)
             lang = self._lang(contact)
             values_list.append(
                 {
